@@ -1,0 +1,120 @@
+# SPDX-License-Identifier: GPL-2.0 OR BSD-2-Clause
+#
+# make            build .output/tcpscope
+# make run        install missing build dependencies, build, trace live (root)
+# make test       install missing dependencies, build, run unit + end-to-end tests (root)
+# make bench      loopback churn benchmark: tracer on vs off
+# make deps       only install the missing Debian packages
+# make STATIC=1   fully static binary (for VM tests)
+# make V=1        show full commands
+
+OUTPUT ?= .output
+CLANG ?= clang
+LLVM_STRIP ?= llvm-strip
+BPFTOOL ?= bpftool
+CC ?= gcc
+PKG_CONFIG ?= pkg-config
+VMLINUX_H ?= vmlinux/vmlinux.h
+
+ARCH := $(shell uname -m | sed 's/x86_64/x86/;s/aarch64/arm64/')
+
+ifeq ($(V),1)
+Q =
+msg =
+else
+Q = @
+msg = @printf '  %-8s %s\n' "$(1)" "$(2)";
+endif
+
+ifeq ($(STATIC),1)
+LIBS = $(shell $(PKG_CONFIG) --static --libs libbpf 2>/dev/null || echo -lbpf -lelf -lz) -lzstd
+STATIC_LDFLAGS = -static
+else
+LIBS = $(shell $(PKG_CONFIG) --libs libbpf 2>/dev/null || echo -lbpf) -lz
+endif
+
+CFLAGS ?= -g -O2
+WARN := -Wall -Wextra -Wno-unused-parameter -Werror
+INCLUDES := -I$(OUTPUT) -Ibpf -Iuser $(shell $(PKG_CONFIG) --cflags libbpf 2>/dev/null)
+ALL_CFLAGS = $(CFLAGS) $(WARN) $(INCLUDES) -D_GNU_SOURCE -MMD -MP $(EXTRA_CFLAGS)
+ALL_LDFLAGS = $(LDFLAGS) $(STATIC_LDFLAGS) $(EXTRA_LDFLAGS)
+
+BPF_SRCS := $(wildcard bpf/*.bpf.c)
+BPF_OBJS := $(patsubst bpf/%.bpf.c,$(OUTPUT)/%.bpf.o,$(BPF_SRCS))
+SKELS := $(patsubst bpf/%.bpf.c,$(OUTPUT)/%.skel.h,$(BPF_SRCS))
+
+# user/ objects shared by the tool and the unit tests; main.c only wires them
+LIB_SRCS := $(filter-out user/main.c,$(wildcard user/*.c))
+LIB_OBJS := $(patsubst user/%.c,$(OUTPUT)/user/%.o,$(LIB_SRCS))
+UNIT_SRCS := $(wildcard tests/unit/*.c)
+UNIT_BINS := $(patsubst tests/unit/%.c,$(OUTPUT)/tests/%,$(UNIT_SRCS))
+TOOLS := $(OUTPUT)/tcpscope $(OUTPUT)/tests/scenario
+
+.PHONY: all clean deps run test unit e2e bench vmlinux
+.DELETE_ON_ERROR:
+.SECONDARY:
+
+all: $(TOOLS) $(UNIT_BINS)
+
+$(OUTPUT) $(OUTPUT)/user $(OUTPUT)/tests:
+	$(Q)mkdir -p $@
+
+$(OUTPUT)/%.bpf.o: bpf/%.bpf.c $(VMLINUX_H) | $(OUTPUT)
+	$(call msg,BPF,$@)
+	$(Q)$(CLANG) -g -O2 -target bpf -D__TARGET_ARCH_$(ARCH) -Ivmlinux -Ibpf \
+		$(shell $(PKG_CONFIG) --cflags libbpf 2>/dev/null) -MMD -MP -c $< -o $@
+	$(Q)$(LLVM_STRIP) -g $@
+
+$(OUTPUT)/%.skel.h: $(OUTPUT)/%.bpf.o
+	$(call msg,GEN-SKEL,$@)
+	$(Q)$(BPFTOOL) gen skeleton $< > $@
+
+$(OUTPUT)/user/%.o: user/%.c $(SKELS) | $(OUTPUT)/user
+	$(call msg,CC,$@)
+	$(Q)$(CC) $(ALL_CFLAGS) -c $< -o $@
+
+$(OUTPUT)/tcpscope: $(OUTPUT)/user/main.o $(LIB_OBJS)
+	$(call msg,LINK,$@)
+	$(Q)$(CC) $^ $(ALL_LDFLAGS) $(LIBS) -o $@
+
+$(OUTPUT)/tests/%.o: tests/unit/%.c $(SKELS) | $(OUTPUT)/tests
+	$(call msg,CC,$@)
+	$(Q)$(CC) $(ALL_CFLAGS) -Itests/unit -c $< -o $@
+
+$(OUTPUT)/tests/test_%: $(OUTPUT)/tests/test_%.o $(LIB_OBJS)
+	$(call msg,LINK,$@)
+	$(Q)$(CC) $^ $(ALL_LDFLAGS) $(LIBS) -o $@
+
+$(OUTPUT)/tests/scenario: tests/scenario.c | $(OUTPUT)/tests
+	$(call msg,CC,$@)
+	$(Q)$(CC) $(CFLAGS) $(WARN) -D_GNU_SOURCE -MMD -MP $< $(STATIC_LDFLAGS) -lpthread -o $@
+
+vmlinux:
+	scripts/gen-vmlinux.sh
+
+deps:
+	@scripts/install-deps.sh
+
+run: deps
+	$(MAKE) --no-print-directory all
+	$(OUTPUT)/tcpscope trace $(ARGS)
+
+test: deps
+	$(MAKE) --no-print-directory all
+	tests/run.sh
+
+unit: $(UNIT_BINS)
+	tests/run.sh unit
+
+e2e: $(TOOLS)
+	tests/run.sh e2e
+
+bench: deps
+	$(MAKE) --no-print-directory all
+	scripts/bench
+
+clean:
+	$(call msg,CLEAN)
+	$(Q)rm -rf $(OUTPUT)
+
+-include $(wildcard $(OUTPUT)/*.d $(OUTPUT)/user/*.d $(OUTPUT)/tests/*.d)

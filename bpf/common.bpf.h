@@ -1,0 +1,144 @@
+/* SPDX-License-Identifier: GPL-2.0 OR BSD-2-Clause */
+/* Maps, drop counters and the ring-buffer helpers shared by all programs. */
+#ifndef COMMON_BPF_H
+#define COMMON_BPF_H
+
+/* Sizes are defaults; user space resizes before load (--ringbuf-size,
+ * --max-sockets). */
+struct {
+	__uint(type, BPF_MAP_TYPE_RINGBUF);
+	__uint(max_entries, 8 << 20);
+} events SEC(".maps");
+
+/* Per-socket owner, kept with the socket and freed with it. BPF_F_CLONE:
+ * a child accepted from a listener starts with the listener's owner. */
+#define SI_OWNER_KNOWN (1u << 0)
+#define SI_AWAIT_ACCEPT (1u << 1)
+struct sk_info {
+	struct ev_owner owner;
+	__u64 state_ts; /* when the socket entered its current state */
+	__u32 flags;
+	__u32 _pad;
+};
+
+struct {
+	__uint(type, BPF_MAP_TYPE_SK_STORAGE);
+	__uint(map_flags, BPF_F_NO_PREALLOC | BPF_F_CLONE);
+	__type(key, int);
+	__type(value, struct sk_info);
+} sk_own SEC(".maps");
+
+/* Socket -> process that accept()ed it, consumed at the socket's next event. */
+struct {
+	__uint(type, BPF_MAP_TYPE_LRU_HASH);
+	__uint(max_entries, 16384);
+	__type(key, __u64);
+	__type(value, struct ev_owner);
+} accept_own SEC(".maps");
+
+/* Socket cookie -> owner, for sockets on the active-close path: the timewait
+ * socket inherits the cookie, so its entry can name the owner. */
+struct {
+	__uint(type, BPF_MAP_TYPE_LRU_HASH);
+	__uint(max_entries, 16384);
+	__type(key, __u64);
+	__type(value, struct ev_owner);
+} closing SEC(".maps");
+
+/* Live timewait sockets we saw created. */
+#define TWF_EXPIRED (1u << 0)
+#define TWF_CANCEL_IN_CONNECT (1u << 1)
+struct tw_info {
+	struct ev_owner owner;
+	__u64 cookie;
+	__u64 enter_ns;
+	__u32 flags;
+	__u8 substate;
+	__u8 owner_known;
+	__u8 _pad[2];
+};
+
+struct {
+	__uint(type, BPF_MAP_TYPE_LRU_HASH);
+	__uint(max_entries, 16384);
+	__type(key, __u64);
+	__type(value, struct tw_info);
+} tws SEC(".maps");
+
+/* Thread -> connect()/bind() in progress. */
+struct call_ctx {
+	__u64 ts;
+	__u64 sk;
+	struct ev_tuple req; /* what the caller asked for */
+	__u8 op;
+	__u8 _pad[7];
+};
+
+struct {
+	__uint(type, BPF_MAP_TYPE_HASH);
+	__uint(max_entries, 4096);
+	__type(key, __u64);
+	__type(value, struct call_ctx);
+} calls SEC(".maps");
+
+/* Drop counters (enum drop_reason) and, for the LRU maps, inserts minus
+ * deletes: when that exceeds max_entries, live entries were evicted. */
+enum lru_id { LRU_ACCEPT, LRU_CLOSING, LRU_TW, LRU_MAX };
+__u64 drops[DROP_MAX] = {};
+__s64 lru_live[LRU_MAX] = {};
+
+const volatile __u64 wakeup_bytes = 1 << 20;
+
+static __always_inline void count_drop(int reason)
+{
+	__sync_fetch_and_add(&drops[reason], 1);
+}
+
+static __always_inline void *ev_reserve(__u32 size, __u16 type)
+{
+	struct ev_hdr *h = bpf_ringbuf_reserve(&events, size, 0);
+
+	if (!h) {
+		count_drop(DROP_RINGBUF);
+		return NULL;
+	}
+	h->type = type;
+	h->size = size;
+	h->cpu = bpf_get_smp_processor_id();
+	h->ts_ns = bpf_ktime_get_ns();
+	return h;
+}
+
+/* Waking the reader per event is what costs (docs/performance.md): wake it
+ * only when the buffer fills past wakeup_bytes; it polls on a timer anyway. */
+static __always_inline void ev_submit(void *e)
+{
+	__u64 avail = bpf_ringbuf_query(&events, BPF_RB_AVAIL_DATA);
+
+	bpf_ringbuf_submit(e, avail >= wakeup_bytes ? BPF_RB_FORCE_WAKEUP : BPF_RB_NO_WAKEUP);
+}
+
+static __always_inline void lru_insert(void *map, int id, __u64 *key, void *val)
+{
+	if (bpf_map_update_elem(map, key, val, BPF_NOEXIST) == 0)
+		__sync_fetch_and_add(&lru_live[id], 1);
+	else
+		bpf_map_update_elem(map, key, val, BPF_ANY);
+}
+
+static __always_inline void lru_delete(void *map, int id, __u64 *key)
+{
+	if (bpf_map_delete_elem(map, key) == 0)
+		__sync_fetch_and_add(&lru_live[id], -1);
+}
+
+static __always_inline void owner_current(struct ev_owner *o)
+{
+	__u64 id = bpf_get_current_pid_tgid();
+
+	o->pid = id >> 32;
+	o->tid = (__u32)id;
+	bpf_get_current_comm(o->comm, sizeof(o->comm));
+}
+
+#endif

@@ -1,0 +1,477 @@
+// SPDX-License-Identifier: GPL-2.0 OR BSD-2-Clause
+/*
+ * tcpscope kernel side: state transitions, timewait lifecycle and
+ * connect()/bind() results, all from tracepoints (no kprobe, no fentry).
+ *
+ *   tp_btf/inet_sock_set_state      every full-socket transition (4.16+, tp_btf 5.5+)
+ *   tp_btf/timer_{start,cancel,expire_entry} on tw_timer_handler
+ *                                   timewait entry, substate change, expiry
+ *   tp_btf/kmem_cache_free          timewait socket freed (its end, any cause)
+ *   tracepoint/syscalls/sys_*_{connect,bind,accept4}  connect/bind results, accept owner
+ */
+#include "vmlinux.h"
+#include <bpf/bpf_helpers.h>
+#include <bpf/bpf_tracing.h>
+#include <bpf/bpf_core_read.h>
+#include "tcpscope.h"
+#include "common.bpf.h"
+#include "filter.bpf.h"
+#include "sock_read.bpf.h"
+
+char LICENSE[] SEC("license") = "Dual BSD/GPL";
+
+const volatile __u64 tw_timer_fn = 0; /* address of tw_timer_handler, from kallsyms */
+const volatile bool want_calls = true;
+extern int CONFIG_HZ __kconfig __weak;
+
+/* The slab caches timewait sockets live in (IPv4, IPv6), learnt from the
+ * first timewait socket of each family: only frees from them are looked at. */
+__u64 tw_slab[2] = {};
+
+/* Transitions that only ever happen in the owner's own system call
+ * (docs: kernel-hooks.md 2.2): there, and only there, current is the owner. */
+static __always_inline bool process_context(int old, int new)
+{
+	if (old == TS_CLOSE && (new == TS_SYN_SENT || new == TS_LISTEN))
+		return true; /* connect(), listen() */
+	if (new == TS_FIN_WAIT1 && (old == TS_ESTABLISHED || old == TS_SYN_RECV))
+		return true; /* close()/shutdown() by the active closer */
+	if (old == TS_CLOSE_WAIT && new == TS_LAST_ACK)
+		return true; /* close() by the passive closer */
+	return false;
+}
+
+static __always_inline void emit_call(__u8 op, __s32 ret, __u16 flags, __u64 sk, __u64 latency,
+				      const struct ev_owner *o, const struct ev_tuple *t)
+{
+	struct ev_call *e;
+
+	if (filt_state_mask || !pass_common(o, t))
+		return;
+	e = ev_reserve(sizeof(*e), EV_CALL);
+	if (!e)
+		return;
+	e->sk = sk;
+	e->latency_ns = latency;
+	e->owner = *o;
+	e->t = *t;
+	e->ret = ret;
+	e->flags = flags;
+	e->op = op;
+	e->_pad = 0;
+	ev_submit(e);
+}
+
+/* ------------------------------------------------------------------ */
+/* State transitions                                                   */
+
+SEC("tp_btf/inet_sock_set_state")
+int BPF_PROG(on_set_state, const struct sock *sk, const int oldstate, const int newstate)
+{
+	struct ev_owner owner = {};
+	struct sk_info *si;
+	struct ev_state *e;
+	struct ev_tuple t = {};
+	__u64 now, cookie, in_old = 0, skid = (__u64)sk;
+	__u16 flags = 0;
+
+	if (BPF_CORE_READ_BITFIELD_PROBED(sk, sk_protocol) != IPPROTO_TCP)
+		return 0;
+	now = bpf_ktime_get_ns();
+	/* Generating the cookie now means a later timewait socket inherits it. */
+	cookie = bpf_get_socket_cookie((void *)sk);
+
+	si = bpf_sk_storage_get(&sk_own, (void *)sk, 0, BPF_SK_STORAGE_GET_F_CREATE);
+	if (!si) {
+		count_drop(DROP_SK_STORAGE);
+	} else {
+		if (process_context(oldstate, newstate)) {
+			owner_current(&si->owner);
+			si->flags |= SI_OWNER_KNOWN;
+			if (si->flags & SI_AWAIT_ACCEPT) {
+				lru_delete(&accept_own, LRU_ACCEPT, &skid);
+				si->flags &= ~SI_AWAIT_ACCEPT;
+			}
+		} else if (si->flags & SI_AWAIT_ACCEPT) {
+			struct ev_owner *acc = bpf_map_lookup_elem(&accept_own, &skid);
+
+			if (acc) {
+				si->owner = *acc;
+				si->flags |= SI_OWNER_KNOWN;
+				si->flags &= ~SI_AWAIT_ACCEPT;
+				lru_delete(&accept_own, LRU_ACCEPT, &skid);
+			}
+		}
+		if (oldstate == TS_LISTEN && newstate == TS_SYN_RECV) {
+			/* A child: its storage is a clone of the listener's
+			 * (owner included); its time "in LISTEN" is not its own. */
+			si->flags |= SI_AWAIT_ACCEPT;
+			si->state_ts = 0;
+		}
+		if (si->state_ts) {
+			in_old = now - si->state_ts;
+			flags |= EVF_IN_OLD_KNOWN;
+		}
+		si->state_ts = now;
+		if (si->flags & SI_OWNER_KNOWN) {
+			owner = si->owner;
+			flags |= EVF_OWNER_KNOWN;
+		}
+	}
+
+	/* Remember the active closer for the timewait socket to come. */
+	if (newstate == TS_FIN_WAIT1 && (flags & EVF_OWNER_KNOWN))
+		lru_insert(&closing, LRU_CLOSING, &cookie, &owner);
+	else if (newstate == TS_CLOSE &&
+		 (oldstate == TS_FIN_WAIT1 || oldstate == TS_FIN_WAIT2 || oldstate == TS_CLOSING))
+		lru_delete(&closing, LRU_CLOSING, &cookie);
+
+	read_sk_tuple(sk, &t);
+
+	/* A connect() that fails after its system call returned (non-blocking,
+	 * or refused/timed out): the blocking case is reported at syscall exit. */
+	if (want_calls && oldstate == TS_SYN_SENT && newstate == TS_CLOSE) {
+		int err = BPF_CORE_READ(sk, sk_err);
+		__u64 tid = bpf_get_current_pid_tgid();
+		struct call_ctx *c = bpf_map_lookup_elem(&calls, &tid);
+
+		if (err && !(c && c->sk == skid))
+			emit_call(OP_CONNECT, -err, flags | EVF_ASYNC, skid, 0, &owner, &t);
+	}
+
+	if (!pass_states(oldstate, newstate) || !pass_common(&owner, &t))
+		return 0;
+	e = ev_reserve(sizeof(*e), EV_STATE);
+	if (!e)
+		return 0;
+	e->sk = skid;
+	e->cookie = cookie;
+	e->in_old_ns = in_old;
+	e->owner = owner;
+	e->t = t;
+	e->netns = read_netns(&sk->__sk_common);
+	e->flags = flags;
+	e->old_state = oldstate;
+	e->new_state = newstate;
+	ev_submit(e);
+	return 0;
+}
+
+/* ------------------------------------------------------------------ */
+/* Timewait sockets, through the timer tracepoints (kernel-hooks.md 3.4) */
+
+static __always_inline struct inet_timewait_sock *tw_of(struct timer_list *timer)
+{
+	if (!tw_timer_fn || (__u64)timer->function != tw_timer_fn)
+		return NULL;
+	return (void *)timer - bpf_core_field_offset(struct inet_timewait_sock, tw_timer);
+}
+
+static __always_inline void emit_tw(struct inet_timewait_sock *tw, const struct tw_info *ti,
+				    __u8 kind, __u8 cause, __u64 timeout, __u64 lived)
+{
+	struct ev_tuple t = {};
+	struct ev_tw *e;
+
+	read_tuple(&tw->__tw_common, &t);
+	if (!pass_states(TS_TIME_WAIT, ti->substate) || !pass_common(&ti->owner, &t))
+		return;
+	e = ev_reserve(sizeof(*e), EV_TW);
+	if (!e)
+		return;
+	e->tw = (__u64)tw;
+	e->cookie = ti->cookie;
+	e->lived_ns = lived;
+	e->timeout_ms = timeout;
+	e->owner = ti->owner;
+	e->t = t;
+	e->netns = read_netns(&tw->__tw_common);
+	e->flags = ti->owner_known ? EVF_OWNER_KNOWN : 0;
+	e->kind = kind;
+	e->substate = ti->substate;
+	e->cause = cause;
+	__builtin_memset(e->_pad, 0, sizeof(e->_pad));
+	ev_submit(e);
+}
+
+SEC("tp_btf/timer_start")
+int BPF_PROG(on_timer_start, struct timer_list *timer, unsigned long expires)
+{
+	struct inet_timewait_sock *tw = tw_of(timer);
+	struct tw_info *ti, fresh = {};
+	__u64 key, cookie, timeout;
+	__u8 substate;
+
+	if (!tw)
+		return 0;
+	key = (__u64)tw;
+	cookie = BPF_CORE_READ(tw, __tw_common.skc_cookie.counter);
+	substate = BPF_CORE_READ(tw, tw_substate);
+	/* HZ from the kernel config (libbpf reads /proc/config.gz) */
+	timeout = CONFIG_HZ ? (expires - bpf_jiffies64()) * 1000 / CONFIG_HZ : 0;
+
+	ti = bpf_map_lookup_elem(&tws, &key);
+	if (ti && ti->cookie == cookie) {
+		/* Re-armed: the peer's FIN moved a FIN_WAIT2 tw to TIME_WAIT,
+		 * or a duplicate restarted the 60 s. */
+		ti->flags &= ~TWF_CANCEL_IN_CONNECT;
+		if (ti->substate != substate) {
+			ti->substate = substate;
+			emit_tw(tw, ti, TW_SUBSTATE, TW_CAUSE_NONE, timeout, 0);
+		}
+		return 0;
+	}
+
+	/* A new timewait socket: its owner is the active closer, by cookie. */
+	struct ev_owner *o = bpf_map_lookup_elem(&closing, &cookie);
+
+	if (o) {
+		fresh.owner = *o;
+		fresh.owner_known = 1;
+		lru_delete(&closing, LRU_CLOSING, &cookie);
+	}
+	fresh.cookie = cookie;
+	fresh.enter_ns = bpf_ktime_get_ns();
+	fresh.substate = substate;
+	lru_insert(&tws, LRU_TW, &key, &fresh);
+
+	if (BPF_CORE_READ(tw, __tw_common.skc_family) == AF_INET6)
+		tw_slab[1] = (__u64)BPF_CORE_READ(tw, __tw_common.skc_prot, twsk_prot, twsk_slab);
+	else
+		tw_slab[0] = (__u64)BPF_CORE_READ(tw, __tw_common.skc_prot, twsk_prot, twsk_slab);
+
+	emit_tw(tw, &fresh, TW_ENTER, TW_CAUSE_NONE, timeout, 0);
+	return 0;
+}
+
+SEC("tp_btf/timer_expire_entry")
+int BPF_PROG(on_timer_expire, struct timer_list *timer)
+{
+	struct inet_timewait_sock *tw = tw_of(timer);
+	struct tw_info *ti;
+	__u64 key;
+
+	if (!tw)
+		return 0;
+	key = (__u64)tw;
+	ti = bpf_map_lookup_elem(&tws, &key);
+	if (ti)
+		ti->flags |= TWF_EXPIRED;
+	return 0;
+}
+
+SEC("tp_btf/timer_cancel")
+int BPF_PROG(on_timer_cancel, struct timer_list *timer)
+{
+	struct inet_timewait_sock *tw = tw_of(timer);
+	struct tw_info *ti;
+	__u64 key, tid;
+
+	if (!tw)
+		return 0;
+	key = (__u64)tw;
+	ti = bpf_map_lookup_elem(&tws, &key);
+	if (!ti)
+		return 0;
+	/* Cancelled by a thread inside connect(): tcp_tw_reuse at work. */
+	tid = bpf_get_current_pid_tgid();
+	if (bpf_map_lookup_elem(&calls, &tid))
+		ti->flags |= TWF_CANCEL_IN_CONNECT;
+	return 0;
+}
+
+SEC("tp_btf/kmem_cache_free")
+int BPF_PROG(on_cache_free, unsigned long call_site, const void *ptr, const struct kmem_cache *s)
+{
+	struct inet_timewait_sock *tw = (void *)ptr;
+	struct tw_info *ti;
+	__u64 key = (__u64)ptr;
+	__u8 cause;
+
+	if (!s || ((__u64)s != tw_slab[0] && (__u64)s != tw_slab[1]))
+		return 0;
+	ti = bpf_map_lookup_elem(&tws, &key);
+	if (!ti)
+		return 0;
+	if (ti->flags & TWF_EXPIRED)
+		cause = TW_CAUSE_EXPIRED;
+	else if (ti->flags & TWF_CANCEL_IN_CONNECT)
+		cause = TW_CAUSE_REUSED;
+	else
+		cause = TW_CAUSE_KILLED;
+	emit_tw(tw, ti, TW_END, cause, 0, bpf_ktime_get_ns() - ti->enter_ns);
+	lru_delete(&tws, LRU_TW, &key);
+	return 0;
+}
+
+/* ------------------------------------------------------------------ */
+/* connect()/bind() results and accept() owners, from syscall tracepoints */
+
+struct sys_enter_ctx {
+	__u64 _common;
+	__s32 nr;
+	__u32 _pad;
+	__u64 args[6];
+};
+
+struct sys_exit_ctx {
+	__u64 _common;
+	__s32 nr;
+	__u32 _pad;
+	__s64 ret;
+};
+
+#define S_IFMT 00170000
+#define S_IFSOCK 0140000
+
+/* fd -> struct sock, only for TCP sockets of the current task. */
+static __always_inline struct sock *fd_to_tcp_sk(long fd)
+{
+	struct task_struct *task = (void *)bpf_get_current_task();
+	struct fdtable *fdt = BPF_CORE_READ(task, files, fdt);
+	struct file **fds, *f = NULL;
+	struct socket *so;
+	struct sock *sk;
+
+	if (!fdt || fd < 0 || fd >= BPF_CORE_READ(fdt, max_fds))
+		return NULL;
+	fds = BPF_CORE_READ(fdt, fd);
+	bpf_probe_read_kernel(&f, sizeof(f), &fds[fd]);
+	if (!f || (BPF_CORE_READ(f, f_inode, i_mode) & S_IFMT) != S_IFSOCK)
+		return NULL;
+	so = BPF_CORE_READ(f, private_data);
+	sk = BPF_CORE_READ(so, sk);
+	if (!sk || BPF_CORE_READ_BITFIELD_PROBED(sk, sk_protocol) != IPPROTO_TCP ||
+	    BPF_CORE_READ_BITFIELD_PROBED(sk, sk_type) != SOCK_STREAM)
+		return NULL;
+	return sk;
+}
+
+/* Read the sockaddr the caller passed: family, port, address. */
+static __always_inline bool read_user_addr(const void *uaddr, __u8 *addr, __u16 *port,
+					   __u16 *family)
+{
+	__u16 fam = 0, p = 0;
+
+	if (bpf_probe_read_user(&fam, sizeof(fam), uaddr))
+		return false;
+	if (fam != AF_INET && fam != AF_INET6)
+		return false;
+	bpf_probe_read_user(&p, sizeof(p), uaddr + 2);
+	if (fam == AF_INET)
+		bpf_probe_read_user(addr, 4, uaddr + 4);
+	else
+		bpf_probe_read_user(addr, 16, uaddr + 8);
+	*port = bswap16(p);
+	*family = fam;
+	return true;
+}
+
+static __always_inline int call_enter(struct sys_enter_ctx *ctx, __u8 op)
+{
+	struct call_ctx c = {};
+	__u64 tid = bpf_get_current_pid_tgid();
+	struct sock *sk = fd_to_tcp_sk((long)ctx->args[0]);
+
+	if (!sk)
+		return 0;
+	if (op == OP_CONNECT) {
+		if (!read_user_addr((void *)ctx->args[1], c.req.daddr, &c.req.dport, &c.req.family))
+			return 0;
+	} else if (!read_user_addr((void *)ctx->args[1], c.req.saddr, &c.req.sport,
+				   &c.req.family)) {
+		return 0;
+	}
+	c.ts = bpf_ktime_get_ns();
+	c.sk = (__u64)sk;
+	c.op = op;
+	if (bpf_map_update_elem(&calls, &tid, &c, BPF_ANY))
+		count_drop(DROP_MAP_FULL);
+	return 0;
+}
+
+static __always_inline int call_exit(struct sys_exit_ctx *ctx)
+{
+	__u64 tid = bpf_get_current_pid_tgid();
+	struct call_ctx *c = bpf_map_lookup_elem(&calls, &tid);
+	struct ev_owner owner = {};
+	struct ev_tuple t = {};
+	__u64 lat;
+	__u8 op;
+
+	if (!c)
+		return 0;
+	lat = bpf_ktime_get_ns() - c->ts;
+	op = c->op;
+	read_sk_tuple((struct sock *)c->sk, &t);
+	t.family = c->req.family;
+	if (op == OP_CONNECT) {
+		/* On failure the kernel clears the destination: keep the asked one. */
+		__builtin_memcpy(t.daddr, c->req.daddr, sizeof(t.daddr));
+		t.dport = c->req.dport;
+	} else {
+		if (ctx->ret != 0) {
+			__builtin_memcpy(t.saddr, c->req.saddr, sizeof(t.saddr));
+			t.sport = c->req.sport;
+		}
+		__builtin_memset(t.daddr, 0, sizeof(t.daddr));
+		t.dport = 0;
+	}
+	owner_current(&owner);
+	emit_call(op, ctx->ret, EVF_OWNER_KNOWN, c->sk, lat, &owner, &t);
+	bpf_map_delete_elem(&calls, &tid);
+	return 0;
+}
+
+SEC("tracepoint/syscalls/sys_enter_connect")
+int on_connect_enter(struct sys_enter_ctx *ctx)
+{
+	return call_enter(ctx, OP_CONNECT);
+}
+
+SEC("tracepoint/syscalls/sys_exit_connect")
+int on_connect_exit(struct sys_exit_ctx *ctx)
+{
+	return call_exit(ctx);
+}
+
+SEC("tracepoint/syscalls/sys_enter_bind")
+int on_bind_enter(struct sys_enter_ctx *ctx)
+{
+	return call_enter(ctx, OP_BIND);
+}
+
+SEC("tracepoint/syscalls/sys_exit_bind")
+int on_bind_exit(struct sys_exit_ctx *ctx)
+{
+	return call_exit(ctx);
+}
+
+static __always_inline int accept_exit(struct sys_exit_ctx *ctx)
+{
+	struct ev_owner owner = {};
+	struct sock *sk;
+	__u64 key;
+
+	if (ctx->ret < 0)
+		return 0;
+	sk = fd_to_tcp_sk(ctx->ret);
+	if (!sk)
+		return 0;
+	key = (__u64)sk;
+	owner_current(&owner);
+	lru_insert(&accept_own, LRU_ACCEPT, &key, &owner);
+	return 0;
+}
+
+SEC("tracepoint/syscalls/sys_exit_accept4")
+int on_accept4_exit(struct sys_exit_ctx *ctx)
+{
+	return accept_exit(ctx);
+}
+
+SEC("tracepoint/syscalls/sys_exit_accept")
+int on_accept_exit(struct sys_exit_ctx *ctx)
+{
+	return accept_exit(ctx);
+}

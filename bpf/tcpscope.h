@@ -1,0 +1,146 @@
+/* SPDX-License-Identifier: GPL-2.0 OR BSD-2-Clause */
+/*
+ * tcpscope.h - the kernel <-> user contract.
+ *
+ * Every record in the ring buffer starts with struct ev_hdr (type tag, then
+ * size). Fields are fixed-width __uN with explicit padding; a kernel pointer
+ * is an opaque __u64 id. Both sides assert the sizes at compile time, so a
+ * change here that is not made on both sides fails the build.
+ *
+ * Include after vmlinux.h (BPF side) or <linux/types.h> (user side).
+ */
+#ifndef TCPSCOPE_H
+#define TCPSCOPE_H
+
+#define TS_COMM_LEN 16
+#define TS_MAX_FILTER 16 /* pids, comms, ports per filter kind */
+
+enum ev_type {
+	EV_STATE = 1, /* a full socket changed state (inet_sock_set_state) */
+	EV_TW = 2,    /* a timewait socket was created, changed substate or died */
+	EV_CALL = 3,  /* connect()/bind() result */
+	EV_TYPE_MAX,
+};
+
+/* TCP states, numbered as in the kernel's include/net/tcp_states.h */
+enum ts_tcp_state {
+	TS_ESTABLISHED = 1,
+	TS_SYN_SENT,
+	TS_SYN_RECV,
+	TS_FIN_WAIT1,
+	TS_FIN_WAIT2,
+	TS_TIME_WAIT,
+	TS_CLOSE,
+	TS_CLOSE_WAIT,
+	TS_LAST_ACK,
+	TS_LISTEN,
+	TS_CLOSING,
+	TS_NEW_SYN_RECV,
+	TS_BOUND_INACTIVE,
+	TS_STATE_MAX,
+};
+
+enum tw_kind {
+	TW_ENTER = 1,	 /* timewait socket created (timer armed the first time) */
+	TW_SUBSTATE = 2, /* FIN_WAIT2 substate -> TIME_WAIT (peer's FIN arrived) */
+	TW_END = 3,	 /* timewait socket freed */
+};
+
+enum tw_cause {
+	TW_CAUSE_NONE = 0,
+	TW_CAUSE_EXPIRED = 1, /* its timer ran out */
+	TW_CAUSE_REUSED = 2,  /* killed inside a connect() on this host (tw reuse) */
+	TW_CAUSE_KILLED = 3,  /* killed early: RST, SYN recycle, netns teardown */
+};
+
+enum call_op {
+	OP_CONNECT = 1,
+	OP_BIND = 2,
+};
+
+/* ev_state.flags, ev_tw.flags, ev_call.flags */
+#define EVF_OWNER_KNOWN (1u << 0) /* pid/comm captured in process context */
+#define EVF_IN_OLD_KNOWN (1u << 1) /* in_old_ns is valid */
+#define EVF_ASYNC (1u << 2) /* connect result learnt after the syscall returned */
+
+struct ev_hdr {
+	__u16 type; /* enum ev_type */
+	__u16 size; /* whole record, bytes */
+	__u32 cpu;
+	__u64 ts_ns; /* bpf_ktime_get_ns(): CLOCK_MONOTONIC */
+};
+
+/* IPv4 addresses sit in the first 4 bytes, the rest is zero */
+struct ev_tuple {
+	__u8 saddr[16];
+	__u8 daddr[16];
+	__u16 sport; /* host order */
+	__u16 dport; /* host order */
+	__u16 family; /* AF_INET or AF_INET6 */
+	__u16 _pad;
+};
+
+struct ev_owner {
+	__u32 pid; /* tgid; 0 = unknown */
+	__u32 tid;
+	char comm[TS_COMM_LEN];
+};
+
+struct ev_state {
+	struct ev_hdr hdr;
+	__u64 sk;     /* opaque socket id */
+	__u64 cookie; /* socket cookie, shared with its timewait socket */
+	__u64 in_old_ns;
+	struct ev_owner owner;
+	struct ev_tuple t;
+	__u32 netns;
+	__u16 flags;
+	__u8 old_state;
+	__u8 new_state;
+};
+
+struct ev_tw {
+	struct ev_hdr hdr;
+	__u64 tw;     /* opaque timewait socket id */
+	__u64 cookie;
+	__u64 lived_ns;	     /* TW_END: time since TW_ENTER */
+	__u64 timeout_ms; /* TW_ENTER/TW_SUBSTATE: timer length; 0 = unknown HZ */
+	struct ev_owner owner;
+	struct ev_tuple t;
+	__u32 netns;
+	__u16 flags;
+	__u8 kind;     /* enum tw_kind */
+	__u8 substate; /* TS_FIN_WAIT2 or TS_TIME_WAIT */
+	__u8 cause;    /* enum tw_cause, TW_END only */
+	__u8 _pad[7];
+};
+
+struct ev_call {
+	struct ev_hdr hdr;
+	__u64 sk;
+	__u64 latency_ns; /* syscall entry to exit; 0 when async */
+	struct ev_owner owner;
+	struct ev_tuple t; /* local address:port (port the kernel chose), destination */
+	__s32 ret;	   /* 0 or -errno */
+	__u16 flags;
+	__u8 op;	   /* enum call_op */
+	__u8 _pad;
+};
+
+/* Counters in the BPF program's .bss, read by user space on every poll pass */
+enum drop_reason {
+	DROP_RINGBUF = 0,  /* bpf_ringbuf_reserve failed: buffer full */
+	DROP_SK_STORAGE,   /* per-socket storage could not be created */
+	DROP_MAP_FULL,	   /* a per-socket/per-thread hash refused an insert */
+	DROP_MAX,
+};
+
+#define TS_ASSERT_SIZE(t, n) _Static_assert(sizeof(t) == (n), #t " changed size: update both sides")
+TS_ASSERT_SIZE(struct ev_hdr, 16);
+TS_ASSERT_SIZE(struct ev_tuple, 40);
+TS_ASSERT_SIZE(struct ev_owner, 24);
+TS_ASSERT_SIZE(struct ev_state, 16 + 24 + 24 + 40 + 8);
+TS_ASSERT_SIZE(struct ev_tw, 16 + 32 + 24 + 40 + 8 + 8);
+TS_ASSERT_SIZE(struct ev_call, 16 + 16 + 24 + 40 + 8);
+
+#endif /* TCPSCOPE_H */

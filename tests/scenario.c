@@ -1,0 +1,377 @@
+// SPDX-License-Identifier: GPL-2.0 OR BSD-2-Clause
+/*
+ * scenario: reproduce the TCP situations tcpscope must make obvious, with
+ * real sockets, each role in its own process (so owners differ). Prints one
+ * JSON object with the pids and ports involved, for the tests to assert on.
+ *
+ *   scenario -l                          list scenarios
+ *   scenario NAME ADDR PORT [ARG]
+ *
+ * All loops are bounded in count and time.
+ */
+#include <arpa/inet.h>
+#include <errno.h>
+#include <netinet/in.h>
+#include <netinet/tcp.h>
+#include <poll.h>
+#include <signal.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/prctl.h>
+#include <sys/socket.h>
+#include <sys/wait.h>
+#include <time.h>
+#include <unistd.h>
+
+static struct sockaddr_storage dst;
+static socklen_t dstlen;
+static int family;
+
+static void die(const char *what)
+{
+	fprintf(stderr, "scenario: %s: %s\n", what, strerror(errno));
+	exit(1);
+}
+
+static void parse_addr(const char *a, int port)
+{
+	struct sockaddr_in *s4 = (void *)&dst;
+	struct sockaddr_in6 *s6 = (void *)&dst;
+
+	memset(&dst, 0, sizeof(dst));
+	if (inet_pton(AF_INET, a, &s4->sin_addr) == 1) {
+		s4->sin_family = family = AF_INET;
+		s4->sin_port = htons(port);
+		dstlen = sizeof(*s4);
+	} else if (inet_pton(AF_INET6, a, &s6->sin6_addr) == 1) {
+		s6->sin6_family = family = AF_INET6;
+		s6->sin6_port = htons(port);
+		dstlen = sizeof(*s6);
+	} else {
+		fprintf(stderr, "scenario: bad address %s\n", a);
+		exit(2);
+	}
+}
+
+static void msleep(int ms)
+{
+	struct timespec ts = { ms / 1000, (ms % 1000) * 1000000L };
+
+	nanosleep(&ts, NULL);
+}
+
+static int listener(int backlog)
+{
+	int one = 1, fd = socket(family, SOCK_STREAM, 0);
+
+	if (fd < 0)
+		die("socket");
+	setsockopt(fd, SOL_SOCKET, SO_REUSEADDR, &one, sizeof(one));
+	if (bind(fd, (void *)&dst, dstlen))
+		die("bind");
+	if (listen(fd, backlog))
+		die("listen");
+	return fd;
+}
+
+static int local_port(int fd)
+{
+	struct sockaddr_storage ss;
+	socklen_t len = sizeof(ss);
+
+	if (getsockname(fd, (void *)&ss, &len))
+		return 0;
+	return ntohs(ss.ss_family == AF_INET6 ? ((struct sockaddr_in6 *)&ss)->sin6_port :
+						((struct sockaddr_in *)&ss)->sin_port);
+}
+
+/* Server roles */
+enum srv_mode { SRV_WAIT_EOF, SRV_CLOSE_FIRST };
+
+/* Fork a server that accepts n connections; returns its pid once it listens. */
+static pid_t start_server(enum srv_mode mode, int n, const char *name)
+{
+	int ready[2];
+	pid_t pid;
+	char c = 0;
+
+	if (pipe(ready))
+		die("pipe");
+	pid = fork();
+	if (pid < 0)
+		die("fork");
+	if (pid == 0) {
+		int lfd;
+
+		prctl(PR_SET_NAME, name);
+		lfd = listener(128);
+		if (write(ready[1], &c, 1) != 1)
+			_exit(1);
+		for (int i = 0; i < n; i++) {
+			struct pollfd pfd = { lfd, POLLIN, 0 };
+			char buf[256];
+			int cfd;
+
+			if (poll(&pfd, 1, 10000) <= 0)
+				_exit(3); /* nobody came within 10 s */
+			cfd = accept(lfd, NULL, NULL);
+			if (cfd < 0)
+				_exit(1);
+			if (mode == SRV_CLOSE_FIRST) {
+				close(cfd);
+				continue;
+			}
+			/* wait for the client's FIN (bounded), then close */
+			pfd.fd = cfd;
+			while (poll(&pfd, 1, 5000) > 0 && read(cfd, buf, sizeof(buf)) > 0)
+				;
+			msleep(20);
+			close(cfd);
+		}
+		close(lfd);
+		_exit(0);
+	}
+	close(ready[1]);
+	if (read(ready[0], &c, 1) != 1) {
+		fprintf(stderr, "scenario: server did not start\n");
+		exit(1);
+	}
+	close(ready[0]);
+	return pid;
+}
+
+static int wait_pid(pid_t pid)
+{
+	int st = 0;
+
+	while (waitpid(pid, &st, 0) < 0 && errno == EINTR)
+		;
+	return WIFEXITED(st) ? WEXITSTATUS(st) : 128 + WTERMSIG(st);
+}
+
+/* A client process: connect, then act; reports its port through a pipe. */
+enum cli_mode { CLI_CLOSE, CLI_HOLD, CLI_LINGER0, CLI_REFUSED };
+
+static pid_t start_client(enum cli_mode mode, int hold_ms, const char *name, int *port_out)
+{
+	int p[2], port = 0;
+	pid_t pid;
+
+	if (pipe(p))
+		die("pipe");
+	pid = fork();
+	if (pid < 0)
+		die("fork");
+	if (pid == 0) {
+		int fd;
+
+		prctl(PR_SET_NAME, name);
+		fd = socket(family, SOCK_STREAM, 0);
+		if (fd < 0)
+			_exit(1);
+		if (connect(fd, (void *)&dst, dstlen)) {
+			int e = errno;
+
+			port = -e;
+			if (write(p[1], &port, sizeof(port)) < 0)
+				_exit(1);
+			_exit(mode == CLI_REFUSED && e == ECONNREFUSED ? 0 : 1);
+		}
+		port = local_port(fd);
+		if (write(p[1], &port, sizeof(port)) < 0)
+			_exit(1);
+		if (mode == CLI_LINGER0) {
+			struct linger lg = { 1, 0 };
+
+			setsockopt(fd, SOL_SOCKET, SO_LINGER, &lg, sizeof(lg));
+			close(fd);
+		} else if (mode == CLI_HOLD) {
+			msleep(hold_ms); /* the peer closed; we leak CLOSE_WAIT */
+			close(fd);
+		} else {
+			close(fd);
+		}
+		msleep(50);
+		_exit(0);
+	}
+	close(p[1]);
+	if (read(p[0], &port, sizeof(port)) != sizeof(port))
+		port = 0;
+	close(p[0]);
+	*port_out = port;
+	return pid;
+}
+
+static int sc_client_close(int arg)
+{
+	int port, rs, rc;
+	pid_t srv = start_server(SRV_WAIT_EOF, 1, "ts-server");
+	pid_t cli = start_client(CLI_CLOSE, 0, "ts-client", &port);
+
+	rc = wait_pid(cli);
+	rs = wait_pid(srv);
+	printf("{\"server_pid\":%d,\"client_pid\":%d,\"client_port\":%d}\n", srv, cli, port);
+	return rc || rs;
+}
+
+static int sc_leak(int hold_ms)
+{
+	int port, rs, rc;
+	pid_t srv = start_server(SRV_CLOSE_FIRST, 1, "ts-server");
+	pid_t cli = start_client(CLI_HOLD, hold_ms ? hold_ms : 1500, "ts-leaker", &port);
+
+	rs = wait_pid(srv);
+	rc = wait_pid(cli);
+	printf("{\"server_pid\":%d,\"client_pid\":%d,\"client_port\":%d}\n", srv, cli, port);
+	return rc || rs;
+}
+
+static int sc_refused(int arg)
+{
+	int port;
+	pid_t cli = start_client(CLI_REFUSED, 0, "ts-refused", &port);
+	int rc = wait_pid(cli);
+
+	printf("{\"client_pid\":%d,\"errno\":%d}\n", cli, -port);
+	return rc;
+}
+
+static int sc_linger(int arg)
+{
+	int port, rs, rc;
+	pid_t srv = start_server(SRV_WAIT_EOF, 1, "ts-server");
+	pid_t cli = start_client(CLI_LINGER0, 0, "ts-linger", &port);
+
+	rc = wait_pid(cli);
+	rs = wait_pid(srv);
+	printf("{\"server_pid\":%d,\"client_pid\":%d,\"client_port\":%d}\n", srv, cli, port);
+	return rc || rs;
+}
+
+/* Two client processes, client closes first, for the -p filter test. */
+static int sc_two_clients(int arg)
+{
+	int p1, p2;
+	pid_t srv = start_server(SRV_WAIT_EOF, 2, "ts-server");
+	pid_t c1 = start_client(CLI_CLOSE, 0, "ts-client1", &p1);
+	pid_t c2 = start_client(CLI_CLOSE, 0, "ts-client2", &p2);
+	int r = wait_pid(c1) | wait_pid(c2) | wait_pid(srv);
+
+	printf("{\"server_pid\":%d,\"client1_pid\":%d,\"client1_port\":%d,"
+	       "\"client2_pid\":%d,\"client2_port\":%d}\n",
+	       srv, c1, p1, c2, p2);
+	return r;
+}
+
+/* Short connections to one ip:port, client closing first, until connect()
+ * fails (port range exhausted by TIME_WAIT) or max attempts. */
+static int sc_exhaust(int max)
+{
+	pid_t srv, me = getpid();
+	int ok = 0, err = 0;
+
+	if (max <= 0)
+		max = 200;
+	prctl(PR_SET_NAME, "ts-exhaust");
+	srv = start_server(SRV_WAIT_EOF, max, "ts-server");
+	for (int i = 0; i < max; i++) {
+		int fd = socket(family, SOCK_STREAM, 0);
+
+		if (fd < 0)
+			die("socket");
+		if (connect(fd, (void *)&dst, dstlen)) {
+			err = errno;
+			close(fd);
+			break;
+		}
+		ok++;
+		close(fd);
+		msleep(5);
+	}
+	kill(srv, SIGTERM);
+	wait_pid(srv);
+	printf("{\"client_pid\":%d,\"server_pid\":%d,\"connected\":%d,\"errno\":%d}\n", me, srv, ok,
+	       err);
+	return err == EADDRNOTAVAIL ? 0 : 1;
+}
+
+/* Churn for the benchmark: n connections, client closes first, as fast as
+ * possible; prints the rate. */
+static int sc_churn(int n)
+{
+	struct timespec a, b;
+	pid_t srv;
+	double s;
+	int ok = 0;
+
+	if (n <= 0)
+		n = 10000;
+	srv = fork();
+	if (srv == 0) {
+		int lfd = listener(4096);
+
+		prctl(PR_SET_NAME, "ts-churn-srv");
+		for (;;) {
+			char buf[64];
+			int cfd = accept(lfd, NULL, NULL);
+
+			if (cfd < 0)
+				_exit(0);
+			while (read(cfd, buf, sizeof(buf)) > 0)
+				;
+			close(cfd);
+		}
+	}
+	msleep(100);
+	clock_gettime(CLOCK_MONOTONIC, &a);
+	for (int i = 0; i < n; i++) {
+		int fd = socket(family, SOCK_STREAM, 0);
+
+		if (fd < 0)
+			die("socket");
+		if (connect(fd, (void *)&dst, dstlen) == 0)
+			ok++;
+		close(fd);
+	}
+	clock_gettime(CLOCK_MONOTONIC, &b);
+	kill(srv, SIGKILL);
+	wait_pid(srv);
+	s = (b.tv_sec - a.tv_sec) + (b.tv_nsec - a.tv_nsec) / 1e9;
+	printf("{\"connections\":%d,\"seconds\":%.3f,\"rate\":%.0f}\n", ok, s, ok / s);
+	return ok == n ? 0 : 1;
+}
+
+static const struct {
+	const char *name;
+	int (*fn)(int arg);
+	const char *help;
+} scenarios[] = {
+	{ "client-close", sc_client_close, "client closes first (TIME_WAIT on the client)" },
+	{ "leak", sc_leak, "server closes, client holds its socket ARG ms (CLOSE_WAIT leak)" },
+	{ "refused", sc_refused, "connect() to a closed port (ECONNREFUSED)" },
+	{ "linger", sc_linger, "client closes with SO_LINGER {1,0} (RST, no TIME_WAIT)" },
+	{ "two-clients", sc_two_clients, "two client processes, for filters" },
+	{ "exhaust", sc_exhaust, "connect until EADDRNOTAVAIL (at most ARG tries)" },
+	{ "churn", sc_churn, "ARG connections as fast as possible (benchmark)" },
+};
+
+int main(int argc, char **argv)
+{
+	if (argc == 2 && !strcmp(argv[1], "-l")) {
+		for (size_t i = 0; i < sizeof(scenarios) / sizeof(scenarios[0]); i++)
+			printf("%-14s %s\n", scenarios[i].name, scenarios[i].help);
+		return 0;
+	}
+	if (argc < 4) {
+		fprintf(stderr, "usage: scenario -l | scenario NAME ADDR PORT [ARG]\n");
+		return 2;
+	}
+	parse_addr(argv[2], atoi(argv[3]));
+	alarm(120); /* no scenario may hang a test run */
+	for (size_t i = 0; i < sizeof(scenarios) / sizeof(scenarios[0]); i++)
+		if (!strcmp(argv[1], scenarios[i].name))
+			return scenarios[i].fn(argc > 4 ? atoi(argv[4]) : 0);
+	fprintf(stderr, "scenario: unknown scenario %s (scenario -l lists them)\n", argv[1]);
+	return 2;
+}

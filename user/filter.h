@@ -1,0 +1,39 @@
+/* SPDX-License-Identifier: GPL-2.0 OR BSD-2-Clause */
+/* The filter words shared by every mode (-p -c -L -D -4 -6 --state). They
+ * are applied in the kernel (loader copies them to .rodata); filter_match()
+ * is the same test in user space, for replayed or recorded events. */
+#ifndef FILTER_H
+#define FILTER_H
+#include <stdbool.h>
+#include <stddef.h>
+#include <stdint.h>
+#include <linux/types.h>
+#include "tcpscope.h"
+
+struct filter {
+	uint32_t pids[TS_MAX_FILTER];
+	unsigned npids;
+	char comms[TS_MAX_FILTER][TS_COMM_LEN];
+	unsigned ncomms;
+	uint16_t lports[TS_MAX_FILTER];
+	unsigned nlports;
+	uint16_t rports[TS_MAX_FILTER];
+	unsigned nrports;
+	uint16_t family; /* 0, AF_INET or AF_INET6 */
+	uint32_t state_mask; /* 1 << state; 0 = every state */
+};
+
+/* Each takes a comma-separated list and may be called repeatedly. */
+int filter_add_pids(struct filter *f, const char *list, char *err, size_t errlen);
+int filter_add_comms(struct filter *f, const char *list, char *err, size_t errlen);
+int filter_add_lports(struct filter *f, const char *list, char *err, size_t errlen);
+int filter_add_rports(struct filter *f, const char *list, char *err, size_t errlen);
+int filter_add_states(struct filter *f, const char *list, char *err, size_t errlen);
+/* -4 / -6; both given is an error. */
+int filter_set_family(struct filter *f, uint16_t family, char *err, size_t errlen);
+
+bool filter_active(const struct filter *f);
+/* The test the BPF programs apply, for one decoded record. */
+bool filter_match(const struct filter *f, const struct ev_hdr *h);
+
+#endif

@@ -1,0 +1,128 @@
+// SPDX-License-Identifier: GPL-2.0 OR BSD-2-Clause
+#include <arpa/inet.h>
+#include <errno.h>
+#include <string.h>
+#include <sys/socket.h>
+#include <time.h>
+#include "fmt.h"
+
+const char *fmt_addr(uint16_t family, const uint8_t *addr, char *buf, size_t len)
+{
+	if (!inet_ntop(family == AF_INET6 ? AF_INET6 : AF_INET, addr, buf, len))
+		snprintf(buf, len, "?");
+	return buf;
+}
+
+const char *fmt_endpoint(uint16_t family, const uint8_t *addr, uint16_t port, char *buf,
+			 size_t len)
+{
+	char a[ADDR_STRLEN], p[8];
+
+	fmt_addr(family, addr, a, sizeof(a));
+	if (port)
+		snprintf(p, sizeof(p), "%u", port);
+	else
+		strcpy(p, "*");
+	if (family == AF_INET6)
+		snprintf(buf, len, "[%s]:%s", a, p);
+	else
+		snprintf(buf, len, "%s:%s", a, p);
+	return buf;
+}
+
+const char *fmt_family(uint16_t family)
+{
+	return family == AF_INET6 ? "ipv6" : family == AF_INET ? "ipv4" : "unknown";
+}
+
+int64_t clock_offset_now(void)
+{
+	struct timespec rt, mono;
+
+	clock_gettime(CLOCK_REALTIME, &rt);
+	clock_gettime(CLOCK_MONOTONIC, &mono);
+	return ((int64_t)rt.tv_sec - mono.tv_sec) * 1000000000LL + (rt.tv_nsec - mono.tv_nsec);
+}
+
+const char *fmt_rfc3339(uint64_t mono_ns, int64_t offset_ns, char *buf, size_t len)
+{
+	int64_t wall = (int64_t)mono_ns + offset_ns;
+	time_t sec = wall / 1000000000LL;
+	struct tm tm;
+	size_t n;
+
+	gmtime_r(&sec, &tm);
+	n = strftime(buf, len, "%Y-%m-%dT%H:%M:%S", &tm);
+	snprintf(buf + n, len - n, ".%06lldZ", (long long)(wall % 1000000000LL) / 1000);
+	return buf;
+}
+
+const char *fmt_clock(uint64_t mono_ns, int64_t offset_ns, int precise, char *buf, size_t len)
+{
+	int64_t wall = (int64_t)mono_ns + offset_ns;
+	time_t sec = wall / 1000000000LL;
+	struct tm tm;
+	size_t n;
+
+	localtime_r(&sec, &tm);
+	n = strftime(buf, len, "%H:%M:%S", &tm);
+	if (precise)
+		snprintf(buf + n, len - n, ".%06lld", (long long)(wall % 1000000000LL) / 1000);
+	return buf;
+}
+
+const char *fmt_errno(int err)
+{
+	const char *name;
+
+	if (err < 0)
+		err = -err;
+	if (!err)
+		return "ok";
+	name = strerrorname_np(err);
+	return name ? name : "E?";
+}
+
+void json_str(FILE *f, const char *s, size_t max)
+{
+	static const char hex[] = "0123456789abcdef";
+
+	putc('"', f);
+	for (size_t i = 0; i < max && s[i]; i++) {
+		unsigned char c = (unsigned char)s[i];
+
+		if (c == '"' || c == '\\') {
+			putc('\\', f);
+			putc(c, f);
+		} else if (c < 0x20 || c == 0x7f) {
+			fputs("\\u00", f);
+			putc(hex[c >> 4], f);
+			putc(hex[c & 15], f);
+		} else if (c >= 0x80) {
+			/* comm is raw bytes, not UTF-8: keep JSON valid */
+			fputs("\\u00", f);
+			putc(hex[c >> 4], f);
+			putc(hex[c & 15], f);
+		} else {
+			putc(c, f);
+		}
+	}
+	putc('"', f);
+}
+
+const char *fmt_comm(const struct ev_owner *o, int known, char *buf, size_t len)
+{
+	size_t n = 0;
+
+	if (!known || !o->comm[0]) {
+		snprintf(buf, len, "-");
+		return buf;
+	}
+	for (; n + 1 < len && n < TS_COMM_LEN && o->comm[n]; n++) {
+		unsigned char c = (unsigned char)o->comm[n];
+
+		buf[n] = (c < 0x20 || c >= 0x7f) ? '?' : (char)c;
+	}
+	buf[n] = 0;
+	return buf;
+}

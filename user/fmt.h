@@ -1,0 +1,35 @@
+/* SPDX-License-Identifier: GPL-2.0 OR BSD-2-Clause */
+/* Formatting helpers shared by the sinks: addresses, times, errno names,
+ * JSON strings. */
+#ifndef FMT_H
+#define FMT_H
+#include <stdint.h>
+#include <stdio.h>
+#include <linux/types.h>
+#include "tcpscope.h"
+
+#define ADDR_STRLEN 48 /* INET6_ADDRSTRLEN + brackets */
+#define ENDPOINT_STRLEN 56
+
+/* "10.0.0.1" or "::1" */
+const char *fmt_addr(uint16_t family, const uint8_t *addr, char *buf, size_t len);
+/* "10.0.0.1:80" or "[::1]:80"; port 0 prints as '*' */
+const char *fmt_endpoint(uint16_t family, const uint8_t *addr, uint16_t port, char *buf,
+			 size_t len);
+const char *fmt_family(uint16_t family); /* "ipv4" / "ipv6" */
+/* RFC 3339 wall clock in UTC with microseconds, from a CLOCK_MONOTONIC
+ * timestamp and the REALTIME-MONOTONIC offset taken at start. */
+const char *fmt_rfc3339(uint64_t mono_ns, int64_t offset_ns, char *buf, size_t len);
+/* "HH:MM:SS" (or with .uuuuuu when precise) local time */
+const char *fmt_clock(uint64_t mono_ns, int64_t offset_ns, int precise, char *buf, size_t len);
+/* "EADDRNOTAVAIL" for -99 or 99; "0" is "ok" */
+const char *fmt_errno(int err);
+/* A JSON string literal, quotes included; control bytes and 0x7f as \u00XX.
+ * Reads at most max bytes or up to a NUL. */
+void json_str(FILE *f, const char *s, size_t max);
+/* Fill a comm for display: '-' when the owner is unknown. */
+const char *fmt_comm(const struct ev_owner *o, int known, char *buf, size_t len);
+/* Monotonic minus realtime, measured now. */
+int64_t clock_offset_now(void);
+
+#endif

@@ -1,0 +1,270 @@
+// SPDX-License-Identifier: GPL-2.0 OR BSD-2-Clause
+#include <errno.h>
+#include <stdarg.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/mount.h>
+#include <sys/stat.h>
+#include <sys/syscall.h>
+#include <sys/vfs.h>
+#include <unistd.h>
+#include <linux/capability.h>
+#include <bpf/bpf.h>
+#include <bpf/libbpf.h>
+#include "tcpscope.skel.h"
+#include "fmt.h"
+#include "loader.h"
+
+#define BTF_PATH "/sys/kernel/btf/vmlinux"
+#define TRACEFS_MAGIC 0x74726163
+
+struct loader {
+	struct tcpscope_bpf *skel;
+	struct ring_buffer *rb;
+	uint32_t max_sockets;
+	char blind[256];
+};
+
+static int verbosity;
+
+static int print_fn(enum libbpf_print_level level, const char *fmt, va_list args)
+{
+	if (level == LIBBPF_DEBUG && verbosity < 2)
+		return 0;
+	if (level == LIBBPF_INFO && verbosity < 1)
+		return 0;
+	if (level == LIBBPF_WARN && verbosity < 1)
+		return 0; /* failures are reported by us, with a remedy */
+	return vfprintf(stderr, fmt, args);
+}
+
+static bool has_cap(const struct __user_cap_data_struct *d, int cap)
+{
+	return d[cap / 32].effective & (1u << (cap % 32));
+}
+
+int loader_preflight(char *err, size_t errlen)
+{
+	struct __user_cap_header_struct hdr = { _LINUX_CAPABILITY_VERSION_3, 0 };
+	struct __user_cap_data_struct data[2] = {};
+
+	if (syscall(SYS_capget, &hdr, data) == 0 && !has_cap(data, CAP_SYS_ADMIN) &&
+	    !(has_cap(data, 39 /* CAP_BPF */) && has_cap(data, 38 /* CAP_PERFMON */))) {
+		snprintf(err, errlen,
+			 "missing capabilities: need CAP_BPF and CAP_PERFMON (or CAP_SYS_ADMIN); "
+			 "run as root, e.g. sudo tcpscope ...");
+		return -1;
+	}
+	if (access(BTF_PATH, R_OK)) {
+		snprintf(err, errlen,
+			 "no kernel BTF at %s: tcpscope needs a kernel built with "
+			 "CONFIG_DEBUG_INFO_BTF=y (Linux 5.5+)",
+			 BTF_PATH);
+		return -1;
+	}
+	if (libbpf_probe_bpf_map_type(BPF_MAP_TYPE_RINGBUF, NULL) != 1) {
+		snprintf(err, errlen,
+			 "this kernel has no BPF ring buffer: tcpscope needs Linux 5.8 or newer");
+		return -1;
+	}
+	return 0;
+}
+
+/* Classic (syscall) tracepoints are found through tracefs; mount it where
+ * the kernel expects it when nobody has. */
+static bool ensure_tracefs(void)
+{
+	struct statfs st;
+
+	if (!access("/sys/kernel/tracing/events/syscalls", F_OK) ||
+	    !access("/sys/kernel/debug/tracing/events/syscalls", F_OK))
+		return true;
+	if (statfs("/sys/kernel/tracing", &st) == 0 && st.f_type == TRACEFS_MAGIC)
+		return false; /* mounted, yet no syscall events: CONFIG_FTRACE_SYSCALLS off */
+	if (mount("tracefs", "/sys/kernel/tracing", "tracefs", 0, NULL))
+		return false;
+	return !access("/sys/kernel/tracing/events/syscalls", F_OK);
+}
+
+static uint64_t kallsyms_lookup(const char *name)
+{
+	char line[256], sym[128], type;
+	unsigned long long addr;
+	uint64_t found = 0;
+	FILE *f = fopen("/proc/kallsyms", "r");
+
+	if (!f)
+		return 0;
+	while (fgets(line, sizeof(line), f)) {
+		if (sscanf(line, "%llx %c %127s", &addr, &type, sym) == 3 && !strcmp(sym, name)) {
+			found = addr;
+			break;
+		}
+	}
+	fclose(f);
+	return found;
+}
+
+static void blind(struct loader *l, const char *what)
+{
+	size_t n = strlen(l->blind);
+
+	snprintf(l->blind + n, sizeof(l->blind) - n, "%s%s", n ? "; " : "", what);
+}
+
+static void set_filters(struct tcpscope_bpf *skel, const struct filter *f)
+{
+	struct tcpscope_bpf__rodata *r = skel->rodata;
+
+	r->filt_npids = f->npids;
+	memcpy((void *)r->filt_pids, f->pids, sizeof(f->pids));
+	r->filt_ncomms = f->ncomms;
+	memcpy((void *)r->filt_comms, f->comms, sizeof(f->comms));
+	r->filt_nlports = f->nlports;
+	memcpy((void *)r->filt_lports, f->lports, sizeof(f->lports));
+	r->filt_nrports = f->nrports;
+	memcpy((void *)r->filt_rports, f->rports, sizeof(f->rports));
+	r->filt_family = f->family;
+	r->filt_state_mask = f->state_mask;
+}
+
+struct loader *loader_start(const struct loader_opts *o, char *err, size_t errlen)
+{
+	struct loader *l = calloc(1, sizeof(*l));
+	struct tcpscope_bpf *skel;
+	uint64_t tw_fn;
+	bool calls;
+	int ret;
+
+	if (!l) {
+		snprintf(err, errlen, "out of memory");
+		return NULL;
+	}
+	verbosity = o->verbose;
+	libbpf_set_print(print_fn);
+	l->max_sockets = o->max_sockets;
+
+	skel = tcpscope_bpf__open();
+	if (!skel) {
+		snprintf(err, errlen, "opening the BPF object failed: %s", strerror(errno));
+		goto fail;
+	}
+	l->skel = skel;
+
+	set_filters(skel, o->filter);
+	skel->rodata->wakeup_bytes = o->ringbuf_bytes / 4;
+	bpf_map__set_max_entries(skel->maps.events, o->ringbuf_bytes);
+	bpf_map__set_max_entries(skel->maps.accept_own, o->max_sockets);
+	bpf_map__set_max_entries(skel->maps.closing, o->max_sockets);
+	bpf_map__set_max_entries(skel->maps.tws, o->max_sockets);
+
+	/* TIME_WAIT through tw_timer_handler's timer events. */
+	tw_fn = kallsyms_lookup("tw_timer_handler");
+	skel->rodata->tw_timer_fn = tw_fn;
+	if (!tw_fn) {
+		blind(l, "TIME_WAIT entry/end: tw_timer_handler not in /proc/kallsyms");
+		bpf_program__set_autoload(skel->progs.on_timer_start, false);
+		bpf_program__set_autoload(skel->progs.on_timer_expire, false);
+		bpf_program__set_autoload(skel->progs.on_timer_cancel, false);
+		bpf_program__set_autoload(skel->progs.on_cache_free, false);
+	}
+
+	calls = ensure_tracefs();
+	skel->rodata->want_calls = calls;
+	if (!calls) {
+		blind(l, "connect/bind results and accept owners: no syscall tracepoints "
+			 "(tracefs or CONFIG_FTRACE_SYSCALLS missing)");
+		bpf_program__set_autoload(skel->progs.on_connect_enter, false);
+		bpf_program__set_autoload(skel->progs.on_connect_exit, false);
+		bpf_program__set_autoload(skel->progs.on_bind_enter, false);
+		bpf_program__set_autoload(skel->progs.on_bind_exit, false);
+		bpf_program__set_autoload(skel->progs.on_accept_exit, false);
+		bpf_program__set_autoload(skel->progs.on_accept4_exit, false);
+	}
+
+	ret = tcpscope_bpf__load(skel);
+	if (ret) {
+		snprintf(err, errlen,
+			 "loading the BPF programs failed: %s (-%s); run with -v to see the "
+			 "verifier's log",
+			 strerror(-ret), fmt_errno(ret));
+		goto fail;
+	}
+	ret = tcpscope_bpf__attach(skel);
+	if (ret) {
+		snprintf(err, errlen, "attaching the BPF programs failed: %s (-%s); run with -v",
+			 strerror(-ret), fmt_errno(ret));
+		goto fail;
+	}
+	l->rb = ring_buffer__new(bpf_map__fd(skel->maps.events),
+				 (ring_buffer_sample_fn)o->on_record, o->ctx, NULL);
+	if (!l->rb) {
+		snprintf(err, errlen, "ring buffer setup failed: %s", strerror(errno));
+		goto fail;
+	}
+	return l;
+fail:
+	loader_stop(l);
+	return NULL;
+}
+
+int loader_poll(struct loader *l, int timeout_ms)
+{
+	int n = ring_buffer__poll(l->rb, timeout_ms);
+
+	if (n < 0)
+		return n;
+	/* Producers rarely wake us (batched wakeups): drain what is there. */
+	int m = ring_buffer__consume(l->rb);
+
+	return m < 0 ? m : n + m;
+}
+
+static uint64_t recursion_misses(struct bpf_program *p)
+{
+	struct bpf_prog_info info = {};
+	__u32 len = sizeof(info);
+	int fd = bpf_program__fd(p);
+
+	if (fd < 0 || bpf_obj_get_info_by_fd(fd, &info, &len))
+		return 0;
+	return info.recursion_misses;
+}
+
+void loader_lost(struct loader *l, uint64_t out[LOST_KINDS])
+{
+	struct tcpscope_bpf *s = l->skel;
+	struct bpf_program *p;
+	int64_t evicted = 0;
+
+	memset(out, 0, sizeof(uint64_t) * LOST_KINDS);
+	out[LOST_RINGBUF] = s->bss->drops[DROP_RINGBUF];
+	out[LOST_SK_STORAGE] = s->bss->drops[DROP_SK_STORAGE];
+	out[LOST_MAP_FULL] = s->bss->drops[DROP_MAP_FULL];
+	/* inserts - deletes above capacity means the LRU evicted live entries
+	 * (a lower bound: the tracker keeps the high-water mark). */
+	for (int i = 0; i < 3; i++) {
+		int64_t over = s->bss->lru_live[i] - (int64_t)l->max_sockets;
+
+		if (over > 0)
+			evicted += over;
+	}
+	out[LOST_EVICTED] = (uint64_t)evicted;
+	bpf_object__for_each_program(p, s->obj)
+		out[LOST_RECURSION] += recursion_misses(p);
+}
+
+const char *loader_blind_spots(const struct loader *l)
+{
+	return l->blind;
+}
+
+void loader_stop(struct loader *l)
+{
+	if (!l)
+		return;
+	ring_buffer__free(l->rb);
+	tcpscope_bpf__destroy(l->skel);
+	free(l);
+}

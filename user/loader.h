@@ -1,0 +1,37 @@
+/* SPDX-License-Identifier: GPL-2.0 OR BSD-2-Clause */
+/* Loader: preflight checks, capability probing, skeleton lifecycle
+ * (open -> configure .rodata and map sizes -> load -> attach), the ring
+ * buffer, and the kernel-side drop counters. */
+#ifndef LOADER_H
+#define LOADER_H
+#include <stdbool.h>
+#include <stddef.h>
+#include <stdint.h>
+#include "filter.h"
+#include "tracker.h"
+
+struct loader_opts {
+	const struct filter *filter;
+	uint64_t ringbuf_bytes; /* power of two */
+	uint32_t max_sockets;	/* per-socket LRU map size */
+	int verbose;
+	/* called for every record in the ring buffer; < 0 stops consumption */
+	int (*on_record)(void *ctx, void *data, size_t len);
+	void *ctx;
+};
+
+struct loader;
+
+/* Root/capabilities, BTF, ring buffer support. 0 or -1 with a message. */
+int loader_preflight(char *err, size_t errlen);
+struct loader *loader_start(const struct loader_opts *o, char *err, size_t errlen);
+/* Wait up to timeout_ms, then drain every record. Returns records consumed
+ * or a negative error (the record callback's, or -EINTR). */
+int loader_poll(struct loader *l, int timeout_ms);
+/* Current values of every loss counter (enum lost_kind). */
+void loader_lost(struct loader *l, uint64_t out[LOST_KINDS]);
+/* One line naming what this kernel cannot show in this run, or "" */
+const char *loader_blind_spots(const struct loader *l);
+void loader_stop(struct loader *l);
+
+#endif

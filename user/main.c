@@ -1,0 +1,369 @@
+// SPDX-License-Identifier: GPL-2.0 OR BSD-2-Clause
+/*
+ * tcpscope: watch the TCP connection lifecycle from inside the kernel.
+ * main.c only parses options and wires the pipeline:
+ *   loader (BPF, ring buffer) -> decode -> tracker -> sink
+ */
+#include <argp.h>
+#include <errno.h>
+#include <signal.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/socket.h>
+#include <time.h>
+#include <unistd.h>
+#include "decode.h"
+#include "filter.h"
+#include "fmt.h"
+#include "loader.h"
+#include "parse.h"
+#include "sink.h"
+#include "tracker.h"
+
+#define EXIT_USAGE 2
+
+const char *argp_program_version = "tcpscope 0.1";
+const char *argp_program_bug_address = "<https://github.com/tcpscope/tcpscope/issues>";
+
+static const char doc[] =
+	"Watch TCP connections change state, with the process that owns them.\v"
+	"COMMANDS:\n"
+	"  trace    stream every state transition, TIME_WAIT entry/end and\n"
+	"           connect()/bind() result as it happens\n"
+	"\n"
+	"EXAMPLES:\n"
+	"  tcpscope trace                      # everything, text\n"
+	"  tcpscope trace -d 30s -F json -o t.jsonl\n"
+	"  tcpscope trace --state close-wait   # transitions into/out of CLOSE_WAIT\n"
+	"  tcpscope trace -p 1234 -D 5432      # one process, one remote port\n"
+	"\n"
+	"Exit status: 0 ok, 1 runtime error, 2 usage or setup error.";
+
+enum {
+	OPT_STATE = 1000,
+	OPT_RINGBUF,
+	OPT_MAX_SOCKETS,
+};
+
+static const struct argp_option options[] = {
+	{ NULL, 0, NULL, 0, "MODE:", 1 },
+	{ "duration", 'd', "DURATION", 0, "Stop after DURATION (e.g. 30s, 500ms, 2m)", 1 },
+	{ NULL, 0, NULL, 0, "FILTERS (repeatable or comma-separated, applied in the kernel):", 2 },
+	{ "pid", 'p', "PID", 0, "Only sockets owned by PID", 2 },
+	{ "comm", 'c', "COMM", 0, "Only sockets owned by a process named COMM", 2 },
+	{ "lport", 'L', "PORT", 0, "Only this local port", 2 },
+	{ "rport", 'D', "PORT", 0, "Only this remote port", 2 },
+	{ "ipv4", '4', NULL, 0, "Only IPv4", 2 },
+	{ "ipv6", '6', NULL, 0, "Only IPv6", 2 },
+	{ "state", OPT_STATE, "STATE", 0,
+	  "Only transitions into or out of STATE (ss names: time-wait, close-wait, ...)", 2 },
+	{ NULL, 0, NULL, 0, "OUTPUT:", 3 },
+	{ "format", 'F', "FMT", 0, "text (default), json (JSON Lines) or csv", 3 },
+	{ "output", 'o', "FILE", 0, "Write to FILE instead of standard output", 3 },
+	{ "wide", 'w', NULL, 0, "Wide text columns (IPv6, microseconds)", 3 },
+	{ "no-header", 'H', NULL, 0, "No header line (text, csv)", 3 },
+	{ NULL, 0, NULL, 0, "ADVANCED:", 4 },
+	{ "ringbuf-size", OPT_RINGBUF, "SIZE", 0, "Ring buffer size (default 8M)", 4 },
+	{ "max-sockets", OPT_MAX_SOCKETS, "N", 0,
+	  "Capacity of the per-socket maps (default 65536)", 4 },
+	{ "verbose", 'v', NULL, 0, "Show libbpf's log (-vv: debug and verifier log)", 4 },
+	{},
+};
+
+struct config {
+	const char *command;
+	uint64_t duration_ns;
+	struct filter filter;
+	enum sink_format format;
+	const char *output;
+	bool wide, no_header;
+	uint64_t ringbuf_bytes;
+	uint32_t max_sockets;
+	int verbose;
+};
+
+static void usage_error(struct argp_state *state, const char *msg)
+{
+	fprintf(stderr, "tcpscope: %s\n", msg);
+	fprintf(stderr, "Try 'tcpscope --help' for more information.\n");
+	exit(EXIT_USAGE);
+}
+
+static error_t parse_opt(int key, char *arg, struct argp_state *state)
+{
+	struct config *c = state->input;
+	char err[256] = "";
+	uint64_t v;
+	int ret = 0;
+
+	switch (key) {
+	case 'd':
+		ret = parse_duration(arg, &c->duration_ns, err, sizeof(err));
+		break;
+	case 'p':
+		ret = filter_add_pids(&c->filter, arg, err, sizeof(err));
+		break;
+	case 'c':
+		ret = filter_add_comms(&c->filter, arg, err, sizeof(err));
+		break;
+	case 'L':
+		ret = filter_add_lports(&c->filter, arg, err, sizeof(err));
+		break;
+	case 'D':
+		ret = filter_add_rports(&c->filter, arg, err, sizeof(err));
+		break;
+	case '4':
+		ret = filter_set_family(&c->filter, AF_INET, err, sizeof(err));
+		break;
+	case '6':
+		ret = filter_set_family(&c->filter, AF_INET6, err, sizeof(err));
+		break;
+	case OPT_STATE:
+		ret = filter_add_states(&c->filter, arg, err, sizeof(err));
+		break;
+	case 'F':
+		if (sink_format_parse(arg, &c->format)) {
+			snprintf(err, sizeof(err), "unknown format '%s': use text, json or csv", arg);
+			ret = -1;
+		}
+		break;
+	case 'o':
+		c->output = arg;
+		break;
+	case 'w':
+		c->wide = true;
+		break;
+	case 'H':
+		c->no_header = true;
+		break;
+	case 'v':
+		c->verbose++;
+		break;
+	case OPT_RINGBUF:
+		ret = parse_size(arg, &c->ringbuf_bytes, err, sizeof(err));
+		if (!ret && (c->ringbuf_bytes < 4096 || (c->ringbuf_bytes & (c->ringbuf_bytes - 1)))) {
+			snprintf(err, sizeof(err),
+				 "--ringbuf-size %s: must be a power of two of at least 4K", arg);
+			ret = -1;
+		}
+		break;
+	case OPT_MAX_SOCKETS:
+		ret = parse_uint(arg, 64, 1 << 24, &v, err, sizeof(err));
+		if (ret)
+			snprintf(err + strlen(err), sizeof(err) - strlen(err), " (--max-sockets)");
+		c->max_sockets = (uint32_t)v;
+		break;
+	case ARGP_KEY_ARG:
+		if (!c->command && !strcmp(arg, "trace")) {
+			c->command = arg;
+			break;
+		}
+		if (!c->command)
+			snprintf(err, sizeof(err), "unknown command '%s': use trace", arg);
+		else
+			snprintf(err, sizeof(err), "unexpected argument '%s'", arg);
+		ret = -1;
+		break;
+	default:
+		return ARGP_ERR_UNKNOWN;
+	}
+	if (ret)
+		usage_error(state, err);
+	return 0;
+}
+
+/* ---- the running pipeline ---- */
+
+static volatile sig_atomic_t exiting;
+
+static void on_signal(int sig)
+{
+	exiting = sig;
+}
+
+static void install_signals(void)
+{
+	struct sigaction sa = { .sa_handler = on_signal, .sa_flags = SA_RESETHAND };
+
+	sigemptyset(&sa.sa_mask);
+	sigaction(SIGINT, &sa, NULL);
+	sigaction(SIGTERM, &sa, NULL);
+	sigaction(SIGHUP, &sa, NULL);
+	signal(SIGPIPE, SIG_IGN);
+}
+
+struct pipeline {
+	struct tracker tracker;
+	struct sink sink;
+	int sink_errno;
+	uint64_t last_warn_ns;
+};
+
+static uint64_t mono_ns(void)
+{
+	struct timespec ts;
+
+	clock_gettime(CLOCK_MONOTONIC, &ts);
+	return ts.tv_sec * 1000000000ULL + ts.tv_nsec;
+}
+
+static int on_record(void *ctx, void *data, size_t len)
+{
+	struct pipeline *p = ctx;
+	const struct ev_hdr *h;
+	char err[128];
+
+	h = decode(data, len, err, sizeof(err));
+	if (!h) {
+		p->tracker.undecodable++;
+		return 0;
+	}
+	tracker_event(&p->tracker, h);
+	if (p->sink.ops->event(&p->sink, h)) {
+		p->sink_errno = errno ? errno : EIO;
+		return -EIO;
+	}
+	return 0;
+}
+
+static int report_lost(void *ctx, int kind, uint64_t delta)
+{
+	struct pipeline *p = ctx;
+
+	return p->sink.ops->lost(&p->sink, mono_ns(), lost_kind_name(kind), delta);
+}
+
+static void check_lost(struct pipeline *p, struct loader *l, bool final)
+{
+	uint64_t now[LOST_KINDS];
+	uint64_t grown;
+
+	loader_lost(l, now);
+	now[LOST_UNDECODABLE] = p->tracker.undecodable;
+	grown = tracker_lost_update(&p->tracker, now, report_lost, p);
+	if (grown && !final && mono_ns() - p->last_warn_ns > 1000000000ULL) {
+		p->last_warn_ns = mono_ns();
+		fprintf(stderr,
+			"tcpscope: warning: %llu events lost so far (see the summary); a bigger "
+			"--ringbuf-size or --max-sockets may help\n",
+			(unsigned long long)p->tracker.lost_total);
+	}
+}
+
+static int run_trace(struct config *c)
+{
+	struct pipeline p = {};
+	struct loader_opts lo = {
+		.filter = &c->filter,
+		.ringbuf_bytes = c->ringbuf_bytes,
+		.max_sockets = c->max_sockets,
+		.verbose = c->verbose,
+		.on_record = on_record,
+		.ctx = &p,
+	};
+	struct loader *l;
+	char err[512];
+	uint64_t deadline = 0;
+	int ret = 0, n;
+
+	tracker_init(&p.tracker);
+	/* Output problems surface before anything is loaded. */
+	if (sink_open(&p.sink, c->format, c->output, err, sizeof(err))) {
+		fprintf(stderr, "tcpscope: %s\n", err);
+		return EXIT_USAGE;
+	}
+	p.sink.wide = c->wide;
+	p.sink.no_header = c->no_header;
+	if (loader_preflight(err, sizeof(err))) {
+		fprintf(stderr, "tcpscope: %s\n", err);
+		return EXIT_USAGE;
+	}
+	install_signals();
+	l = loader_start(&lo, err, sizeof(err));
+	if (!l) {
+		fprintf(stderr, "tcpscope: %s\n", err);
+		return 1;
+	}
+	if (*loader_blind_spots(l))
+		fprintf(stderr, "tcpscope: blind spots on this kernel: %s\n", loader_blind_spots(l));
+	if (c->duration_ns)
+		deadline = mono_ns() + c->duration_ns;
+	if (p.sink.ops->begin(&p.sink))
+		goto write_error;
+
+	while (!exiting) {
+		n = loader_poll(l, 100);
+		if (n == -EINTR)
+			break;
+		if (n < 0 && p.sink_errno)
+			goto write_error;
+		if (n < 0) {
+			fprintf(stderr, "tcpscope: reading the ring buffer failed: %s\n", strerror(-n));
+			ret = 1;
+			break;
+		}
+		check_lost(&p, l, false);
+		if (sink_flush(&p.sink))
+			goto write_error;
+		if (deadline && mono_ns() >= deadline)
+			break;
+	}
+	/* Drain what is left, then the final accounting. */
+	n = loader_poll(l, 0);
+	if (n < 0 && p.sink_errno)
+		goto write_error;
+	check_lost(&p, l, true);
+	goto done;
+
+write_error:
+	fprintf(stderr, "tcpscope: writing %s failed: %s; stopping\n",
+		c->output ? c->output : "standard output",
+		strerror(p.sink_errno ? p.sink_errno : errno));
+	ret = 1;
+done:
+	loader_stop(l);
+	if (p.sink.f && sink_close(&p.sink, err, sizeof(err))) {
+		fprintf(stderr, "tcpscope: %s\n", err);
+		ret = 1;
+	}
+	fprintf(stderr,
+		"tcpscope: %llu events (%llu state, %llu timewait, %llu connect/bind), %llu lost",
+		(unsigned long long)p.tracker.seen_total,
+		(unsigned long long)p.tracker.seen[EV_STATE],
+		(unsigned long long)p.tracker.seen[EV_TW],
+		(unsigned long long)p.tracker.seen[EV_CALL],
+		(unsigned long long)p.tracker.lost_total);
+	for (int k = 0, first = 1; k < LOST_KINDS; k++) {
+		if (!p.tracker.lost[k])
+			continue;
+		fprintf(stderr, "%s%s %llu", first ? " (" : ", ", lost_kind_name(k),
+			(unsigned long long)p.tracker.lost[k]);
+		first = 0;
+	}
+	fprintf(stderr, "%s\n", p.tracker.lost_total ? ")" : "");
+	return ret;
+}
+
+int main(int argc, char **argv)
+{
+	static const struct argp argp = {
+		.options = options, .parser = parse_opt, .args_doc = "trace [OPTION...]", .doc = doc,
+	};
+	struct config c = {
+		.format = FMT_TEXT,
+		.ringbuf_bytes = 8 << 20,
+		.max_sockets = 65536,
+	};
+	int err;
+
+	argp_err_exit_status = EXIT_USAGE;
+	err = argp_parse(&argp, argc, argv, 0, NULL, &c);
+	if (err)
+		return EXIT_USAGE;
+	if (!c.command) {
+		fprintf(stderr, "tcpscope: no command given: use trace (see tcpscope --help)\n");
+		return EXIT_USAGE;
+	}
+	return run_trace(&c);
+}

@@ -1,0 +1,44 @@
+/* SPDX-License-Identifier: GPL-2.0 OR BSD-2-Clause */
+/* Sinks: the last stage of the pipeline. Every mode is a choice of sinks.
+ * Each method returns 0, or -1 when the output failed (its errno is kept). */
+#ifndef SINK_H
+#define SINK_H
+#include <stdbool.h>
+#include <stdint.h>
+#include <stdio.h>
+#include <linux/types.h>
+#include "tcpscope.h"
+
+enum sink_format { FMT_TEXT, FMT_JSON, FMT_CSV };
+
+struct sink;
+
+struct sink_ops {
+	int (*begin)(struct sink *s);
+	int (*event)(struct sink *s, const struct ev_hdr *h);
+	/* count events lost for reason since the previous report */
+	int (*lost)(struct sink *s, uint64_t ts_ns, const char *reason, uint64_t count);
+};
+
+struct sink {
+	const struct sink_ops *ops;
+	FILE *f;
+	const char *path; /* NULL: stdout */
+	bool wide;
+	bool no_header;
+	bool flush_each; /* a terminal: show lines as they come */
+	int64_t clock_offset; /* realtime - monotonic */
+};
+
+extern const struct sink_ops sink_text_ops, sink_json_ops, sink_csv_ops;
+
+/* Parse "text", "json", "csv" (-F). */
+int sink_format_parse(const char *s, enum sink_format *fmt);
+/* Open path (or stdout when NULL or "-") for writing; fails early with a
+ * message in err so that nothing gets loaded when the output is unusable. */
+int sink_open(struct sink *s, enum sink_format fmt, const char *path, char *err, size_t errlen);
+/* Flush and close; -1 if anything written was lost. */
+int sink_close(struct sink *s, char *err, size_t errlen);
+int sink_flush(struct sink *s);
+
+#endif

@@ -1,0 +1,135 @@
+// SPDX-License-Identifier: GPL-2.0 OR BSD-2-Clause
+/*
+ * Fixed-width text. The default fits 80 columns for typical IPv4 endpoints:
+ *   TIME     PID    COMM    LOCAL            REMOTE           EVENT              MS
+ * with short state names (state_short) and whole milliseconds; -w widens
+ * every column (IPv6, microsecond time, kernel state names).
+ */
+#include <inttypes.h>
+#include <string.h>
+#include <sys/socket.h>
+#include "fmt.h"
+#include "sink.h"
+#include "states.h"
+
+static const char *short_names[TS_STATE_MAX] = {
+	[TS_ESTABLISHED] = "ESTAB",   [TS_SYN_SENT] = "SYNSENT", [TS_SYN_RECV] = "SYNRECV",
+	[TS_FIN_WAIT1] = "FINWT1",    [TS_FIN_WAIT2] = "FINWT2", [TS_TIME_WAIT] = "TIMEWT",
+	[TS_CLOSE] = "CLOSE",	      [TS_CLOSE_WAIT] = "CLOSEWT", [TS_LAST_ACK] = "LASTACK",
+	[TS_LISTEN] = "LISTEN",	      [TS_CLOSING] = "CLOSING",
+};
+
+static const char *state_name(struct sink *s, int st)
+{
+	if (s->wide || st <= 0 || st >= TS_STATE_MAX || !short_names[st])
+		return state_kernel_name(st);
+	return short_names[st];
+}
+
+static void fmt_ms(struct sink *s, char *buf, size_t len, uint64_t ns, int known)
+{
+	if (!known)
+		snprintf(buf, len, "-");
+	else if (s->wide)
+		snprintf(buf, len, "%.3f", ns / 1e6);
+	else if (ns < 10000000ULL)
+		snprintf(buf, len, "%.1f", ns / 1e6);
+	else if (ns < 100000ULL * 1000000ULL)
+		snprintf(buf, len, "%" PRIu64, (uint64_t)(ns / 1000000ULL));
+	else
+		snprintf(buf, len, "%" PRIu64 "s", (uint64_t)(ns / 1000000000ULL));
+}
+
+static int line(struct sink *s, uint64_t ts, const struct ev_owner *o, int known,
+		const struct ev_tuple *t, const char *event, const char *ms)
+{
+	char tbuf[32], comm[TS_COMM_LEN + 1], l[ENDPOINT_STRLEN], r[ENDPOINT_STRLEN], pid[16];
+
+	fmt_clock(ts, s->clock_offset, s->wide, tbuf, sizeof(tbuf));
+	fmt_comm(o, known, comm, sizeof(comm));
+	fmt_endpoint(t->family, t->saddr, t->sport, l, sizeof(l));
+	if (t->dport || t->family == AF_INET6 || t->daddr[0])
+		fmt_endpoint(t->family, t->daddr, t->dport, r, sizeof(r));
+	else
+		strcpy(r, "-");
+	snprintf(pid, sizeof(pid), "%u", known ? o->pid : 0);
+	if (s->wide)
+		fprintf(s->f, "%-15s %7s %-16s %-47s %-47s %-23s %9s\n", tbuf, pid, comm, l, r, event,
+			ms);
+	else
+		fprintf(s->f, "%-8s %6s %-7.7s %-16s %-16s %-15s %6s\n", tbuf, pid, comm, l, r, event,
+			ms);
+	if (s->flush_each)
+		fflush(s->f);
+	return ferror(s->f) ? -1 : 0;
+}
+
+static int text_begin(struct sink *s)
+{
+	if (s->no_header)
+		return 0;
+	if (s->wide)
+		fprintf(s->f, "%-15s %7s %-16s %-47s %-47s %-23s %9s\n", "TIME", "PID", "COMM",
+			"LOCAL", "REMOTE", "EVENT", "MS");
+	else
+		fprintf(s->f, "%-8s %6s %-7s %-16s %-16s %-15s %6s\n", "TIME", "PID", "COMM", "LOCAL",
+			"REMOTE", "EVENT", "MS");
+	return ferror(s->f) ? -1 : 0;
+}
+
+static int text_event(struct sink *s, const struct ev_hdr *h)
+{
+	char ev[64], ms[32];
+
+	switch (h->type) {
+	case EV_STATE: {
+		const struct ev_state *e = (const void *)h;
+
+		snprintf(ev, sizeof(ev), "%s>%s", state_name(s, e->old_state),
+			 state_name(s, e->new_state));
+		fmt_ms(s, ms, sizeof(ms), e->in_old_ns, e->flags & EVF_IN_OLD_KNOWN);
+		return line(s, h->ts_ns, &e->owner, e->flags & EVF_OWNER_KNOWN, &e->t, ev, ms);
+	}
+	case EV_TW: {
+		const struct ev_tw *e = (const void *)h;
+		static const char *cause[] = { "?", "expired", "reused", "killed" };
+
+		if (e->kind == TW_END) {
+			snprintf(ev, sizeof(ev), "tw- %s", cause[e->cause & 3]);
+			fmt_ms(s, ms, sizeof(ms), e->lived_ns, 1);
+		} else {
+			snprintf(ev, sizeof(ev), "tw%s %s", e->kind == TW_ENTER ? "+" : ">",
+				 state_name(s, e->substate));
+			fmt_ms(s, ms, sizeof(ms), e->timeout_ms * 1000000ULL, e->timeout_ms != 0);
+		}
+		return line(s, h->ts_ns, &e->owner, e->flags & EVF_OWNER_KNOWN, &e->t, ev, ms);
+	}
+	case EV_CALL: {
+		const struct ev_call *e = (const void *)h;
+		const char *op = e->op == OP_CONNECT ? "conn" : "bind";
+
+		if (e->ret == 0)
+			snprintf(ev, sizeof(ev), "%s ok", op);
+		else
+			snprintf(ev, sizeof(ev), "%s %s", op, fmt_errno(e->ret));
+		fmt_ms(s, ms, sizeof(ms), e->latency_ns, !(e->flags & EVF_ASYNC));
+		return line(s, h->ts_ns, &e->owner, e->flags & EVF_OWNER_KNOWN, &e->t, ev, ms);
+	}
+	}
+	return 0;
+}
+
+static int text_lost(struct sink *s, uint64_t ts_ns, const char *reason, uint64_t count)
+{
+	char tbuf[32];
+
+	fprintf(s->f, "%-8s LOST %" PRIu64 " events (%s)\n",
+		fmt_clock(ts_ns, s->clock_offset, s->wide, tbuf, sizeof(tbuf)), count, reason);
+	return ferror(s->f) ? -1 : 0;
+}
+
+const struct sink_ops sink_text_ops = {
+	.begin = text_begin,
+	.event = text_event,
+	.lost = text_lost,
+};
