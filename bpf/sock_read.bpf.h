@@ -21,11 +21,11 @@ static __always_inline void read_tuple(const struct sock_common *skc, struct ev_
 	t->dport = bswap16(BPF_CORE_READ(skc, skc_dport));
 	t->sport = BPF_CORE_READ(skc, skc_num);
 	if (t->family == AF_INET6) {
-		BPF_CORE_READ_INTO(t->saddr, skc, skc_v6_rcv_saddr.in6_u.u6_addr8);
-		BPF_CORE_READ_INTO(t->daddr, skc, skc_v6_daddr.in6_u.u6_addr8);
+		bpf_core_read(t->saddr, sizeof(t->saddr), &skc->skc_v6_rcv_saddr);
+		bpf_core_read(t->daddr, sizeof(t->daddr), &skc->skc_v6_daddr);
 	} else {
-		BPF_CORE_READ_INTO((__u32 *)t->saddr, skc, skc_rcv_saddr);
-		BPF_CORE_READ_INTO((__u32 *)t->daddr, skc, skc_daddr);
+		bpf_core_read(t->saddr, 4, &skc->skc_rcv_saddr);
+		bpf_core_read(t->daddr, 4, &skc->skc_daddr);
 	}
 }
 

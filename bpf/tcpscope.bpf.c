@@ -41,8 +41,9 @@ static __always_inline bool process_context(int old, int new)
 	return false;
 }
 
-static __always_inline void emit_call(__u8 op, __s32 ret, __u16 flags, __u64 sk, __u64 latency,
-				      const struct ev_owner *o, const struct ev_tuple *t)
+static __always_inline void emit_call(__u8 op, __s32 ret, __u16 flags, const struct sock *sk,
+				      __u64 latency, const struct ev_owner *o,
+				      const struct ev_tuple *t)
 {
 	struct ev_call *e;
 
@@ -51,14 +52,15 @@ static __always_inline void emit_call(__u8 op, __s32 ret, __u16 flags, __u64 sk,
 	e = ev_reserve(sizeof(*e), EV_CALL);
 	if (!e)
 		return;
-	e->sk = sk;
+	e->sk = (__u64)sk;
 	e->latency_ns = latency;
 	e->owner = *o;
 	e->t = *t;
 	e->ret = ret;
+	e->netns = read_netns(&sk->__sk_common);
 	e->flags = flags;
 	e->op = op;
-	e->_pad = 0;
+	__builtin_memset(e->_pad, 0, sizeof(e->_pad));
 	ev_submit(e);
 }
 
@@ -136,7 +138,7 @@ int BPF_PROG(on_set_state, const struct sock *sk, const int oldstate, const int 
 		struct call_ctx *c = bpf_map_lookup_elem(&calls, &tid);
 
 		if (err && !(c && c->sk == skid))
-			emit_call(OP_CONNECT, -err, flags | EVF_ASYNC, skid, 0, &owner, &t);
+			emit_call(OP_CONNECT, -err, flags | EVF_ASYNC, sk, 0, &owner, &t);
 	}
 
 	if (!pass_states(oldstate, newstate) || !pass_common(&owner, &t))
@@ -418,7 +420,7 @@ static __always_inline int call_exit(struct sys_exit_ctx *ctx)
 		t.dport = 0;
 	}
 	owner_current(&owner);
-	emit_call(op, ctx->ret, EVF_OWNER_KNOWN, c->sk, lat, &owner, &t);
+	emit_call(op, ctx->ret, EVF_OWNER_KNOWN, (struct sock *)c->sk, lat, &owner, &t);
 	bpf_map_delete_elem(&calls, &tid);
 	return 0;
 }

@@ -122,9 +122,10 @@ struct ev_call {
 	struct ev_owner owner;
 	struct ev_tuple t; /* local address:port (port the kernel chose), destination */
 	__s32 ret;	   /* 0 or -errno */
+	__u32 netns;
 	__u16 flags;
 	__u8 op;	   /* enum call_op */
-	__u8 _pad;
+	__u8 _pad[5];
 };
 
 /* Counters in the BPF program's .bss, read by user space on every poll pass */
@@ -141,6 +142,6 @@ TS_ASSERT_SIZE(struct ev_tuple, 40);
 TS_ASSERT_SIZE(struct ev_owner, 24);
 TS_ASSERT_SIZE(struct ev_state, 16 + 24 + 24 + 40 + 8);
 TS_ASSERT_SIZE(struct ev_tw, 16 + 32 + 24 + 40 + 8 + 8);
-TS_ASSERT_SIZE(struct ev_call, 16 + 16 + 24 + 40 + 8);
+TS_ASSERT_SIZE(struct ev_call, 16 + 16 + 24 + 40 + 16);
 
 #endif /* TCPSCOPE_H */

@@ -287,6 +287,7 @@ static int run_trace(struct config *c)
 	}
 	if (*loader_blind_spots(l))
 		fprintf(stderr, "tcpscope: blind spots on this kernel: %s\n", loader_blind_spots(l));
+	fprintf(stderr, "tcpscope: tracing%s; Ctrl-C to stop\n", c->duration_ns ? " for the duration" : "");
 	if (c->duration_ns)
 		deadline = mono_ns() + c->duration_ns;
 	if (p.sink.ops->begin(&p.sink))

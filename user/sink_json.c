@@ -89,7 +89,7 @@ static int json_event(struct sink *s, const struct ev_hdr *h)
 			fputs("null", f);
 		fprintf(f, ",\"async\":%s", e->flags & EVF_ASYNC ? "true" : "false");
 		ms(f, "latency_ms", e->latency_ns, !(e->flags & EVF_ASYNC));
-		fprintf(f, ",\"sk\":\"0x%" PRIx64 "\"}\n", (uint64_t)e->sk);
+		fprintf(f, ",\"sk\":\"0x%" PRIx64 "\",\"netns\":%u}\n", (uint64_t)e->sk, e->netns);
 		break;
 	}
 	}

@@ -1,7 +1,7 @@
 // SPDX-License-Identifier: GPL-2.0 OR BSD-2-Clause
 /*
  * Fixed-width text. The default fits 80 columns for typical IPv4 endpoints:
- *   TIME     PID    COMM    LOCAL            REMOTE           EVENT              MS
+ *   TIME        PID COMM    LOCAL           REMOTE          EVENT                 MS
  * with short state names (state_short) and whole milliseconds; -w widens
  * every column (IPv6, microsecond time, kernel state names).
  */
@@ -57,7 +57,7 @@ static int line(struct sink *s, uint64_t ts, const struct ev_owner *o, int known
 		fprintf(s->f, "%-15s %7s %-16s %-47s %-47s %-23s %9s\n", tbuf, pid, comm, l, r, event,
 			ms);
 	else
-		fprintf(s->f, "%-8s %6s %-7.7s %-16s %-16s %-15s %6s\n", tbuf, pid, comm, l, r, event,
+		fprintf(s->f, "%-8s %6s %-7.7s %-15s %-15s %-18s %5s\n", tbuf, pid, comm, l, r, event,
 			ms);
 	if (s->flush_each)
 		fflush(s->f);
@@ -72,7 +72,7 @@ static int text_begin(struct sink *s)
 		fprintf(s->f, "%-15s %7s %-16s %-47s %-47s %-23s %9s\n", "TIME", "PID", "COMM",
 			"LOCAL", "REMOTE", "EVENT", "MS");
 	else
-		fprintf(s->f, "%-8s %6s %-7s %-16s %-16s %-15s %6s\n", "TIME", "PID", "COMM", "LOCAL",
+		fprintf(s->f, "%-8s %6s %-7s %-15s %-15s %-18s %5s\n", "TIME", "PID", "COMM", "LOCAL",
 			"REMOTE", "EVENT", "MS");
 	return ferror(s->f) ? -1 : 0;
 }

@@ -1,0 +1,204 @@
+# SPDX-License-Identifier: GPL-2.0 OR BSD-2-Clause
+# End-to-end tests of `tcpscope trace`: each starts the real tracer, runs a
+# real scenario in its own network namespace and asserts on the JSON.
+# Sourced by tests/run.sh; every test_* function is one test.
+
+# run_scenario OUT NAME ADDR PORT [ARG]: trace the scenario, leave our
+# events in $OUT.ours and the scenario's JSON in $SC.
+run_scenario() {
+	local out=$1
+	shift
+	start_tracer "$out" ${TRACE_ARGS:-} || return 1
+	SC=$(in_ns "$SCENARIO" "$@") || { echo "  scenario $* failed: $SC" >&2; stop_tracer; return 1; }
+	stop_tracer || return 1
+	ours "$out" > "$out.ours"
+}
+
+j() { echo "$SC" | jq -r ".$1"; }
+
+# 1. client closes first: client owns FIN_WAIT1/FIN_WAIT2 and the TIME_WAIT
+#    entry; the server owns CLOSE_WAIT -> LAST_ACK -> CLOSE.
+client_close_checks() {
+	local f=$1 fam=$2 c s cp
+	c=$(j client_pid) s=$(j server_pid) cp=$(j client_port)
+	expect "client's ESTABLISHED->FIN_WAIT1 owned by the client ($c)" \
+		"any(.[]; .type==\"state\" and .old==\"ESTABLISHED\" and .new==\"FIN_WAIT1\" and .pid==$c and .sport==$cp and .family==\"$fam\")" "$f" &&
+	expect "client's FIN_WAIT1->FIN_WAIT2 (softirq) owned by the client" \
+		"any(.[]; .type==\"state\" and .old==\"FIN_WAIT1\" and .new==\"FIN_WAIT2\" and .pid==$c and .sport==$cp)" "$f" &&
+	expect "TIME_WAIT entry for the client's port, owned by the client" \
+		"any(.[]; .type==\"timewait\" and .event==\"enter\" and .pid==$c and .comm==\"ts-client\" and .sport==$cp and .family==\"$fam\")" "$f" &&
+	expect "server's ESTABLISHED->CLOSE_WAIT (softirq) owned by the server ($s)" \
+		"any(.[]; .type==\"state\" and .old==\"ESTABLISHED\" and .new==\"CLOSE_WAIT\" and .pid==$s and .dport==$cp)" "$f" &&
+	expect "server's CLOSE_WAIT->LAST_ACK owned by the server" \
+		"any(.[]; .type==\"state\" and .old==\"CLOSE_WAIT\" and .new==\"LAST_ACK\" and .pid==$s and .dport==$cp)" "$f" &&
+	expect "server's LAST_ACK->CLOSE (softirq) owned by the server, with time in LAST_ACK" \
+		"any(.[]; .type==\"state\" and .old==\"LAST_ACK\" and .new==\"CLOSE\" and .pid==$s and .dport==$cp and (.in_old_ms|type)==\"number\")" "$f" &&
+	expect "no event of this connection charged to another process" \
+		"all(.[]; ((.sport==$cp or .dport==$cp) | not) or .pid==$c or .pid==$s)" "$f" &&
+	expect "server time in CLOSE_WAIT is measured (>= 15 ms: it waits 20 ms)" \
+		"any(.[]; .type==\"state\" and .old==\"CLOSE_WAIT\" and .in_old_ms >= 15)" "$f"
+}
+
+test_client_closes_first() {
+	new_netns cc || return 1
+	run_scenario "$TMP/cc.json" client-close 127.0.0.1 8080 || return 1
+	client_close_checks "$TMP/cc.json.ours" ipv4
+}
+
+# 5. IPv6 on ::1, same facts.
+test_ipv6_client_closes_first() {
+	new_netns v6 || return 1
+	run_scenario "$TMP/v6.json" client-close ::1 8080 || return 1
+	client_close_checks "$TMP/v6.json.ours" ipv6 &&
+	expect "IPv6 addresses are ::1" \
+		'any(.[]; .type=="state" and .saddr=="::1" and .daddr=="::1")' "$TMP/v6.json.ours"
+}
+
+# 2. CLOSE_WAIT leak: the leaker's pid is on ESTABLISHED->CLOSE_WAIT.
+test_close_wait_leak() {
+	local f="$TMP/leak.json.ours" c cp
+	new_netns leak || return 1
+	run_scenario "$TMP/leak.json" leak 127.0.0.1 8080 600 || return 1
+	c=$(j client_pid) cp=$(j client_port)
+	expect "ESTABLISHED->CLOSE_WAIT owned by the leaking process ($c)" \
+		"any(.[]; .type==\"state\" and .old==\"ESTABLISHED\" and .new==\"CLOSE_WAIT\" and .pid==$c and .comm==\"ts-leaker\" and .sport==$cp)" "$f" &&
+	expect "the leak lasted >= 500 ms in CLOSE_WAIT, owned by the leaker" \
+		"any(.[]; .type==\"state\" and .old==\"CLOSE_WAIT\" and .new==\"LAST_ACK\" and .pid==$c and .in_old_ms >= 500)" "$f"
+}
+
+# 3. connect() to a closed port.
+test_connect_refused() {
+	local f="$TMP/ref.json.ours" c
+	new_netns ref || return 1
+	run_scenario "$TMP/ref.json" refused 127.0.0.1 9 || return 1
+	c=$(j client_pid)
+	expect "ECONNREFUSED with pid $c and destination 127.0.0.1:9" \
+		"any(.[]; .type==\"connect\" and .errno==\"ECONNREFUSED\" and .ret==-111 and .pid==$c and .comm==\"ts-refused\" and .daddr==\"127.0.0.1\" and .dport==9)" "$f" &&
+	expect "exactly one connect result for it" \
+		"[.[] | select(.type==\"connect\")] | length == 1" "$f"
+}
+
+# 4. Ephemeral port exhaustion toward one ip:port.
+test_port_exhaustion() {
+	local f="$TMP/ex.json.ours" c n
+	new_netns ex net.ipv4.ip_local_port_range="40000 40007" net.ipv4.tcp_tw_reuse=0 || return 1
+	run_scenario "$TMP/ex.json" exhaust 127.0.0.1 8080 50 || return 1
+	c=$(j client_pid) n=$(j connected)
+	[ "$(j errno)" = 99 ] || { echo "  scenario did not hit EADDRNOTAVAIL: $SC" >&2; return 1; }
+	expect "EADDRNOTAVAIL with pid $c and destination 127.0.0.1:8080" \
+		"any(.[]; .type==\"connect\" and .errno==\"EADDRNOTAVAIL\" and .pid==$c and .daddr==\"127.0.0.1\" and .dport==8080)" "$f" &&
+	expect "successful connects report the port the kernel chose (in 40000-40007)" \
+		"[.[] | select(.type==\"connect\" and .ret==0 and .pid==$c) | .sport] | length == $n and all(. >= 40000 and . <= 40007)" "$f" &&
+	expect "a TIME_WAIT entry, owned by $c, for each of the $n ports used" \
+		"[.[] | select(.type==\"timewait\" and .event==\"enter\" and .pid==$c and .dport==8080) | .sport] | unique | length == $n" "$f"
+}
+
+# 6. SO_LINGER {1,0}: RST, no TIME_WAIT.
+test_abortive_close_no_timewait() {
+	local f="$TMP/lg.json.ours" c cp
+	new_netns lg || return 1
+	run_scenario "$TMP/lg.json" linger 127.0.0.1 8080 || return 1
+	c=$(j client_pid) cp=$(j client_port)
+	expect "the client's ESTABLISHED->CLOSE (abort) owned by the client" \
+		"any(.[]; .type==\"state\" and .old==\"ESTABLISHED\" and .new==\"CLOSE\" and .pid==$c and .sport==$cp)" "$f" &&
+	expect "no TIME_WAIT entry for the aborted connection" \
+		"[.[] | select(.type==\"timewait\" and (.sport==$cp or .dport==$cp))] | length == 0" "$f"
+}
+
+# 7a. -p: only the chosen process's sockets. The workload's pid must be
+#     known before it runs: a subshell waits, then execs `ip netns exec`,
+#     which execs the scenario in the same process, so its pid is $!.
+test_filter_pid() {
+	local f="$TMP/fp.json.ours" out="$TMP/fp.json" wpid
+	new_netns fp || return 1
+	( sleep 1; exec ip netns exec "$NS" "$SCENARIO" exhaust 127.0.0.1 8081 3 > "$TMP/fp.sc" ) &
+	wpid=$!
+	start_tracer "$out" -p "$wpid" || return 1
+	# a second workload process runs meanwhile and must not appear
+	in_ns "$SCENARIO" two-clients 127.0.0.1 8082 > /dev/null || { stop_tracer; return 1; }
+	wait "$wpid"
+	stop_tracer || return 1
+	ours "$out" > "$f"
+	expect "events of pid $wpid appear (its connects and TIME_WAIT entries)" \
+		"any(.[]; .pid==$wpid and .type==\"connect\") and any(.[]; .pid==$wpid and .type==\"timewait\")" "$f" &&
+	expect "nothing of any other process (two-clients ran meanwhile)" \
+		"all(.[]; .pid==$wpid)" "$f"
+}
+
+# 7b. --state close-wait: only transitions into or out of CLOSE_WAIT.
+test_filter_state() {
+	local f="$TMP/fs.json.ours"
+	new_netns fs || return 1
+	TRACE_ARGS="--state CLOSE-wait" run_scenario "$TMP/fs.json" two-clients 127.0.0.1 8080 || return 1
+	expect "CLOSE_WAIT transitions of both connections appear" \
+		'[.[] | select(.new=="CLOSE_WAIT")] | length == 2' "$f" &&
+	expect "nothing else" \
+		'all(.[]; .type=="state" and (.old=="CLOSE_WAIT" or .new=="CLOSE_WAIT"))' "$f"
+}
+
+# 8. CLI behaviour.
+test_duration_exits_zero() {
+	local t0 t1 rc
+	t0=$(date +%s%N)
+	timeout 10 "$TCPSCOPE" trace -d 2 -F json -o "$TMP/d.json" 2>"$TMP/d.err"
+	rc=$?
+	t1=$(date +%s%N)
+	[ "$rc" = 0 ] || { echo "  -d 2 exited $rc" >&2; cat "$TMP/d.err" >&2; return 1; }
+	[ $(( (t1 - t0) / 1000000 )) -ge 1900 ] || { echo "  -d 2 stopped too early" >&2; return 1; }
+	grep -qE '^tcpscope: [0-9]+ events .*[0-9]+ lost' "$TMP/d.err" ||
+		{ echo "  no summary line on stderr" >&2; cat "$TMP/d.err" >&2; return 1; }
+}
+
+test_sigint_and_sigterm_exit_zero() {
+	local sig rc
+	for sig in INT TERM; do
+		start_tracer "$TMP/s.json" || return 1
+		kill -"$sig" "$TRACER_PID"
+		wait "$TRACER_PID"
+		rc=$?
+		TRACER_PID=
+		[ "$rc" = 0 ] || { echo "  SIG$sig: exit $rc" >&2; return 1; }
+	done
+}
+
+test_bad_input_exit_2() {
+	local args rc msg
+	while IFS='|' read -r args msg; do
+		# shellcheck disable=SC2086
+		"$TCPSCOPE" $args >"$TMP/bad.out" 2>"$TMP/bad.err"
+		rc=$?
+		if [ "$rc" != 2 ] || ! grep -q -- "$msg" "$TMP/bad.err" || [ "$(wc -l < "$TMP/bad.err")" -gt 2 ] || [ -s "$TMP/bad.out" ]; then
+			echo "  '$args': exit $rc, stderr: $(cat "$TMP/bad.err")" >&2
+			return 1
+		fi
+	done <<'CASES'
+trace --state bogus|wrong state name: bogus
+trace -L 70000|out of range
+trace -D abc|not a number
+trace -d 5x|unknown unit
+trace -d|requires an argument
+trace stray|unexpected argument 'stray'
+frobnicate|unknown command 'frobnicate'
+trace -F xml|unknown format 'xml'
+trace -4 -6|exclude each other
+trace --no-such-flag|unrecognized option
+trace -o /nonexistent/dir/out.json|cannot write /nonexistent/dir/out.json
+CASES
+}
+
+test_csv_and_text_formats() {
+	local n
+	"$TCPSCOPE" trace -d 1 -F csv -o "$TMP/f.csv" 2>/dev/null &
+	local p1=$!
+	"$TCPSCOPE" trace -d 1 -o "$TMP/f.txt" 2>/dev/null &
+	local p2=$!
+	sleep 0.5
+	new_netns fmt || return 1
+	in_ns "$SCENARIO" client-close 127.0.0.1 8080 >/dev/null
+	wait $p1 && wait $p2 || return 1
+	head -1 "$TMP/f.csv" | grep -q '^type,ts_ns,time,pid,comm,' || { echo "  no CSV header" >&2; return 1; }
+	n=$(grep -c '^state,' "$TMP/f.csv")
+	[ "$n" -ge 8 ] || { echo "  CSV has $n state rows" >&2; return 1; }
+	head -1 "$TMP/f.txt" | grep -q '^TIME ' || { echo "  no text header" >&2; return 1; }
+	grep -q 'ESTAB>CLOSEWT' "$TMP/f.txt" || { echo "  text lacks ESTAB>CLOSEWT" >&2; cat "$TMP/f.txt" >&2; return 1; }
+}

@@ -1,0 +1,84 @@
+# SPDX-License-Identifier: GPL-2.0 OR BSD-2-Clause
+# Helpers for the end-to-end tests: real tcpscope, real BPF, real sockets in
+# network namespaces the tests create (and delete). Sourced by tests/run.sh.
+
+TCPSCOPE=${TCPSCOPE:-$PWD/.output/tcpscope}
+SCENARIO=${SCENARIO:-$PWD/.output/tests/scenario}
+TMP=$(mktemp -d /tmp/tcpscope-test.XXXXXX)
+NETNSES=()
+TRACER_PID=
+
+cleanup_all() {
+	[ -n "$TRACER_PID" ] && kill -KILL "$TRACER_PID" 2>/dev/null
+	for ns in "${NETNSES[@]}"; do ip netns del "$ns" 2>/dev/null; done
+	rm -rf "$TMP"
+}
+
+# new_netns NAME [sysctl=value ...]: a namespace with lo up; sysctls are set
+# inside it only. Prints nothing; sets NS and NS_INODE.
+new_netns() {
+	NS="ts-$1-$$"
+	ip netns add "$NS" || return 1
+	NETNSES+=("$NS")
+	ip -n "$NS" link set lo up || return 1
+	shift
+	for kv in "$@"; do
+		ip netns exec "$NS" sysctl -qw "$kv" || return 1
+	done
+	NS_INODE=$(ip netns exec "$NS" stat -L -c %i /proc/self/ns/net)
+}
+
+in_ns() { ip netns exec "$NS" "$@"; }
+
+# start_tracer OUTFILE [tcpscope trace options...]: returns once attached.
+start_tracer() {
+	local out=$1
+	shift
+	TRACER_ERR="$out.err"
+	"$TCPSCOPE" trace -F json -o "$out" "$@" 2>"$TRACER_ERR" &
+	TRACER_PID=$!
+	for _ in $(seq 1 100); do
+		grep -q 'tcpscope: tracing' "$TRACER_ERR" 2>/dev/null && return 0
+		kill -0 "$TRACER_PID" 2>/dev/null || break
+		sleep 0.1
+	done
+	echo "tracer did not start:" >&2
+	cat "$TRACER_ERR" >&2
+	return 1
+}
+
+# stop_tracer: SIGINT, wait (bounded), and check it exited 0.
+stop_tracer() {
+	local rc
+	sleep 0.3 # let the last events reach the ring buffer reader
+	kill -INT "$TRACER_PID"
+	for _ in $(seq 1 50); do
+		kill -0 "$TRACER_PID" 2>/dev/null || break
+		sleep 0.1
+	done
+	wait "$TRACER_PID"
+	rc=$?
+	TRACER_PID=
+	if [ "$rc" != 0 ]; then
+		echo "tracer exited $rc:" >&2
+		cat "$TRACER_ERR" >&2
+		return 1
+	fi
+}
+
+# Events of our namespace only (the host keeps running meanwhile).
+ours() { jq -c --argjson ns "$NS_INODE" 'select(.netns == $ns)' "$1"; }
+
+# expect DESCRIPTION JQ-EXPR FILE: the expression, applied to the array of
+# our events, must be true.
+expect() {
+	local what=$1 expr=$2 file=$3
+	if jq -e -s "$expr" "$file" >/dev/null 2>&1; then
+		return 0
+	fi
+	echo "  expected: $what" >&2
+	echo "  jq: $expr" >&2
+	echo "  events:" >&2
+	sed 's/^/    /' "$file" | head -40 >&2
+	return 1
+}

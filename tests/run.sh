@@ -1,0 +1,58 @@
+#!/bin/bash
+# SPDX-License-Identifier: GPL-2.0 OR BSD-2-Clause
+# tcpscope's test runner: unit tests (pure user-space logic), then end-to-end
+# tests on the real kernel (root). Prints "N passed, N failed" at the end and
+# exits non-zero on any failure.
+#   tests/run.sh [unit|e2e] [NAME-PATTERN]
+set -u
+cd "$(dirname "$0")/.."
+what=${1:-all}
+pattern=${2:-}
+passed=0
+failed=0
+failures=()
+
+result() { # name rc
+	if [ "$2" = 0 ]; then
+		passed=$((passed + 1))
+		echo "ok   $1"
+	else
+		failed=$((failed + 1))
+		failures+=("$1")
+		echo "FAIL $1"
+	fi
+}
+
+if [ "$what" = all ] || [ "$what" = unit ]; then
+	for t in .output/tests/test_*; do
+		case "$t" in *.o | *.d) continue ;; esac
+		[ -x "$t" ] || continue
+		"$t"
+		result "unit/$(basename "$t")" $?
+	done
+fi
+
+if [ "$what" = all ] || [ "$what" = e2e ]; then
+	if [ "$(id -u)" != 0 ]; then
+		echo "e2e tests need root (BPF, network namespaces)" >&2
+		result e2e/root 1
+	else
+		source tests/lib.sh
+		trap cleanup_all EXIT
+		for file in tests/e2e/*.sh; do
+			source "$file"
+		done
+		for t in $(declare -F | awk '{print $3}' | grep '^test_' ); do
+			[ -n "$pattern" ] && [[ "$t" != *$pattern* ]] && continue
+			( set -o pipefail; "$t" )
+			result "e2e/${t#test_}" $?
+			[ -n "${TRACER_PID:-}" ] && kill -KILL "$TRACER_PID" 2>/dev/null
+			TRACER_PID=
+		done
+	fi
+fi
+
+echo
+[ ${#failures[@]} -gt 0 ] && printf 'failed: %s\n' "${failures[@]}"
+echo "$passed passed, $failed failed"
+[ "$failed" = 0 ]

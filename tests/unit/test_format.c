@@ -1,0 +1,169 @@
+// SPDX-License-Identifier: GPL-2.0 OR BSD-2-Clause
+/* Unit tests: decoder, JSON escaping, the three sinks on fixed records. */
+#include <arpa/inet.h>
+#include <stdint.h>
+#include <stdlib.h>
+#include <sys/socket.h>
+#include "check.h"
+#include "decode.h"
+#include "fmt.h"
+#include "sink.h"
+
+static char *render(const struct sink_ops *ops, bool wide, const struct ev_hdr *h)
+{
+	static char buf[4096];
+	struct sink s = { .ops = ops, .wide = wide, .no_header = true };
+
+	memset(buf, 0, sizeof(buf));
+	s.f = fmemopen(buf, sizeof(buf) - 1, "w");
+	s.clock_offset = 1700000000LL * 1000000000LL;
+	ops->event(&s, h);
+	fclose(s.f);
+	return buf;
+}
+
+static struct ev_state sample_state(void)
+{
+	struct ev_state e = {};
+
+	e.hdr.type = EV_STATE;
+	e.hdr.size = sizeof(e);
+	e.hdr.ts_ns = 5000000000ULL;
+	e.owner.pid = 4242;
+	e.owner.tid = 4243;
+	strcpy(e.owner.comm, "srv\"x\\\n\x7f");
+	e.t.family = AF_INET;
+	inet_pton(AF_INET, "10.0.0.1", e.t.saddr);
+	inet_pton(AF_INET, "10.0.0.2", e.t.daddr);
+	e.t.sport = 8080;
+	e.t.dport = 40000;
+	e.old_state = 1;
+	e.new_state = 8;
+	e.in_old_ns = 1500000;
+	e.flags = EVF_OWNER_KNOWN | EVF_IN_OLD_KNOWN;
+	return e;
+}
+
+static void decoder(void)
+{
+	struct ev_state e = sample_state();
+	char err[128];
+
+	CHECK(decode(&e, sizeof(e), err, sizeof(err)) == &e.hdr, "%s", err);
+	CHECK(!decode(&e, 8, err, sizeof(err)), "short record accepted");
+	e.hdr.size = 12;
+	CHECK(!decode(&e, sizeof(e), err, sizeof(err)), "wrong size accepted");
+	e.hdr.size = sizeof(e);
+	e.hdr.type = 77;
+	CHECK(!decode(&e, sizeof(e), err, sizeof(err)) && strstr(err, "unknown type"), "%s", err);
+}
+
+static void json(void)
+{
+	struct ev_state e = sample_state();
+	char *out = render(&sink_json_ops, false, &e.hdr);
+
+	CHECK(strstr(out, "\"comm\":\"srv\\\"x\\\\\\u000a\\u007f\""), "escaping: %s", out);
+	CHECK(strstr(out, "\"type\":\"state\""), "%s", out);
+	CHECK(strstr(out, "\"old\":\"ESTABLISHED\",\"new\":\"CLOSE_WAIT\""), "%s", out);
+	CHECK(strstr(out, "\"in_old_ms\":1.500"), "%s", out);
+	CHECK(strstr(out, "\"saddr\":\"10.0.0.1\",\"sport\":8080"), "%s", out);
+	CHECK(strstr(out, "\"time\":\"2023-11-14T22:13:25.000000Z\""), "%s", out);
+	CHECK(out[strlen(out) - 1] == '\n' && strchr(out, '\n') == out + strlen(out) - 1,
+	      "one line: %s", out);
+
+	e.flags = 0; /* owner and age unknown */
+	out = render(&sink_json_ops, false, &e.hdr);
+	CHECK(strstr(out, "\"pid\":0,\"tid\":0,\"comm\":\"-\""), "%s", out);
+	CHECK(strstr(out, "\"in_old_ms\":null"), "%s", out);
+
+	struct ev_call c = {};
+
+	c.hdr.type = EV_CALL;
+	c.hdr.size = sizeof(c);
+	c.op = OP_CONNECT;
+	c.ret = -99;
+	c.t.family = AF_INET6;
+	inet_pton(AF_INET6, "::1", c.t.daddr);
+	c.t.dport = 80;
+	c.flags = EVF_OWNER_KNOWN;
+	out = render(&sink_json_ops, false, &c.hdr);
+	CHECK(strstr(out, "\"type\":\"connect\""), "%s", out);
+	CHECK(strstr(out, "\"errno\":\"EADDRNOTAVAIL\""), "%s", out);
+	CHECK(strstr(out, "\"family\":\"ipv6\""), "%s", out);
+	CHECK(strstr(out, "\"daddr\":\"::1\",\"dport\":80"), "%s", out);
+}
+
+static int count_fields(const char *line)
+{
+	int n = 1, q = 0;
+
+	for (const char *p = line; *p && *p != '\n'; p++) {
+		if (*p == '"')
+			q = !q;
+		else if (*p == ',' && !q)
+			n++;
+	}
+	return n;
+}
+
+static void csv_and_text(void)
+{
+	struct ev_state e = sample_state();
+	struct ev_tw tw = {};
+	struct ev_call c = {};
+	char buf[1024] = "";
+	struct sink s = { .ops = &sink_csv_ops };
+	char *out;
+
+	s.f = fmemopen(buf, sizeof(buf) - 1, "w");
+	s.ops->begin(&s);
+	fclose(s.f);
+	int header_fields = count_fields(buf);
+
+	CHECK(header_fields == 21, "header has %d fields", header_fields);
+	out = render(&sink_csv_ops, false, &e.hdr);
+	CHECK(count_fields(out) == header_fields, "state row has %d fields: %s", count_fields(out), out);
+	tw.hdr.type = EV_TW;
+	tw.kind = TW_END;
+	tw.cause = TW_CAUSE_EXPIRED;
+	tw.substate = 6;
+	tw.lived_ns = 60000000000ULL;
+	out = render(&sink_csv_ops, false, &tw.hdr);
+	CHECK(count_fields(out) == header_fields, "tw row: %s", out);
+	CHECK(strstr(out, ",end,TIME_WAIT,expired,60000.000,"), "%s", out);
+	c.hdr.type = EV_CALL;
+	c.op = OP_BIND;
+	c.ret = -98;
+	out = render(&sink_csv_ops, false, &c.hdr);
+	CHECK(count_fields(out) == header_fields, "call row: %s", out);
+	memset(buf, 0, sizeof(buf));
+	s.f = fmemopen(buf, sizeof(buf) - 1, "w");
+	s.ops->lost(&s, 1, "ringbuf_full", 7);
+	fclose(s.f);
+	CHECK(count_fields(buf) == header_fields, "lost row: %s", buf);
+
+	/* text: fits 80 columns for IPv4 endpoints up to 15 characters */
+	out = render(&sink_text_ops, false, &e.hdr);
+	CHECK(strlen(out) <= 81, "state line is %zu wide: %s", strlen(out), out);
+	CHECK(strstr(out, "ESTAB>CLOSEWT"), "%s", out);
+	c.op = OP_CONNECT;
+	c.ret = -99;
+	c.t.family = AF_INET;
+	inet_pton(AF_INET, "10.0.0.2", c.t.daddr); /* 15-char endpoints fit */
+	c.t.dport = 65535;
+	c.flags = EVF_OWNER_KNOWN;
+	out = render(&sink_text_ops, false, &c.hdr);
+	CHECK(strlen(out) <= 81, "connect line is %zu wide: %s", strlen(out), out);
+	CHECK(strstr(out, "conn EADDRNOTAVAIL"), "%s", out);
+	out = render(&sink_text_ops, true, &e.hdr);
+	CHECK(strstr(out, "ESTABLISHED>CLOSE_WAIT"), "wide names: %s", out);
+}
+
+int main(void)
+{
+	decoder();
+	json();
+	csv_and_text();
+	return check_summary("test_format");
+}
