@@ -30,15 +30,41 @@ static __always_inline void read_tuple(const struct sock_common *skc, struct ev_
 }
 
 /* On the transition to CLOSE skc_num is already 0 (inet_put_port ran), but
- * inet_sport still holds the bound port: prefer it for full sockets. */
-static __always_inline void read_sk_tuple(const struct sock *sk, struct ev_tuple *t)
+ * inet_sport still holds the bound port: use it then. */
+static __always_inline void fix_sport(const struct sock *sk, struct ev_tuple *t)
 {
 	__u16 sport;
 
-	read_tuple(&sk->__sk_common, t);
+	if (t->sport)
+		return;
 	sport = bswap16(BPF_CORE_READ((struct inet_sock *)sk, inet_sport));
 	if (sport)
 		t->sport = sport;
+}
+
+/* Any struct sock pointer (probe reads). */
+static __always_inline void read_sk_tuple(const struct sock *sk, struct ev_tuple *t)
+{
+	read_tuple(&sk->__sk_common, t);
+	fix_sport(sk, t);
+}
+
+/* A trusted BTF pointer (tp_btf argument): plain loads, no helper calls. */
+static __always_inline void read_sk_tuple_btf(const struct sock *sk, struct ev_tuple *t)
+{
+	const struct sock_common *skc = &sk->__sk_common;
+
+	t->family = skc->skc_family;
+	t->dport = bswap16(skc->skc_dport);
+	t->sport = skc->skc_num;
+	if (t->family == AF_INET6) {
+		__builtin_memcpy(t->saddr, skc->skc_v6_rcv_saddr.in6_u.u6_addr8, 16);
+		__builtin_memcpy(t->daddr, skc->skc_v6_daddr.in6_u.u6_addr8, 16);
+	} else {
+		*(__u32 *)t->saddr = skc->skc_rcv_saddr;
+		*(__u32 *)t->daddr = skc->skc_daddr;
+	}
+	fix_sport(sk, t);
 }
 
 static __always_inline __u32 read_netns(const struct sock_common *skc)

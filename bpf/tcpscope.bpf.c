@@ -67,8 +67,8 @@ static __always_inline void emit_call(__u8 op, __s32 ret, __u16 flags, const str
 /* ------------------------------------------------------------------ */
 /* State transitions                                                   */
 
-SEC("tp_btf/inet_sock_set_state")
-int BPF_PROG(on_set_state, const struct sock *sk, const int oldstate, const int newstate)
+static __always_inline int set_state_body(const struct sock *sk, const int oldstate,
+					  const int newstate)
 {
 	struct ev_owner owner = {};
 	struct sk_info *si;
@@ -128,7 +128,7 @@ int BPF_PROG(on_set_state, const struct sock *sk, const int oldstate, const int 
 		 (oldstate == TS_FIN_WAIT1 || oldstate == TS_FIN_WAIT2 || oldstate == TS_CLOSING))
 		lru_delete(&closing, LRU_CLOSING, &cookie);
 
-	read_sk_tuple(sk, &t);
+	read_sk_tuple_btf(sk, &t);
 
 	/* A connect() that fails after its system call returned (non-blocking,
 	 * or refused/timed out): the blocking case is reported at syscall exit. */
@@ -151,12 +151,53 @@ int BPF_PROG(on_set_state, const struct sock *sk, const int oldstate, const int 
 	e->in_old_ns = in_old;
 	e->owner = owner;
 	e->t = t;
-	e->netns = read_netns(&sk->__sk_common);
+	e->netns = sk->__sk_common.skc_net.net->ns.inum;
 	e->flags = flags;
 	e->old_state = oldstate;
 	e->new_state = newstate;
 	ev_submit(e);
 	return 0;
+}
+
+/*
+ * A tracepoint program still running on a CPU when a softirq on that CPU
+ * fires the same tracepoint is skipped by the kernel (recursion_misses):
+ * on loopback that is a process-context transition interrupted by the
+ * receive path. A second program on the same tracepoint has its own guard:
+ * it handles exactly the invocations that find the first one busy on this
+ * CPU (docs/performance.md). User space counts misses minus rescues as lost.
+ */
+struct {
+	__uint(type, BPF_MAP_TYPE_PERCPU_ARRAY);
+	__uint(max_entries, 1);
+	__type(key, __u32);
+	__type(value, __u32);
+} state_busy SEC(".maps");
+
+__u64 state_rescued = 0;
+
+SEC("tp_btf/inet_sock_set_state")
+int BPF_PROG(on_set_state, const struct sock *sk, const int oldstate, const int newstate)
+{
+	__u32 zero = 0, *busy = bpf_map_lookup_elem(&state_busy, &zero);
+
+	if (busy)
+		*busy = 1;
+	set_state_body(sk, oldstate, newstate);
+	if (busy)
+		*busy = 0;
+	return 0;
+}
+
+SEC("tp_btf/inet_sock_set_state")
+int BPF_PROG(on_set_state_nested, const struct sock *sk, const int oldstate, const int newstate)
+{
+	__u32 zero = 0, *busy = bpf_map_lookup_elem(&state_busy, &zero);
+
+	if (!busy || !*busy)
+		return 0;
+	__sync_fetch_and_add(&state_rescued, 1);
+	return set_state_body(sk, oldstate, newstate);
 }
 
 /* ------------------------------------------------------------------ */

@@ -8,6 +8,22 @@
 
 const char *fmt_addr(uint16_t family, const uint8_t *addr, char *buf, size_t len)
 {
+	if (family != AF_INET6 && len >= 16) {
+		/* inet_ntop formats IPv4 with sprintf: too slow for the hot path */
+		char *p = buf;
+
+		for (int i = 0; i < 4; i++) {
+			unsigned v = addr[i];
+
+			if (v >= 100)
+				*p++ = (char)('0' + v / 100);
+			if (v >= 10)
+				*p++ = (char)('0' + v / 10 % 10);
+			*p++ = (char)('0' + v % 10);
+			*p++ = i < 3 ? '.' : 0;
+		}
+		return buf;
+	}
 	if (!inet_ntop(family == AF_INET6 ? AF_INET6 : AF_INET, addr, buf, len))
 		snprintf(buf, len, "?");
 	return buf;
@@ -81,33 +97,6 @@ const char *fmt_errno(int err)
 		return "ok";
 	name = strerrorname_np(err);
 	return name ? name : "E?";
-}
-
-void json_str(FILE *f, const char *s, size_t max)
-{
-	static const char hex[] = "0123456789abcdef";
-
-	putc('"', f);
-	for (size_t i = 0; i < max && s[i]; i++) {
-		unsigned char c = (unsigned char)s[i];
-
-		if (c == '"' || c == '\\') {
-			putc('\\', f);
-			putc(c, f);
-		} else if (c < 0x20 || c == 0x7f) {
-			fputs("\\u00", f);
-			putc(hex[c >> 4], f);
-			putc(hex[c & 15], f);
-		} else if (c >= 0x80) {
-			/* comm is raw bytes, not UTF-8: keep JSON valid */
-			fputs("\\u00", f);
-			putc(hex[c >> 4], f);
-			putc(hex[c & 15], f);
-		} else {
-			putc(c, f);
-		}
-	}
-	putc('"', f);
 }
 
 const char *fmt_comm(const struct ev_owner *o, int known, char *buf, size_t len)

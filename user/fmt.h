@@ -24,9 +24,6 @@ const char *fmt_rfc3339(uint64_t mono_ns, int64_t offset_ns, char *buf, size_t l
 const char *fmt_clock(uint64_t mono_ns, int64_t offset_ns, int precise, char *buf, size_t len);
 /* "EADDRNOTAVAIL" for -99 or 99; "0" is "ok" */
 const char *fmt_errno(int err);
-/* A JSON string literal, quotes included; control bytes and 0x7f as \u00XX.
- * Reads at most max bytes or up to a NUL. */
-void json_str(FILE *f, const char *s, size_t max);
 /* Fill a comm for display: '-' when the owner is unknown. */
 const char *fmt_comm(const struct ev_owner *o, int known, char *buf, size_t len);
 /* Monotonic minus realtime, measured now. */

@@ -251,8 +251,17 @@ void loader_lost(struct loader *l, uint64_t out[LOST_KINDS])
 			evicted += over;
 	}
 	out[LOST_EVICTED] = (uint64_t)evicted;
-	bpf_object__for_each_program(p, s->obj)
+	/* Misses of the state program that its twin did not rescue; the
+	 * twin's own misses only matter when both missed, which the first
+	 * program's count already holds. Other programs: every miss counts. */
+	bpf_object__for_each_program(p, s->obj) {
+		if (p == s->progs.on_set_state_nested)
+			continue;
 		out[LOST_RECURSION] += recursion_misses(p);
+	}
+	out[LOST_RECURSION] -= s->bss->state_rescued < out[LOST_RECURSION] ?
+				       s->bss->state_rescued :
+				       out[LOST_RECURSION];
 }
 
 const char *loader_blind_spots(const struct loader *l)

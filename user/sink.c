@@ -1,5 +1,6 @@
 // SPDX-License-Identifier: GPL-2.0 OR BSD-2-Clause
 #include <errno.h>
+#include <stdlib.h>
 #include <string.h>
 #include <unistd.h>
 #include "fmt.h"
@@ -18,32 +19,51 @@ int sink_format_parse(const char *s, enum sink_format *fmt)
 	return 0;
 }
 
-int sink_open(struct sink *s, enum sink_format fmt, const char *path, char *err, size_t errlen)
+int sink_attach(struct sink *s, enum sink_format fmt, FILE *f)
 {
 	static const struct sink_ops *ops[] = { &sink_text_ops, &sink_json_ops, &sink_csv_ops };
 
 	s->ops = ops[fmt];
-	s->clock_offset = clock_offset_now();
-	if (!path || !strcmp(path, "-")) {
-		s->f = stdout;
-		s->path = NULL;
-	} else {
-		s->f = fopen(path, "w");
-		if (!s->f) {
+	s->f = f;
+	s->time_sec = -1;
+	s->ob = calloc(1, sizeof(*s->ob));
+	if (!s->ob)
+		return -1;
+	s->ob->f = f;
+	return 0;
+}
+
+int sink_open(struct sink *s, enum sink_format fmt, const char *path, char *err, size_t errlen)
+{
+	FILE *f = stdout;
+
+	s->path = NULL;
+	if (path && strcmp(path, "-")) {
+		f = fopen(path, "w");
+		if (!f) {
 			snprintf(err, errlen, "cannot write %s: %s (-%s); pick a writable path for -o",
 				 path, strerror(errno), fmt_errno(errno));
 			return -1;
 		}
 		s->path = path;
 	}
-	s->flush_each = isatty(fileno(s->f));
+	if (sink_attach(s, fmt, f)) {
+		snprintf(err, errlen, "out of memory");
+		return -1;
+	}
+	s->clock_offset = clock_offset_now();
+	s->flush_each = isatty(fileno(f));
 	/* Big buffer: one write per many events, not one per line. */
-	setvbuf(s->f, NULL, _IOFBF, 1 << 16);
+	setvbuf(f, NULL, _IOFBF, 1 << 16);
 	return 0;
 }
 
 int sink_flush(struct sink *s)
 {
+	if (ob_flush(s->ob)) {
+		errno = s->ob->failed;
+		return -1;
+	}
 	return fflush(s->f) == 0 && !ferror(s->f) ? 0 : -1;
 }
 
@@ -51,7 +71,7 @@ int sink_close(struct sink *s, char *err, size_t errlen)
 {
 	int ret = 0;
 
-	if (fflush(s->f) || ferror(s->f)) {
+	if (sink_flush(s)) {
 		snprintf(err, errlen, "writing %s failed: %s", s->path ? s->path : "standard output",
 			 strerror(errno));
 		ret = -1;
@@ -61,5 +81,7 @@ int sink_close(struct sink *s, char *err, size_t errlen)
 		ret = -1;
 	}
 	s->f = NULL;
+	free(s->ob);
+	s->ob = NULL;
 	return ret;
 }

@@ -8,6 +8,7 @@
 #include <stdio.h>
 #include <linux/types.h>
 #include "tcpscope.h"
+#include "outbuf.h"
 
 enum sink_format { FMT_TEXT, FMT_JSON, FMT_CSV };
 
@@ -28,6 +29,9 @@ struct sink {
 	bool no_header;
 	bool flush_each; /* a terminal: show lines as they come */
 	int64_t clock_offset; /* realtime - monotonic */
+	struct outbuf *ob;    /* hot-path writer, on top of f */
+	int64_t time_sec;     /* second the cached RFC 3339 prefix is for */
+	char time_prefix[24]; /* "2026-11-23T13:06:02." */
 };
 
 extern const struct sink_ops sink_text_ops, sink_json_ops, sink_csv_ops;
@@ -37,6 +41,8 @@ int sink_format_parse(const char *s, enum sink_format *fmt);
 /* Open path (or stdout when NULL or "-") for writing; fails early with a
  * message in err so that nothing gets loaded when the output is unusable. */
 int sink_open(struct sink *s, enum sink_format fmt, const char *path, char *err, size_t errlen);
+/* Attach an already open stream (sink_open does this too). */
+int sink_attach(struct sink *s, enum sink_format fmt, FILE *f);
 /* Flush and close; -1 if anything written was lost. */
 int sink_close(struct sink *s, char *err, size_t errlen);
 int sink_flush(struct sink *s);

@@ -1,6 +1,7 @@
 // SPDX-License-Identifier: GPL-2.0 OR BSD-2-Clause
-/* JSON Lines: one object per event, each with a "type". */
-#include <inttypes.h>
+/* JSON Lines: one object per event, each with a "type". This is the export
+ * format and the hot path of a busy host: written with outbuf, no printf. */
+#include <time.h>
 #include "fmt.h"
 #include "sink.h"
 #include "states.h"
@@ -18,63 +19,140 @@ static const char *tw_cause_name(int c)
 				       "?";
 }
 
+/* RFC 3339 UTC with microseconds; the date part is formatted once a second. */
+static void ob_time(struct sink *s, uint64_t mono_ns)
+{
+	int64_t wall = (int64_t)mono_ns + s->clock_offset;
+	int64_t sec = wall / 1000000000LL;
+	uint32_t us = (uint32_t)(wall % 1000000000LL / 1000);
+	char frac[8];
+
+	if (sec != s->time_sec) {
+		time_t t = sec;
+		struct tm tm;
+
+		gmtime_r(&t, &tm);
+		strftime(s->time_prefix, sizeof(s->time_prefix), "%Y-%m-%dT%H:%M:%S.", &tm);
+		s->time_sec = sec;
+	}
+	for (int i = 5; i >= 0; i--, us /= 10)
+		frac[i] = (char)('0' + us % 10);
+	frac[6] = 'Z';
+	ob_char(s->ob, '"');
+	ob_str(s->ob, s->time_prefix);
+	ob_mem(s->ob, frac, 7);
+	ob_char(s->ob, '"');
+}
+
+static void ob_key(struct outbuf *o, const char *k)
+{
+	ob_char(o, ',');
+	ob_char(o, '"');
+	ob_str(o, k);
+	ob_str(o, "\":");
+}
+
+static void ob_kstr(struct outbuf *o, const char *k, const char *v)
+{
+	ob_key(o, k);
+	ob_char(o, '"');
+	ob_str(o, v);
+	ob_char(o, '"');
+}
+
+static void ob_ku(struct outbuf *o, const char *k, uint64_t v)
+{
+	ob_key(o, k);
+	ob_u64(o, v);
+}
+
+static void ob_kms(struct outbuf *o, const char *k, uint64_t ns, int known)
+{
+	ob_key(o, k);
+	if (known)
+		ob_ms(o, ns);
+	else
+		ob_str(o, "null");
+}
+
+static void ob_khex(struct outbuf *o, const char *k, uint64_t v)
+{
+	static const char hex[] = "0123456789abcdef";
+	char tmp[18];
+	int n = 0;
+
+	do {
+		tmp[sizeof(tmp) - 1 - n++] = hex[v & 15];
+		v >>= 4;
+	} while (v);
+	ob_key(o, k);
+	ob_str(o, "\"0x");
+	ob_mem(o, tmp + sizeof(tmp) - n, n);
+	ob_char(o, '"');
+}
+
 static void common(struct sink *s, const char *type, const struct ev_hdr *h,
 		   const struct ev_owner *o, int known, const struct ev_tuple *t)
 {
-	char buf[ADDR_STRLEN];
-	FILE *f = s->f;
+	struct outbuf *ob = s->ob;
+	char a[ADDR_STRLEN];
 
-	fprintf(f, "{\"type\":\"%s\",\"ts_ns\":%" PRIu64 ",\"time\":\"%s\"", type,
-		(uint64_t)h->ts_ns, fmt_rfc3339(h->ts_ns, s->clock_offset, buf, sizeof(buf)));
-	fprintf(f, ",\"pid\":%u,\"tid\":%u,\"comm\":", known ? o->pid : 0, known ? o->tid : 0);
+	ob_str(ob, "{\"type\":\"");
+	ob_str(ob, type);
+	ob_char(ob, '"');
+	ob_ku(ob, "ts_ns", h->ts_ns);
+	ob_key(ob, "time");
+	ob_time(s, h->ts_ns);
+	ob_ku(ob, "pid", known ? o->pid : 0);
+	ob_ku(ob, "tid", known ? o->tid : 0);
+	ob_key(ob, "comm");
 	if (known)
-		json_str(f, o->comm, TS_COMM_LEN);
+		ob_json_str(ob, o->comm, TS_COMM_LEN);
 	else
-		fputs("\"-\"", f);
-	fprintf(f, ",\"family\":\"%s\",\"saddr\":\"%s\",\"sport\":%u", fmt_family(t->family),
-		fmt_addr(t->family, t->saddr, buf, sizeof(buf)), t->sport);
-	fprintf(f, ",\"daddr\":\"%s\",\"dport\":%u", fmt_addr(t->family, t->daddr, buf, sizeof(buf)),
-		t->dport);
-}
-
-static void ms(FILE *f, const char *key, uint64_t ns, int known)
-{
-	if (known)
-		fprintf(f, ",\"%s\":%.3f", key, ns / 1e6);
-	else
-		fprintf(f, ",\"%s\":null", key);
+		ob_str(ob, "\"-\"");
+	ob_kstr(ob, "family", fmt_family(t->family));
+	ob_kstr(ob, "saddr", fmt_addr(t->family, t->saddr, a, sizeof(a)));
+	ob_ku(ob, "sport", t->sport);
+	ob_kstr(ob, "daddr", fmt_addr(t->family, t->daddr, a, sizeof(a)));
+	ob_ku(ob, "dport", t->dport);
 }
 
 static int json_event(struct sink *s, const struct ev_hdr *h)
 {
-	FILE *f = s->f;
+	struct outbuf *ob = s->ob;
 
 	switch (h->type) {
 	case EV_STATE: {
 		const struct ev_state *e = (const void *)h;
 
 		common(s, "state", h, &e->owner, e->flags & EVF_OWNER_KNOWN, &e->t);
-		fprintf(f, ",\"old\":\"%s\"", state_kernel_name(e->old_state));
-		fprintf(f, ",\"new\":\"%s\"", state_kernel_name(e->new_state));
-		ms(f, "in_old_ms", e->in_old_ns, e->flags & EVF_IN_OLD_KNOWN);
-		fprintf(f, ",\"sk\":\"0x%" PRIx64 "\",\"cookie\":%" PRIu64 ",\"netns\":%u}\n",
-			(uint64_t)e->sk, (uint64_t)e->cookie, e->netns);
+		ob_kstr(ob, "old", state_kernel_name(e->old_state));
+		ob_kstr(ob, "new", state_kernel_name(e->new_state));
+		ob_kms(ob, "in_old_ms", e->in_old_ns, e->flags & EVF_IN_OLD_KNOWN);
+		ob_khex(ob, "sk", e->sk);
+		ob_ku(ob, "cookie", e->cookie);
+		ob_ku(ob, "netns", e->netns);
 		break;
 	}
 	case EV_TW: {
 		const struct ev_tw *e = (const void *)h;
 
 		common(s, "timewait", h, &e->owner, e->flags & EVF_OWNER_KNOWN, &e->t);
-		fprintf(f, ",\"event\":\"%s\",\"substate\":\"%s\"", tw_kind_name(e->kind),
-			state_kernel_name(e->substate));
+		ob_kstr(ob, "event", tw_kind_name(e->kind));
+		ob_kstr(ob, "substate", state_kernel_name(e->substate));
 		if (e->kind == TW_END) {
-			fprintf(f, ",\"cause\":\"%s\"", tw_cause_name(e->cause));
-			ms(f, "lived_ms", e->lived_ns, 1);
+			ob_kstr(ob, "cause", tw_cause_name(e->cause));
+			ob_kms(ob, "lived_ms", e->lived_ns, 1);
 		} else {
-			ms(f, "timeout_ms", e->timeout_ms * 1000000ULL, e->timeout_ms != 0);
+			ob_key(ob, "timeout_ms");
+			if (e->timeout_ms)
+				ob_u64(ob, e->timeout_ms);
+			else
+				ob_str(ob, "null");
 		}
-		fprintf(f, ",\"tw\":\"0x%" PRIx64 "\",\"cookie\":%" PRIu64 ",\"netns\":%u}\n",
-			(uint64_t)e->tw, (uint64_t)e->cookie, e->netns);
+		ob_khex(ob, "tw", e->tw);
+		ob_ku(ob, "cookie", e->cookie);
+		ob_ku(ob, "netns", e->netns);
 		break;
 	}
 	case EV_CALL: {
@@ -82,29 +160,39 @@ static int json_event(struct sink *s, const struct ev_hdr *h)
 
 		common(s, e->op == OP_CONNECT ? "connect" : "bind", h, &e->owner,
 		       e->flags & EVF_OWNER_KNOWN, &e->t);
-		fprintf(f, ",\"ret\":%d,\"errno\":", e->ret);
+		ob_key(ob, "ret");
+		ob_i64(ob, e->ret);
 		if (e->ret < 0)
-			fprintf(f, "\"%s\"", fmt_errno(e->ret));
+			ob_kstr(ob, "errno", fmt_errno(e->ret));
 		else
-			fputs("null", f);
-		fprintf(f, ",\"async\":%s", e->flags & EVF_ASYNC ? "true" : "false");
-		ms(f, "latency_ms", e->latency_ns, !(e->flags & EVF_ASYNC));
-		fprintf(f, ",\"sk\":\"0x%" PRIx64 "\",\"netns\":%u}\n", (uint64_t)e->sk, e->netns);
+			ob_str(ob, ",\"errno\":null");
+		ob_str(ob, e->flags & EVF_ASYNC ? ",\"async\":true" : ",\"async\":false");
+		ob_kms(ob, "latency_ms", e->latency_ns, !(e->flags & EVF_ASYNC));
+		ob_khex(ob, "sk", e->sk);
+		ob_ku(ob, "netns", e->netns);
 		break;
 	}
+	default:
+		return 0;
 	}
-	return ferror(f) ? -1 : 0;
+	ob_str(ob, "}\n");
+	if (s->flush_each)
+		ob_flush(ob);
+	return ob->failed ? -1 : 0;
 }
 
 static int json_lost(struct sink *s, uint64_t ts_ns, const char *reason, uint64_t count)
 {
-	char buf[ADDR_STRLEN];
+	struct outbuf *ob = s->ob;
 
-	fprintf(s->f,
-		"{\"type\":\"lost\",\"ts_ns\":%" PRIu64 ",\"time\":\"%s\",\"reason\":\"%s\","
-		"\"count\":%" PRIu64 "}\n",
-		ts_ns, fmt_rfc3339(ts_ns, s->clock_offset, buf, sizeof(buf)), reason, count);
-	return ferror(s->f) ? -1 : 0;
+	ob_str(ob, "{\"type\":\"lost\"");
+	ob_ku(ob, "ts_ns", ts_ns);
+	ob_key(ob, "time");
+	ob_time(s, ts_ns);
+	ob_kstr(ob, "reason", reason);
+	ob_ku(ob, "count", count);
+	ob_str(ob, "}\n");
+	return ob->failed ? -1 : 0;
 }
 
 static int json_begin(struct sink *s)

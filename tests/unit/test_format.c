@@ -12,13 +12,16 @@
 static char *render(const struct sink_ops *ops, bool wide, const struct ev_hdr *h)
 {
 	static char buf[4096];
-	struct sink s = { .ops = ops, .wide = wide, .no_header = true };
+	struct sink s = { .wide = wide, .no_header = true };
+	enum sink_format fmt = ops == &sink_json_ops ? FMT_JSON : ops == &sink_csv_ops ? FMT_CSV : FMT_TEXT;
 
 	memset(buf, 0, sizeof(buf));
-	s.f = fmemopen(buf, sizeof(buf) - 1, "w");
+	sink_attach(&s, fmt, fmemopen(buf, sizeof(buf) - 1, "w"));
 	s.clock_offset = 1700000000LL * 1000000000LL;
 	ops->event(&s, h);
+	sink_flush(&s);
 	fclose(s.f);
+	free(s.ob);
 	return buf;
 }
 
