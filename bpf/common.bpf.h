@@ -36,15 +36,6 @@ struct {
 	__type(value, struct ev_owner);
 } accept_own SEC(".maps");
 
-/* Socket cookie -> owner, for sockets on the active-close path: the timewait
- * socket inherits the cookie, so its entry can name the owner. */
-struct {
-	__uint(type, BPF_MAP_TYPE_LRU_HASH);
-	__uint(max_entries, 16384);
-	__type(key, __u64);
-	__type(value, struct ev_owner);
-} closing SEC(".maps");
-
 /* Live timewait sockets we saw created. */
 #define TWF_EXPIRED (1u << 0)
 #define TWF_CANCEL_IN_CONNECT (1u << 1)
@@ -65,6 +56,22 @@ struct {
 	__type(value, struct tw_info);
 } tws SEC(".maps");
 
+/* A timewait socket whose timer just started, waiting for the full socket's
+ * ->CLOSE transition that tcp_time_wait() triggers next on this CPU: that
+ * event carries the owner (same cookie). Per CPU, one slot. */
+struct tw_pending {
+	__u64 tw;
+	__u64 timeout_ms;
+	struct tw_info ti;
+};
+
+struct {
+	__uint(type, BPF_MAP_TYPE_PERCPU_ARRAY);
+	__uint(max_entries, 1);
+	__type(key, __u32);
+	__type(value, struct tw_pending);
+} tw_pend SEC(".maps");
+
 /* Thread -> connect()/bind() in progress. */
 struct call_ctx {
 	__u64 ts;
@@ -83,7 +90,7 @@ struct {
 
 /* Drop counters (enum drop_reason) and, for the LRU maps, inserts minus
  * deletes: when that exceeds max_entries, live entries were evicted. */
-enum lru_id { LRU_ACCEPT, LRU_CLOSING, LRU_TW, LRU_MAX };
+enum lru_id { LRU_ACCEPT, LRU_TW, LRU_MAX };
 __u64 drops[DROP_MAX] = {};
 __s64 lru_live[LRU_MAX] = {};
 

@@ -67,6 +67,66 @@ static __always_inline void emit_call(__u8 op, __s32 ret, __u16 flags, const str
 /* ------------------------------------------------------------------ */
 /* State transitions                                                   */
 
+/* ------------------------------------------------------------------ */
+/* Timewait sockets, through the timer tracepoints (kernel-hooks.md 3.4) */
+
+static __always_inline struct inet_timewait_sock *tw_of(struct timer_list *timer)
+{
+	if (!tw_timer_fn || (__u64)timer->function != tw_timer_fn)
+		return NULL;
+	return (void *)timer - bpf_core_field_offset(struct inet_timewait_sock, tw_timer);
+}
+
+static __always_inline void emit_tw(struct inet_timewait_sock *tw, const struct tw_info *ti,
+				    __u8 kind, __u8 cause, __u64 timeout, __u64 lived)
+{
+	struct ev_tuple t = {};
+	struct ev_tw *e;
+
+	read_tuple(&tw->__tw_common, &t);
+	if (!pass_states(TS_TIME_WAIT, ti->substate) || !pass_common(&ti->owner, &t))
+		return;
+	e = ev_reserve(sizeof(*e), EV_TW);
+	if (!e)
+		return;
+	e->tw = (__u64)tw;
+	e->cookie = ti->cookie;
+	e->lived_ns = lived;
+	e->timeout_ms = timeout;
+	e->owner = ti->owner;
+	e->t = t;
+	e->netns = read_netns(&tw->__tw_common);
+	e->flags = ti->owner_known ? EVF_OWNER_KNOWN : 0;
+	e->kind = kind;
+	e->substate = ti->substate;
+	e->cause = cause;
+	__builtin_memset(e->_pad, 0, sizeof(e->_pad));
+	ev_submit(e);
+}
+
+static __always_inline void tw_flush(struct tw_pending *p)
+{
+	__u64 key = p->tw;
+
+	lru_insert(&tws, LRU_TW, &key, &p->ti);
+	emit_tw((void *)key, &p->ti, TW_ENTER, TW_CAUSE_NONE, p->timeout_ms, 0);
+	p->tw = 0;
+}
+
+static __always_inline void tw_adopt(__u64 cookie, const struct ev_owner *o, bool known)
+{
+	__u32 zero = 0;
+	struct tw_pending *p = bpf_map_lookup_elem(&tw_pend, &zero);
+
+	if (!p || !p->tw || p->ti.cookie != cookie)
+		return;
+	if (known) {
+		p->ti.owner = *o;
+		p->ti.owner_known = 1;
+	}
+	tw_flush(p);
+}
+
 static __always_inline int set_state_body(const struct sock *sk, const int oldstate,
 					  const int newstate)
 {
@@ -77,7 +137,7 @@ static __always_inline int set_state_body(const struct sock *sk, const int oldst
 	__u64 now, cookie, in_old = 0, skid = (__u64)sk;
 	__u16 flags = 0;
 
-	if (BPF_CORE_READ_BITFIELD_PROBED(sk, sk_protocol) != IPPROTO_TCP)
+	if (BPF_CORE_READ_BITFIELD(sk, sk_protocol) != IPPROTO_TCP)
 		return 0;
 	now = bpf_ktime_get_ns();
 	/* Generating the cookie now means a later timewait socket inherits it. */
@@ -121,12 +181,10 @@ static __always_inline int set_state_body(const struct sock *sk, const int oldst
 		}
 	}
 
-	/* Remember the active closer for the timewait socket to come. */
-	if (newstate == TS_FIN_WAIT1 && (flags & EVF_OWNER_KNOWN))
-		lru_insert(&closing, LRU_CLOSING, &cookie, &owner);
-	else if (newstate == TS_CLOSE &&
-		 (oldstate == TS_FIN_WAIT1 || oldstate == TS_FIN_WAIT2 || oldstate == TS_CLOSING))
-		lru_delete(&closing, LRU_CLOSING, &cookie);
+	/* tcp_time_wait() armed the timewait socket's timer just before this
+	 * transition: give that socket its owner and announce it. */
+	if (newstate == TS_CLOSE && (oldstate == TS_FIN_WAIT2 || oldstate == TS_CLOSING))
+		tw_adopt(cookie, &owner, flags & EVF_OWNER_KNOWN);
 
 	read_sk_tuple_btf(sk, &t);
 
@@ -201,41 +259,7 @@ int BPF_PROG(on_set_state_nested, const struct sock *sk, const int oldstate, con
 }
 
 /* ------------------------------------------------------------------ */
-/* Timewait sockets, through the timer tracepoints (kernel-hooks.md 3.4) */
-
-static __always_inline struct inet_timewait_sock *tw_of(struct timer_list *timer)
-{
-	if (!tw_timer_fn || (__u64)timer->function != tw_timer_fn)
-		return NULL;
-	return (void *)timer - bpf_core_field_offset(struct inet_timewait_sock, tw_timer);
-}
-
-static __always_inline void emit_tw(struct inet_timewait_sock *tw, const struct tw_info *ti,
-				    __u8 kind, __u8 cause, __u64 timeout, __u64 lived)
-{
-	struct ev_tuple t = {};
-	struct ev_tw *e;
-
-	read_tuple(&tw->__tw_common, &t);
-	if (!pass_states(TS_TIME_WAIT, ti->substate) || !pass_common(&ti->owner, &t))
-		return;
-	e = ev_reserve(sizeof(*e), EV_TW);
-	if (!e)
-		return;
-	e->tw = (__u64)tw;
-	e->cookie = ti->cookie;
-	e->lived_ns = lived;
-	e->timeout_ms = timeout;
-	e->owner = ti->owner;
-	e->t = t;
-	e->netns = read_netns(&tw->__tw_common);
-	e->flags = ti->owner_known ? EVF_OWNER_KNOWN : 0;
-	e->kind = kind;
-	e->substate = ti->substate;
-	e->cause = cause;
-	__builtin_memset(e->_pad, 0, sizeof(e->_pad));
-	ev_submit(e);
-}
+/* Timewait timer events */
 
 SEC("tp_btf/timer_start")
 int BPF_PROG(on_timer_start, struct timer_list *timer, unsigned long expires)
@@ -265,25 +289,25 @@ int BPF_PROG(on_timer_start, struct timer_list *timer, unsigned long expires)
 		return 0;
 	}
 
-	/* A new timewait socket: its owner is the active closer, by cookie. */
-	struct ev_owner *o = bpf_map_lookup_elem(&closing, &cookie);
+	/* A new timewait socket: park it until the full socket's ->CLOSE
+	 * event names its owner (tw_adopt); a slot still parked was never
+	 * adopted and goes out without an owner. */
+	__u32 zero = 0;
+	struct tw_pending *p = bpf_map_lookup_elem(&tw_pend, &zero);
+	int v6 = BPF_CORE_READ(tw, __tw_common.skc_family) == AF_INET6;
 
-	if (o) {
-		fresh.owner = *o;
-		fresh.owner_known = 1;
-		lru_delete(&closing, LRU_CLOSING, &cookie);
-	}
-	fresh.cookie = cookie;
-	fresh.enter_ns = bpf_ktime_get_ns();
-	fresh.substate = substate;
-	lru_insert(&tws, LRU_TW, &key, &fresh);
-
-	if (BPF_CORE_READ(tw, __tw_common.skc_family) == AF_INET6)
-		tw_slab[1] = (__u64)BPF_CORE_READ(tw, __tw_common.skc_prot, twsk_prot, twsk_slab);
-	else
-		tw_slab[0] = (__u64)BPF_CORE_READ(tw, __tw_common.skc_prot, twsk_prot, twsk_slab);
-
-	emit_tw(tw, &fresh, TW_ENTER, TW_CAUSE_NONE, timeout, 0);
+	if (!p)
+		return 0;
+	if (p->tw)
+		tw_flush(p);
+	p->tw = key;
+	p->timeout_ms = timeout;
+	p->ti = fresh;
+	p->ti.cookie = cookie;
+	p->ti.enter_ns = bpf_ktime_get_ns();
+	p->ti.substate = substate;
+	if (!tw_slab[v6 & 1])
+		tw_slab[v6 & 1] = (__u64)BPF_CORE_READ(tw, __tw_common.skc_prot, twsk_prot, twsk_slab);
 	return 0;
 }
 

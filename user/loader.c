@@ -18,6 +18,7 @@
 
 #define BTF_PATH "/sys/kernel/btf/vmlinux"
 #define TRACEFS_MAGIC 0x74726163
+#define LRU_MAX_USER 2 /* accept_own, tws: enum lru_id in common.bpf.h */
 
 struct loader {
 	struct tcpscope_bpf *skel;
@@ -156,7 +157,6 @@ struct loader *loader_start(const struct loader_opts *o, char *err, size_t errle
 	skel->rodata->wakeup_bytes = o->ringbuf_bytes / 4;
 	bpf_map__set_max_entries(skel->maps.events, o->ringbuf_bytes);
 	bpf_map__set_max_entries(skel->maps.accept_own, o->max_sockets);
-	bpf_map__set_max_entries(skel->maps.closing, o->max_sockets);
 	bpf_map__set_max_entries(skel->maps.tws, o->max_sockets);
 
 	/* TIME_WAIT through tw_timer_handler's timer events. */
@@ -244,7 +244,7 @@ void loader_lost(struct loader *l, uint64_t out[LOST_KINDS])
 	out[LOST_MAP_FULL] = s->bss->drops[DROP_MAP_FULL];
 	/* inserts - deletes above capacity means the LRU evicted live entries
 	 * (a lower bound: the tracker keeps the high-water mark). */
-	for (int i = 0; i < 3; i++) {
+	for (int i = 0; i < LRU_MAX_USER; i++) {
 		int64_t over = s->bss->lru_live[i] - (int64_t)l->max_sockets;
 
 		if (over > 0)
