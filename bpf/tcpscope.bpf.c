@@ -225,44 +225,58 @@ static __always_inline int set_state_body(const struct sock *sk, const int oldst
  * it handles exactly the invocations that find the first one busy on this
  * CPU (docs/performance.md). User space counts misses minus rescues as lost.
  */
+enum twin_hook { TWIN_STATE, TWIN_TIMER_START, TWIN_CACHE_FREE, TWIN_MAX };
+
 struct {
 	__uint(type, BPF_MAP_TYPE_PERCPU_ARRAY);
-	__uint(max_entries, 1);
+	__uint(max_entries, TWIN_MAX);
 	__type(key, __u32);
 	__type(value, __u32);
-} state_busy SEC(".maps");
+} twin_busy SEC(".maps");
 
-__u64 state_rescued = 0;
+__u64 twin_rescued[TWIN_MAX] = {};
+
+/* The first program of a pair: mark this CPU busy around the whole run, so
+ * that every invocation it misses is seen (and counted) by the second. */
+#define TWIN_OUTER(hook, call)                                          \
+	do {                                                            \
+		__u32 k = (hook), *busy = bpf_map_lookup_elem(&twin_busy, &k); \
+		if (busy)                                               \
+			*busy = 1;                                      \
+		call;                                                   \
+		if (busy)                                               \
+			*busy = 0;                                      \
+	} while (0)
+
+/* The second: run the body only for invocations nested in the first; user
+ * space reports first's recursion_misses minus these as lost. */
+#define TWIN_NESTED(hook, call)                                         \
+	do {                                                            \
+		__u32 k = (hook), *busy = bpf_map_lookup_elem(&twin_busy, &k); \
+		if (!busy || !*busy)                                    \
+			return 0;                                       \
+		__sync_fetch_and_add(&twin_rescued[(hook)], 1);         \
+		call;                                                   \
+	} while (0)
 
 SEC("tp_btf/inet_sock_set_state")
 int BPF_PROG(on_set_state, const struct sock *sk, const int oldstate, const int newstate)
 {
-	__u32 zero = 0, *busy = bpf_map_lookup_elem(&state_busy, &zero);
-
-	if (busy)
-		*busy = 1;
-	set_state_body(sk, oldstate, newstate);
-	if (busy)
-		*busy = 0;
+	TWIN_OUTER(TWIN_STATE, set_state_body(sk, oldstate, newstate));
 	return 0;
 }
 
 SEC("tp_btf/inet_sock_set_state")
 int BPF_PROG(on_set_state_nested, const struct sock *sk, const int oldstate, const int newstate)
 {
-	__u32 zero = 0, *busy = bpf_map_lookup_elem(&state_busy, &zero);
-
-	if (!busy || !*busy)
-		return 0;
-	__sync_fetch_and_add(&state_rescued, 1);
-	return set_state_body(sk, oldstate, newstate);
+	TWIN_NESTED(TWIN_STATE, set_state_body(sk, oldstate, newstate));
+	return 0;
 }
 
 /* ------------------------------------------------------------------ */
 /* Timewait timer events */
 
-SEC("tp_btf/timer_start")
-int BPF_PROG(on_timer_start, struct timer_list *timer, unsigned long expires)
+static __always_inline int timer_start_body(struct timer_list *timer, unsigned long expires)
 {
 	struct inet_timewait_sock *tw = tw_of(timer);
 	struct tw_info *ti, fresh = {};
@@ -311,6 +325,20 @@ int BPF_PROG(on_timer_start, struct timer_list *timer, unsigned long expires)
 	return 0;
 }
 
+SEC("tp_btf/timer_start")
+int BPF_PROG(on_timer_start, struct timer_list *timer, unsigned long expires)
+{
+	TWIN_OUTER(TWIN_TIMER_START, timer_start_body(timer, expires));
+	return 0;
+}
+
+SEC("tp_btf/timer_start")
+int BPF_PROG(on_timer_start_nested, struct timer_list *timer, unsigned long expires)
+{
+	TWIN_NESTED(TWIN_TIMER_START, timer_start_body(timer, expires));
+	return 0;
+}
+
 SEC("tp_btf/timer_expire_entry")
 int BPF_PROG(on_timer_expire, struct timer_list *timer)
 {
@@ -347,15 +375,19 @@ int BPF_PROG(on_timer_cancel, struct timer_list *timer)
 	return 0;
 }
 
-SEC("tp_btf/kmem_cache_free")
-int BPF_PROG(on_cache_free, unsigned long call_site, const void *ptr, const struct kmem_cache *s)
+static __always_inline bool tw_cache(const struct kmem_cache *s)
+{
+	return s && ((__u64)s == tw_slab[0] || (__u64)s == tw_slab[1]);
+}
+
+static __always_inline int cache_free_body(const void *ptr, const struct kmem_cache *s)
 {
 	struct inet_timewait_sock *tw = (void *)ptr;
 	struct tw_info *ti;
 	__u64 key = (__u64)ptr;
 	__u8 cause;
 
-	if (!s || ((__u64)s != tw_slab[0] && (__u64)s != tw_slab[1]))
+	if (!tw_cache(s))
 		return 0;
 	ti = bpf_map_lookup_elem(&tws, &key);
 	if (!ti)
@@ -368,6 +400,22 @@ int BPF_PROG(on_cache_free, unsigned long call_site, const void *ptr, const stru
 		cause = TW_CAUSE_KILLED;
 	emit_tw(tw, ti, TW_END, cause, 0, bpf_ktime_get_ns() - ti->enter_ns);
 	lru_delete(&tws, LRU_TW, &key);
+	return 0;
+}
+
+/* Every slab free in the system comes here: the first test must be cheap. */
+SEC("tp_btf/kmem_cache_free")
+int BPF_PROG(on_cache_free, unsigned long call_site, const void *ptr, const struct kmem_cache *s)
+{
+	TWIN_OUTER(TWIN_CACHE_FREE, cache_free_body(ptr, s));
+	return 0;
+}
+
+SEC("tp_btf/kmem_cache_free")
+int BPF_PROG(on_cache_free_nested, unsigned long call_site, const void *ptr,
+	     const struct kmem_cache *s)
+{
+	TWIN_NESTED(TWIN_CACHE_FREE, cache_free_body(ptr, s));
 	return 0;
 }
 

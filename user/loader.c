@@ -251,17 +251,34 @@ void loader_lost(struct loader *l, uint64_t out[LOST_KINDS])
 			evicted += over;
 	}
 	out[LOST_EVICTED] = (uint64_t)evicted;
-	/* Misses of the state program that its twin did not rescue; the
-	 * twin's own misses only matter when both missed, which the first
-	 * program's count already holds. Other programs: every miss counts. */
+	/* Programs that come in pairs (see TWIN_* in the BPF code): the first
+	 * one's misses minus the invocations its twin took over. The twin's
+	 * own misses are invocations the first handled, unless both missed,
+	 * which the first one's count already holds. Others: every miss. */
+	struct {
+		struct bpf_program *outer, *twin;
+		int hook;
+	} pairs[] = {
+		{ s->progs.on_set_state, s->progs.on_set_state_nested, 0 },
+		{ s->progs.on_timer_start, s->progs.on_timer_start_nested, 1 },
+		{ s->progs.on_cache_free, s->progs.on_cache_free_nested, 2 },
+	};
 	bpf_object__for_each_program(p, s->obj) {
-		if (p == s->progs.on_set_state_nested)
-			continue;
-		out[LOST_RECURSION] += recursion_misses(p);
+		bool paired = false;
+
+		for (size_t i = 0; i < sizeof(pairs) / sizeof(pairs[0]); i++) {
+			if (p == pairs[i].twin) {
+				paired = true;
+			} else if (p == pairs[i].outer) {
+				uint64_t m = recursion_misses(p), r = s->bss->twin_rescued[pairs[i].hook];
+
+				out[LOST_RECURSION] += m > r ? m - r : 0;
+				paired = true;
+			}
+		}
+		if (!paired)
+			out[LOST_RECURSION] += recursion_misses(p);
 	}
-	out[LOST_RECURSION] -= s->bss->state_rescued < out[LOST_RECURSION] ?
-				       s->bss->state_rescued :
-				       out[LOST_RECURSION];
 }
 
 const char *loader_blind_spots(const struct loader *l)
