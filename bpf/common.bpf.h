@@ -72,7 +72,7 @@ struct {
 	__type(value, struct tw_pending);
 } tw_pend SEC(".maps");
 
-/* Thread -> connect()/bind() in progress. */
+/* Thread -> bind() in progress. */
 struct call_ctx {
 	__u64 ts;
 	__u64 sk;

@@ -7,7 +7,11 @@
  *   tp_btf/timer_{start,cancel,expire_entry} on tw_timer_handler
  *                                   timewait entry, substate change, expiry
  *   tp_btf/kmem_cache_free          timewait socket freed (its end, any cause)
- *   tracepoint/syscalls/sys_*_{connect,bind,accept4}  connect/bind results, accept owner
+ *   tracepoint/syscalls/sys_*_{bind,accept4}  bind results, accept owner
+ *
+ * connect() outcomes come from the state machine itself: CLOSE->SYN_SENT in
+ * the caller's context starts the attempt, SYN_SENT->ESTABLISHED (port
+ * chosen) or SYN_SENT->CLOSE (sk_err, or sport 0 = no free port) ends it.
  */
 #include "vmlinux.h"
 #include <bpf/bpf_helpers.h>
@@ -21,7 +25,7 @@
 char LICENSE[] SEC("license") = "Dual BSD/GPL";
 
 const volatile __u64 tw_timer_fn = 0; /* address of tw_timer_handler, from kallsyms */
-const volatile bool want_calls = true;
+const volatile bool want_syscalls = true;
 extern int CONFIG_HZ __kconfig __weak;
 
 /* The slab caches timewait sockets live in (IPv4, IPv6), learnt from the
@@ -127,6 +131,46 @@ static __always_inline void tw_adopt(__u64 cookie, const struct ev_owner *o, boo
 	tw_flush(p);
 }
 
+/* Per CPU: the thread between CLOSE->SYN_SENT and the port allocation of
+ * its connect(); a timewait socket cancelled by that thread is reused. */
+struct {
+	__uint(type, BPF_MAP_TYPE_PERCPU_ARRAY);
+	__uint(max_entries, 1);
+	__type(key, __u32);
+	__type(value, __u64);
+} connecting SEC(".maps");
+
+static __always_inline void connecting_mark(__u64 tid)
+{
+	__u32 zero = 0;
+	__u64 *c = bpf_map_lookup_elem(&connecting, &zero);
+
+	if (c)
+		*c = tid;
+}
+
+#define EADDRNOTAVAIL 99
+
+static __always_inline void connect_outcome(const struct sock *sk, int newstate,
+					    const struct ev_owner *o, const struct ev_tuple *t,
+					    __u16 flags, __u64 latency)
+{
+	int ret = 0;
+
+	connecting_mark(0);
+	if (newstate == TS_CLOSE) {
+		int err = sk->sk_err;
+
+		if (err)
+			ret = -err; /* refused, timed out, unreachable */
+		else if (!t->sport)
+			ret = -EADDRNOTAVAIL; /* inet_hash_connect() found no port */
+		else
+			return; /* closed by the application while connecting */
+	}
+	emit_call(OP_CONNECT, ret, flags, sk, latency, o, t);
+}
+
 static __always_inline int set_state_body(const struct sock *sk, const int oldstate,
 					  const int newstate)
 {
@@ -188,16 +232,10 @@ static __always_inline int set_state_body(const struct sock *sk, const int oldst
 
 	read_sk_tuple_btf(sk, &t);
 
-	/* A connect() that fails after its system call returned (non-blocking,
-	 * or refused/timed out): the blocking case is reported at syscall exit. */
-	if (want_calls && oldstate == TS_SYN_SENT && newstate == TS_CLOSE) {
-		int err = BPF_CORE_READ(sk, sk_err);
-		__u64 tid = bpf_get_current_pid_tgid();
-		struct call_ctx *c = bpf_map_lookup_elem(&calls, &tid);
-
-		if (err && !(c && c->sk == skid))
-			emit_call(OP_CONNECT, -err, flags | EVF_ASYNC, sk, 0, &owner, &t);
-	}
+	if (oldstate == TS_CLOSE && newstate == TS_SYN_SENT)
+		connecting_mark(bpf_get_current_pid_tgid());
+	else if (oldstate == TS_SYN_SENT)
+		connect_outcome(sk, newstate, &owner, &t, flags, in_old);
 
 	if (!pass_states(oldstate, newstate) || !pass_common(&owner, &t))
 		return 0;
@@ -370,7 +408,10 @@ int BPF_PROG(on_timer_cancel, struct timer_list *timer)
 		return 0;
 	/* Cancelled by a thread inside connect(): tcp_tw_reuse at work. */
 	tid = bpf_get_current_pid_tgid();
-	if (bpf_map_lookup_elem(&calls, &tid))
+	__u32 zero = 0;
+	__u64 *c = bpf_map_lookup_elem(&connecting, &zero);
+
+	if (c && *c == tid)
 		ti->flags |= TWF_CANCEL_IN_CONNECT;
 	return 0;
 }
@@ -482,7 +523,7 @@ static __always_inline bool read_user_addr(const void *uaddr, __u8 *addr, __u16 
 	return true;
 }
 
-static __always_inline int call_enter(struct sys_enter_ctx *ctx, __u8 op)
+static __always_inline int bind_enter(struct sys_enter_ctx *ctx)
 {
 	struct call_ctx c = {};
 	__u64 tid = bpf_get_current_pid_tgid();
@@ -490,76 +531,52 @@ static __always_inline int call_enter(struct sys_enter_ctx *ctx, __u8 op)
 
 	if (!sk)
 		return 0;
-	if (op == OP_CONNECT) {
-		if (!read_user_addr((void *)ctx->args[1], c.req.daddr, &c.req.dport, &c.req.family))
-			return 0;
-	} else if (!read_user_addr((void *)ctx->args[1], c.req.saddr, &c.req.sport,
-				   &c.req.family)) {
+	if (!read_user_addr((void *)ctx->args[1], c.req.saddr, &c.req.sport, &c.req.family))
 		return 0;
-	}
 	c.ts = bpf_ktime_get_ns();
 	c.sk = (__u64)sk;
-	c.op = op;
+	c.op = OP_BIND;
 	if (bpf_map_update_elem(&calls, &tid, &c, BPF_ANY))
 		count_drop(DROP_MAP_FULL);
 	return 0;
 }
 
-static __always_inline int call_exit(struct sys_exit_ctx *ctx)
+static __always_inline int bind_exit(struct sys_exit_ctx *ctx)
 {
 	__u64 tid = bpf_get_current_pid_tgid();
 	struct call_ctx *c = bpf_map_lookup_elem(&calls, &tid);
 	struct ev_owner owner = {};
 	struct ev_tuple t = {};
 	__u64 lat;
-	__u8 op;
 
 	if (!c)
 		return 0;
 	lat = bpf_ktime_get_ns() - c->ts;
-	op = c->op;
 	read_sk_tuple((struct sock *)c->sk, &t);
 	t.family = c->req.family;
-	if (op == OP_CONNECT) {
-		/* On failure the kernel clears the destination: keep the asked one. */
-		__builtin_memcpy(t.daddr, c->req.daddr, sizeof(t.daddr));
-		t.dport = c->req.dport;
-	} else {
-		if (ctx->ret != 0) {
-			__builtin_memcpy(t.saddr, c->req.saddr, sizeof(t.saddr));
-			t.sport = c->req.sport;
-		}
-		__builtin_memset(t.daddr, 0, sizeof(t.daddr));
-		t.dport = 0;
+	if (ctx->ret != 0) {
+		/* what the caller asked for; on success what the kernel bound */
+		__builtin_memcpy(t.saddr, c->req.saddr, sizeof(t.saddr));
+		t.sport = c->req.sport;
 	}
+	__builtin_memset(t.daddr, 0, sizeof(t.daddr));
+	t.dport = 0;
 	owner_current(&owner);
-	emit_call(op, ctx->ret, EVF_OWNER_KNOWN, (struct sock *)c->sk, lat, &owner, &t);
+	emit_call(OP_BIND, ctx->ret, EVF_OWNER_KNOWN | EVF_IN_OLD_KNOWN, (struct sock *)c->sk, lat, &owner, &t);
 	bpf_map_delete_elem(&calls, &tid);
 	return 0;
-}
-
-SEC("tracepoint/syscalls/sys_enter_connect")
-int on_connect_enter(struct sys_enter_ctx *ctx)
-{
-	return call_enter(ctx, OP_CONNECT);
-}
-
-SEC("tracepoint/syscalls/sys_exit_connect")
-int on_connect_exit(struct sys_exit_ctx *ctx)
-{
-	return call_exit(ctx);
 }
 
 SEC("tracepoint/syscalls/sys_enter_bind")
 int on_bind_enter(struct sys_enter_ctx *ctx)
 {
-	return call_enter(ctx, OP_BIND);
+	return bind_enter(ctx);
 }
 
 SEC("tracepoint/syscalls/sys_exit_bind")
 int on_bind_exit(struct sys_exit_ctx *ctx)
 {
-	return call_exit(ctx);
+	return bind_exit(ctx);
 }
 
 static __always_inline int accept_exit(struct sys_exit_ctx *ctx)

@@ -18,7 +18,7 @@
 enum ev_type {
 	EV_STATE = 1, /* a full socket changed state (inet_sock_set_state) */
 	EV_TW = 2,    /* a timewait socket was created, changed substate or died */
-	EV_CALL = 3,  /* connect()/bind() result */
+	EV_CALL = 3,  /* connect() outcome, bind() result */
 	EV_TYPE_MAX,
 };
 
@@ -60,8 +60,7 @@ enum call_op {
 
 /* ev_state.flags, ev_tw.flags, ev_call.flags */
 #define EVF_OWNER_KNOWN (1u << 0) /* pid/comm captured in process context */
-#define EVF_IN_OLD_KNOWN (1u << 1) /* in_old_ns is valid */
-#define EVF_ASYNC (1u << 2) /* connect result learnt after the syscall returned */
+#define EVF_IN_OLD_KNOWN (1u << 1) /* in_old_ns (state) or latency_ns (call) is valid */
 
 struct ev_hdr {
 	__u16 type; /* enum ev_type */
@@ -118,7 +117,7 @@ struct ev_tw {
 struct ev_call {
 	struct ev_hdr hdr;
 	__u64 sk;
-	__u64 latency_ns; /* syscall entry to exit; 0 when async */
+	__u64 latency_ns; /* connect: CLOSE->SYN_SENT to outcome; bind: the syscall */
 	struct ev_owner owner;
 	struct ev_tuple t; /* local address:port (port the kernel chose), destination */
 	__s32 ret;	   /* 0 or -errno */

@@ -78,7 +78,8 @@ expect() {
 	fi
 	echo "  expected: $what" >&2
 	echo "  jq: $expr" >&2
-	echo "  events:" >&2
-	sed 's/^/    /' "$file" | head -40 >&2
+	echo "  tracer: $(tail -1 "${TRACER_ERR:-/dev/null}" 2>/dev/null)" >&2
+	echo "  events (${DUMP_FILTER:-all}):" >&2
+	jq -c "${DUMP_FILTER:-.}" "$file" | sed 's/^/    /' | head -${DUMP_LINES:-40} >&2
 	return 1
 }

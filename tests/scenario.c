@@ -289,6 +289,9 @@ static int sc_exhaust(int max)
 		close(fd);
 		msleep(5);
 	}
+	/* let the last FINs be ACKed (a delayed ACK takes ~40 ms) before the
+	 * server goes away, so every used port reaches TIME_WAIT */
+	msleep(300);
 	kill(srv, SIGTERM);
 	wait_pid(srv);
 	printf("{\"client_pid\":%d,\"server_pid\":%d,\"connected\":%d,\"errno\":%d}\n", me, srv, ok,

@@ -171,12 +171,10 @@ struct loader *loader_start(const struct loader_opts *o, char *err, size_t errle
 	}
 
 	calls = ensure_tracefs();
-	skel->rodata->want_calls = calls;
+	skel->rodata->want_syscalls = calls;
 	if (!calls) {
-		blind(l, "connect/bind results and accept owners: no syscall tracepoints "
-			 "(tracefs or CONFIG_FTRACE_SYSCALLS missing)");
-		bpf_program__set_autoload(skel->progs.on_connect_enter, false);
-		bpf_program__set_autoload(skel->progs.on_connect_exit, false);
+		blind(l, "bind() results, and owners of accepted sockets (the listener's owner "
+			 "is shown): no syscall tracepoints (tracefs or CONFIG_FTRACE_SYSCALLS)");
 		bpf_program__set_autoload(skel->progs.on_bind_enter, false);
 		bpf_program__set_autoload(skel->progs.on_bind_exit, false);
 		bpf_program__set_autoload(skel->progs.on_accept_exit, false);

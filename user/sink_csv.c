@@ -81,7 +81,7 @@ static int csv_event(struct sink *s, const struct ev_hdr *h)
 		head(s, e->op == OP_CONNECT ? "connect" : "bind", h, &e->owner,
 		     e->flags & EVF_OWNER_KNOWN, &e->t);
 		fputs(",,,,,,", f);
-		if (!(e->flags & EVF_ASYNC))
+		if (e->flags & EVF_IN_OLD_KNOWN)
 			fprintf(f, "%.3f", e->latency_ns / 1e6);
 		fprintf(f, ",%d,%s,,\n", e->ret, e->ret ? fmt_errno(e->ret) : "");
 		break;

@@ -166,8 +166,7 @@ static int json_event(struct sink *s, const struct ev_hdr *h)
 			ob_kstr(ob, "errno", fmt_errno(e->ret));
 		else
 			ob_str(ob, ",\"errno\":null");
-		ob_str(ob, e->flags & EVF_ASYNC ? ",\"async\":true" : ",\"async\":false");
-		ob_kms(ob, "latency_ms", e->latency_ns, !(e->flags & EVF_ASYNC));
+		ob_kms(ob, "latency_ms", e->latency_ns, e->flags & EVF_IN_OLD_KNOWN);
 		ob_khex(ob, "sk", e->sk);
 		ob_ku(ob, "netns", e->netns);
 		break;

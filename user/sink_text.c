@@ -112,7 +112,7 @@ static int text_event(struct sink *s, const struct ev_hdr *h)
 			snprintf(ev, sizeof(ev), "%s ok", op);
 		else
 			snprintf(ev, sizeof(ev), "%s %s", op, fmt_errno(e->ret));
-		fmt_ms(s, ms, sizeof(ms), e->latency_ns, !(e->flags & EVF_ASYNC));
+		fmt_ms(s, ms, sizeof(ms), e->latency_ns, e->flags & EVF_IN_OLD_KNOWN);
 		return line(s, h->ts_ns, &e->owner, e->flags & EVF_OWNER_KNOWN, &e->t, ev, ms);
 	}
 	}

@@ -89,6 +89,7 @@ test_port_exhaustion() {
 		"any(.[]; .type==\"connect\" and .errno==\"EADDRNOTAVAIL\" and .pid==$c and .daddr==\"127.0.0.1\" and .dport==8080)" "$f" &&
 	expect "successful connects report the port the kernel chose (in 40000-40007)" \
 		"[.[] | select(.type==\"connect\" and .ret==0 and .pid==$c) | .sport] | length == $n and all(. >= 40000 and . <= 40007)" "$f" &&
+	DUMP_FILTER='select(.type=="timewait" or (.type=="state" and .new=="CLOSE"))' DUMP_LINES=80 \
 	expect "a TIME_WAIT entry, owned by $c, for each of the $n ports used" \
 		"[.[] | select(.type==\"timewait\" and .event==\"enter\" and .pid==$c and .dport==8080) | .sport] | unique | length == $n" "$f"
 }

@@ -89,7 +89,7 @@ static void json(void)
 	c.t.family = AF_INET6;
 	inet_pton(AF_INET6, "::1", c.t.daddr);
 	c.t.dport = 80;
-	c.flags = EVF_OWNER_KNOWN;
+	c.flags = EVF_OWNER_KNOWN | EVF_IN_OLD_KNOWN;
 	out = render(&sink_json_ops, false, &c.hdr);
 	CHECK(strstr(out, "\"type\":\"connect\""), "%s", out);
 	CHECK(strstr(out, "\"errno\":\"EADDRNOTAVAIL\""), "%s", out);
@@ -155,7 +155,7 @@ static void csv_and_text(void)
 	c.t.family = AF_INET;
 	inet_pton(AF_INET, "10.0.0.2", c.t.daddr); /* 15-char endpoints fit */
 	c.t.dport = 65535;
-	c.flags = EVF_OWNER_KNOWN;
+	c.flags = EVF_OWNER_KNOWN | EVF_IN_OLD_KNOWN;
 	out = render(&sink_text_ops, false, &c.hdr);
 	CHECK(strlen(out) <= 81, "connect line is %zu wide: %s", strlen(out), out);
 	CHECK(strstr(out, "conn EADDRNOTAVAIL"), "%s", out);
