@@ -8,7 +8,7 @@
 # make STATIC=1   fully static binary (for VM tests)
 # make V=1        show full commands
 
-OUTPUT ?= .output
+OUTPUT ?= .output$(if $(filter 1,$(STATIC)),-static)
 CLANG ?= clang
 LLVM_STRIP ?= llvm-strip
 BPFTOOL ?= bpftool

@@ -37,10 +37,12 @@ struct {
 } accept_own SEC(".maps");
 
 /* Live timewait sockets we saw created. */
-#define TWF_EXPIRED (1u << 0)
 #define TWF_CANCEL_IN_CONNECT (1u << 1)
 struct tw_info {
 	struct ev_owner owner;
+	struct ev_tuple t; /* kept: the socket is gone when a kill is found */
+	__u32 netns;
+	__u32 _pad0;
 	__u64 cookie;
 	__u64 enter_ns;
 	__u32 flags;
@@ -55,6 +57,20 @@ struct {
 	__type(key, __u64);
 	__type(value, struct tw_info);
 } tws SEC(".maps");
+
+/* Timewait sockets whose timer was cancelled, with when: re-armed or
+ * expired within microseconds, or else killed (see tw_sweep). */
+struct tw_cancelled {
+	__u64 ns;
+	__u64 cookie;
+};
+
+struct {
+	__uint(type, BPF_MAP_TYPE_HASH);
+	__uint(max_entries, 16384);
+	__type(key, __u64);
+	__type(value, struct tw_cancelled);
+} tw_cancel SEC(".maps");
 
 /* A timewait socket whose timer just started, waiting for the full socket's
  * ->CLOSE transition that tcp_time_wait() triggers next on this CPU: that

@@ -28,9 +28,6 @@ const volatile __u64 tw_timer_fn = 0; /* address of tw_timer_handler, from kalls
 const volatile bool want_syscalls = true;
 extern int CONFIG_HZ __kconfig __weak;
 
-/* The slab caches timewait sockets live in (IPv4, IPv6), learnt from the
- * first timewait socket of each family: only frees from them are looked at. */
-__u64 tw_slab[2] = {};
 
 /* Transitions that only ever happen in the owner's own system call
  * (docs: kernel-hooks.md 2.2): there, and only there, current is the owner. */
@@ -81,25 +78,23 @@ static __always_inline struct inet_timewait_sock *tw_of(struct timer_list *timer
 	return (void *)timer - bpf_core_field_offset(struct inet_timewait_sock, tw_timer);
 }
 
-static __always_inline void emit_tw(struct inet_timewait_sock *tw, const struct tw_info *ti,
-				    __u8 kind, __u8 cause, __u64 timeout, __u64 lived)
+static __always_inline void emit_tw(__u64 tw, const struct tw_info *ti, __u8 kind, __u8 cause,
+				    __u64 timeout, __u64 lived)
 {
-	struct ev_tuple t = {};
 	struct ev_tw *e;
 
-	read_tuple(&tw->__tw_common, &t);
-	if (!pass_states(TS_TIME_WAIT, ti->substate) || !pass_common(&ti->owner, &t))
+	if (!pass_states(TS_TIME_WAIT, ti->substate) || !pass_common(&ti->owner, &ti->t))
 		return;
 	e = ev_reserve(sizeof(*e), EV_TW);
 	if (!e)
 		return;
-	e->tw = (__u64)tw;
+	e->tw = tw;
 	e->cookie = ti->cookie;
 	e->lived_ns = lived;
 	e->timeout_ms = timeout;
 	e->owner = ti->owner;
-	e->t = t;
-	e->netns = read_netns(&tw->__tw_common);
+	e->t = ti->t;
+	e->netns = ti->netns;
 	e->flags = ti->owner_known ? EVF_OWNER_KNOWN : 0;
 	e->kind = kind;
 	e->substate = ti->substate;
@@ -108,12 +103,27 @@ static __always_inline void emit_tw(struct inet_timewait_sock *tw, const struct 
 	ev_submit(e);
 }
 
+/* A timewait socket cancelled at cancel_ns and neither re-armed nor expired:
+ * report its end (tuple and owner are the copies we kept) and forget it. */
+static __always_inline void tw_killed(__u64 key, struct tw_info *ti, __u64 cancel_ns)
+{
+	emit_tw(key, ti, TW_END,
+		ti->flags & TWF_CANCEL_IN_CONNECT ? TW_CAUSE_REUSED : TW_CAUSE_KILLED, 0,
+		cancel_ns - ti->enter_ns);
+	lru_delete(&tws, LRU_TW, &key);
+}
+
+static __always_inline void tw_uncancel(__u64 key)
+{
+	bpf_map_delete_elem(&tw_cancel, &key);
+}
+
 static __always_inline void tw_flush(struct tw_pending *p)
 {
 	__u64 key = p->tw;
 
 	lru_insert(&tws, LRU_TW, &key, &p->ti);
-	emit_tw((void *)key, &p->ti, TW_ENTER, TW_CAUSE_NONE, p->timeout_ms, 0);
+	emit_tw(key, &p->ti, TW_ENTER, TW_CAUSE_NONE, p->timeout_ms, 0);
 	p->tw = 0;
 }
 
@@ -263,7 +273,7 @@ static __always_inline int set_state_body(const struct sock *sk, const int oldst
  * it handles exactly the invocations that find the first one busy on this
  * CPU (docs/performance.md). User space counts misses minus rescues as lost.
  */
-enum twin_hook { TWIN_STATE, TWIN_TIMER_START, TWIN_CACHE_FREE, TWIN_MAX };
+enum twin_hook { TWIN_STATE, TWIN_TIMER_START, TWIN_MAX };
 
 struct {
 	__uint(type, BPF_MAP_TYPE_PERCPU_ARRAY);
@@ -334,11 +344,21 @@ static __always_inline int timer_start_body(struct timer_list *timer, unsigned l
 		/* Re-armed: the peer's FIN moved a FIN_WAIT2 tw to TIME_WAIT,
 		 * or a duplicate restarted the 60 s. */
 		ti->flags &= ~TWF_CANCEL_IN_CONNECT;
+		tw_uncancel(key);
 		if (ti->substate != substate) {
 			ti->substate = substate;
-			emit_tw(tw, ti, TW_SUBSTATE, TW_CAUSE_NONE, timeout, 0);
+			emit_tw(key, ti, TW_SUBSTATE, TW_CAUSE_NONE, timeout, 0);
 		}
 		return 0;
+	}
+
+	/* Our entry for this address is a dead timewait socket whose memory
+	 * was reused by this new one before the sweep ran: it was killed. */
+	if (ti) {
+		struct tw_cancelled *tc = bpf_map_lookup_elem(&tw_cancel, &key);
+
+		tw_killed(key, ti, tc ? tc->ns : bpf_ktime_get_ns());
+		tw_uncancel(key);
 	}
 
 	/* A new timewait socket: park it until the full socket's ->CLOSE
@@ -346,7 +366,6 @@ static __always_inline int timer_start_body(struct timer_list *timer, unsigned l
 	 * adopted and goes out without an owner. */
 	__u32 zero = 0;
 	struct tw_pending *p = bpf_map_lookup_elem(&tw_pend, &zero);
-	int v6 = BPF_CORE_READ(tw, __tw_common.skc_family) == AF_INET6;
 
 	if (!p)
 		return 0;
@@ -358,8 +377,8 @@ static __always_inline int timer_start_body(struct timer_list *timer, unsigned l
 	p->ti.cookie = cookie;
 	p->ti.enter_ns = bpf_ktime_get_ns();
 	p->ti.substate = substate;
-	if (!tw_slab[v6 & 1])
-		tw_slab[v6 & 1] = (__u64)BPF_CORE_READ(tw, __tw_common.skc_prot, twsk_prot, twsk_slab);
+	read_tuple(&tw->__tw_common, &p->ti.t);
+	p->ti.netns = read_netns(&tw->__tw_common);
 	return 0;
 }
 
@@ -388,8 +407,12 @@ int BPF_PROG(on_timer_expire, struct timer_list *timer)
 		return 0;
 	key = (__u64)tw;
 	ti = bpf_map_lookup_elem(&tws, &key);
-	if (ti)
-		ti->flags |= TWF_EXPIRED;
+	if (!ti)
+		return 0;
+	/* tw_timer_handler() runs next: inet_twsk_kill(), then freed */
+	tw_uncancel(key);
+	emit_tw(key, ti, TW_END, TW_CAUSE_EXPIRED, 0, bpf_ktime_get_ns() - ti->enter_ns);
+	lru_delete(&tws, LRU_TW, &key);
 	return 0;
 }
 
@@ -413,50 +436,43 @@ int BPF_PROG(on_timer_cancel, struct timer_list *timer)
 
 	if (c && *c == tid)
 		ti->flags |= TWF_CANCEL_IN_CONNECT;
+	/* A reschedule re-arms within microseconds, an expiry calls the
+	 * handler within microseconds; a cancel followed by neither is a
+	 * kill (reuse, RST, SYN recycle, netns exit): tw_sweep finds it. */
+	struct tw_cancelled tc = { bpf_ktime_get_ns(), ti->cookie };
+
+	if (bpf_map_update_elem(&tw_cancel, &key, &tc, BPF_ANY))
+		count_drop(DROP_MAP_FULL);
 	return 0;
 }
 
-static __always_inline bool tw_cache(const struct kmem_cache *s)
-{
-	return s && ((__u64)s == tw_slab[0] || (__u64)s == tw_slab[1]);
-}
+/* Run by user space (BPF_PROG_TEST_RUN) on every poll pass: report the
+ * timewait sockets whose timer was cancelled more than a millisecond ago and
+ * neither re-armed nor expired since: they were killed. */
+struct sweep_ctx {
+	__u64 now;
+};
 
-static __always_inline int cache_free_body(const void *ptr, const struct kmem_cache *s)
+static long sweep_one(void *map, __u64 *key, struct tw_cancelled *tc, struct sweep_ctx *c)
 {
-	struct inet_timewait_sock *tw = (void *)ptr;
 	struct tw_info *ti;
-	__u64 key = (__u64)ptr;
-	__u8 cause;
+	__u64 k = *key;
 
-	if (!tw_cache(s))
+	if (c->now - tc->ns < 1000000ULL)
 		return 0;
-	ti = bpf_map_lookup_elem(&tws, &key);
-	if (!ti)
-		return 0;
-	if (ti->flags & TWF_EXPIRED)
-		cause = TW_CAUSE_EXPIRED;
-	else if (ti->flags & TWF_CANCEL_IN_CONNECT)
-		cause = TW_CAUSE_REUSED;
-	else
-		cause = TW_CAUSE_KILLED;
-	emit_tw(tw, ti, TW_END, cause, 0, bpf_ktime_get_ns() - ti->enter_ns);
-	lru_delete(&tws, LRU_TW, &key);
-	return 0;
+	ti = bpf_map_lookup_elem(&tws, &k);
+	if (ti && ti->cookie == tc->cookie)
+		tw_killed(k, ti, tc->ns);
+	bpf_map_delete_elem(map, &k);
+	return 0; /* bounded by the map's size */
 }
 
-/* Every slab free in the system comes here: the first test must be cheap. */
-SEC("tp_btf/kmem_cache_free")
-int BPF_PROG(on_cache_free, unsigned long call_site, const void *ptr, const struct kmem_cache *s)
+SEC("raw_tp")
+int tw_sweep(void *ctx)
 {
-	TWIN_OUTER(TWIN_CACHE_FREE, cache_free_body(ptr, s));
-	return 0;
-}
+	struct sweep_ctx c = { .now = bpf_ktime_get_ns() };
 
-SEC("tp_btf/kmem_cache_free")
-int BPF_PROG(on_cache_free_nested, unsigned long call_site, const void *ptr,
-	     const struct kmem_cache *s)
-{
-	TWIN_NESTED(TWIN_CACHE_FREE, cache_free_body(ptr, s));
+	bpf_for_each_map_elem(&tw_cancel, sweep_one, &c, 0);
 	return 0;
 }
 

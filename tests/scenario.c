@@ -266,7 +266,7 @@ static int sc_two_clients(int arg)
 
 /* Short connections to one ip:port, client closing first, until connect()
  * fails (port range exhausted by TIME_WAIT) or max attempts. */
-static int sc_exhaust(int max)
+static int connect_loop(int max, int gap_ms)
 {
 	pid_t srv, me = getpid();
 	int ok = 0, err = 0;
@@ -287,7 +287,7 @@ static int sc_exhaust(int max)
 		}
 		ok++;
 		close(fd);
-		msleep(5);
+		msleep(gap_ms);
 	}
 	/* let the last FINs be ACKed (a delayed ACK takes ~40 ms) before the
 	 * server goes away, so every used port reaches TIME_WAIT */
@@ -297,6 +297,19 @@ static int sc_exhaust(int max)
 	printf("{\"client_pid\":%d,\"server_pid\":%d,\"connected\":%d,\"errno\":%d}\n", me, srv, ok,
 	       err);
 	return err == EADDRNOTAVAIL ? 0 : 1;
+}
+
+static int sc_exhaust(int max)
+{
+	return connect_loop(max, 5);
+}
+
+/* Like exhaust, but slow enough for each timewait to reach the TIME_WAIT
+ * substate (the server closes 20 ms after us) and be reusable. */
+static int sc_reuse(int n)
+{
+	connect_loop(n, 150);
+	return 0;
 }
 
 /* Churn for the benchmark: n connections, client closes first, as fast as
@@ -356,6 +369,7 @@ static const struct {
 	{ "linger", sc_linger, "client closes with SO_LINGER {1,0} (RST, no TIME_WAIT)" },
 	{ "two-clients", sc_two_clients, "two client processes, for filters" },
 	{ "exhaust", sc_exhaust, "connect until EADDRNOTAVAIL (at most ARG tries)" },
+	{ "reuse", sc_reuse, "ARG connections 150 ms apart (timewait reuse)" },
 	{ "churn", sc_churn, "ARG connections as fast as possible (benchmark)" },
 };
 

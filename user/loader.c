@@ -24,7 +24,8 @@ struct loader {
 	struct tcpscope_bpf *skel;
 	struct ring_buffer *rb;
 	uint32_t max_sockets;
-	char blind[256];
+	bool sweep_failed;
+	char blind[512];
 };
 
 static int verbosity;
@@ -165,9 +166,10 @@ struct loader *loader_start(const struct loader_opts *o, char *err, size_t errle
 	if (!tw_fn) {
 		blind(l, "TIME_WAIT entry/end: tw_timer_handler not in /proc/kallsyms");
 		bpf_program__set_autoload(skel->progs.on_timer_start, false);
+		bpf_program__set_autoload(skel->progs.on_timer_start_nested, false);
 		bpf_program__set_autoload(skel->progs.on_timer_expire, false);
 		bpf_program__set_autoload(skel->progs.on_timer_cancel, false);
-		bpf_program__set_autoload(skel->progs.on_cache_free, false);
+		bpf_program__set_autoload(skel->progs.tw_sweep, false);
 	}
 
 	calls = ensure_tracefs();
@@ -181,6 +183,8 @@ struct loader *loader_start(const struct loader_opts *o, char *err, size_t errle
 		bpf_program__set_autoload(skel->progs.on_accept4_exit, false);
 	}
 
+	/* run on demand by sweep_timewait(), never attached */
+	bpf_program__set_autoattach(skel->progs.tw_sweep, false);
 	ret = tcpscope_bpf__load(skel);
 	if (ret) {
 		snprintf(err, errlen,
@@ -207,9 +211,26 @@ fail:
 	return NULL;
 }
 
+/* Timewait sockets killed early are found by a sweep, run from here. */
+static void sweep_timewait(struct loader *l)
+{
+	LIBBPF_OPTS(bpf_test_run_opts, opts);
+	int fd = bpf_program__fd(l->skel->progs.tw_sweep);
+
+	if (fd >= 0 && bpf_prog_test_run_opts(fd, &opts) && !l->sweep_failed) {
+		l->sweep_failed = true;
+		blind(l, "TIME_WAIT sockets killed early (sweep failed to run)");
+		fprintf(stderr, "tcpscope: warning: the timewait sweep cannot run: %s\n",
+			strerror(errno));
+	}
+}
+
 int loader_poll(struct loader *l, int timeout_ms)
 {
-	int n = ring_buffer__poll(l->rb, timeout_ms);
+	int n;
+
+	sweep_timewait(l);
+	n = ring_buffer__poll(l->rb, timeout_ms);
 
 	if (n < 0)
 		return n;
@@ -259,7 +280,6 @@ void loader_lost(struct loader *l, uint64_t out[LOST_KINDS])
 	} pairs[] = {
 		{ s->progs.on_set_state, s->progs.on_set_state_nested, 0 },
 		{ s->progs.on_timer_start, s->progs.on_timer_start_nested, 1 },
-		{ s->progs.on_cache_free, s->progs.on_cache_free_nested, 2 },
 	};
 	bpf_object__for_each_program(p, s->obj) {
 		bool paired = false;
@@ -274,7 +294,7 @@ void loader_lost(struct loader *l, uint64_t out[LOST_KINDS])
 				paired = true;
 			}
 		}
-		if (!paired)
+		if (!paired && p != s->progs.tw_sweep)
 			out[LOST_RECURSION] += recursion_misses(p);
 	}
 }

@@ -203,3 +203,60 @@ test_csv_and_text_formats() {
 	head -1 "$TMP/f.txt" | grep -q '^TIME ' || { echo "  no text header" >&2; return 1; }
 	grep -q 'ESTAB>CLOSEWT' "$TMP/f.txt" || { echo "  text lacks ESTAB>CLOSEWT" >&2; cat "$TMP/f.txt" >&2; return 1; }
 }
+
+# Nothing lost silently: a ring buffer far too small for the churn must
+# show up as "lost" records in the stream and in the exit summary.
+test_lost_events_are_reported() {
+	local f="$TMP/lost.json"
+	new_netns lost || return 1
+	start_tracer "$f" --ringbuf-size 4K || return 1
+	in_ns "$SCENARIO" churn 127.0.0.1 8080 3000 >/dev/null || { stop_tracer; return 1; }
+	stop_tracer || return 1
+	expect "lost records with reason ringbuf_full and a count" \
+		'any(.[]; .type=="lost" and .reason=="ringbuf_full" and .count > 0)' "$f" || return 1
+	grep -qE '^tcpscope: [0-9]+ events .*, [1-9][0-9]* lost \(.*ringbuf_full' "$TRACER_ERR" ||
+		{ echo "  summary does not report the loss: $(tail -1 "$TRACER_ERR")" >&2; return 1; }
+	grep -q 'warning: .* events lost' "$TRACER_ERR" ||
+		{ echo "  no warning while running" >&2; return 1; }
+}
+
+# Clear errors before loading anything.
+test_not_root_is_refused() {
+	command -v setpriv >/dev/null || { echo "  skip: no setpriv" >&2; return 0; }
+	setpriv --reuid=65534 --regid=65534 --clear-groups --inh-caps=-all \
+		"$TCPSCOPE" trace -d 1 >"$TMP/nr.out" 2>"$TMP/nr.err"
+	local rc=$?
+	[ "$rc" = 2 ] && grep -q 'missing capabilities: need CAP_BPF and CAP_PERFMON' "$TMP/nr.err" ||
+		{ echo "  exit $rc: $(cat "$TMP/nr.err")" >&2; return 1; }
+}
+
+# The end of a timewait: expiry. An orphaned FIN_WAIT2 (the peer never
+# closes) becomes a FIN_WAIT2-substate timewait for tcp_fin_timeout (1 s here).
+test_timewait_expiry() {
+	local f="$TMP/twx.json.ours" s sp=8080
+	new_netns twx net.ipv4.tcp_fin_timeout=1 || return 1
+	run_scenario "$TMP/twx.json" leak 127.0.0.1 $sp 2500 || return 1
+	s=$(j server_pid)
+	expect "the server's timewait entry in the FIN_WAIT2 substate, owned by the server" \
+		"any(.[]; .type==\"timewait\" and .event==\"enter\" and .substate==\"FIN_WAIT2\" and .pid==$s and .sport==$sp and .timeout_ms >= 500 and .timeout_ms <= 2000)" "$f" &&
+	expect "its end: expired after about tcp_fin_timeout, owned by the server" \
+		"any(.[]; .type==\"timewait\" and .event==\"end\" and .cause==\"expired\" and .pid==$s and .sport==$sp and .lived_ms >= 500 and .lived_ms <= 2400)" "$f"
+}
+
+# The end of a timewait: reused by connect() (tcp_tw_reuse=1), so the same
+# two ports serve more connections than the range holds.
+test_timewait_reuse() {
+	local f="$TMP/twr.json.ours" c n
+	new_netns twr net.ipv4.ip_local_port_range="40000 40001" net.ipv4.tcp_tw_reuse=1 || return 1
+	if in_ns sysctl -qw net.ipv4.tcp_tw_reuse_delay=1 2>/dev/null; then :; fi
+	start_tracer "$TMP/twr.json" || return 1
+	SC=$(in_ns "$SCENARIO" reuse 127.0.0.1 8080 6)
+	stop_tracer || return 1
+	ours "$TMP/twr.json" > "$f"
+	c=$(j client_pid) n=$(j connected)
+	[ "$n" -gt 2 ] || { echo "  the kernel reused no timewait socket: $SC" >&2; return 1; }
+	expect "timewait ends caused by reuse, owned by the client ($c)" \
+		"[.[] | select(.type==\"timewait\" and .event==\"end\" and .cause==\"reused\" and .pid==$c)] | length >= $((n - 2))" "$f" &&
+	expect "each reused port's new connect() succeeded" \
+		"[.[] | select(.type==\"connect\" and .ret==0 and .pid==$c)] | length == $n" "$f"
+}
