@@ -113,9 +113,13 @@ static __always_inline void tw_killed(__u64 key, struct tw_info *ti, __u64 cance
 	lru_delete(&tws, LRU_TW, &key);
 }
 
+/* Entries in tw_cancel: user space runs the sweep only when there are some. */
+__s64 tw_cancel_live = 0;
+
 static __always_inline void tw_uncancel(__u64 key)
 {
-	bpf_map_delete_elem(&tw_cancel, &key);
+	if (bpf_map_delete_elem(&tw_cancel, &key) == 0)
+		__sync_fetch_and_add(&tw_cancel_live, -1);
 }
 
 static __always_inline void tw_flush(struct tw_pending *p)
@@ -194,8 +198,13 @@ static __always_inline int set_state_body(const struct sock *sk, const int oldst
 	if (BPF_CORE_READ_BITFIELD(sk, sk_protocol) != IPPROTO_TCP)
 		return 0;
 	now = bpf_ktime_get_ns();
-	/* Generating the cookie now means a later timewait socket inherits it. */
-	cookie = bpf_get_socket_cookie((void *)sk);
+	/* The active close is the only way to a timewait socket: generating the
+	 * cookie there means the timewait socket inherits it (inet_twsk_alloc
+	 * copies sk_cookie). Otherwise read it: 0 until someone generates it. */
+	if (newstate == TS_FIN_WAIT1)
+		cookie = bpf_get_socket_cookie((void *)sk);
+	else
+		cookie = sk->__sk_common.skc_cookie.counter;
 
 	si = bpf_sk_storage_get(&sk_own, (void *)sk, 0, BPF_SK_STORAGE_GET_F_CREATE);
 	if (!si) {
@@ -441,7 +450,9 @@ int BPF_PROG(on_timer_cancel, struct timer_list *timer)
 	 * kill (reuse, RST, SYN recycle, netns exit): tw_sweep finds it. */
 	struct tw_cancelled tc = { bpf_ktime_get_ns(), ti->cookie };
 
-	if (bpf_map_update_elem(&tw_cancel, &key, &tc, BPF_ANY))
+	if (bpf_map_update_elem(&tw_cancel, &key, &tc, BPF_NOEXIST) == 0)
+		__sync_fetch_and_add(&tw_cancel_live, 1);
+	else if (bpf_map_update_elem(&tw_cancel, &key, &tc, BPF_ANY))
 		count_drop(DROP_MAP_FULL);
 	return 0;
 }
@@ -463,7 +474,7 @@ static long sweep_one(void *map, __u64 *key, struct tw_cancelled *tc, struct swe
 	ti = bpf_map_lookup_elem(&tws, &k);
 	if (ti && ti->cookie == tc->cookie)
 		tw_killed(k, ti, tc->ns);
-	bpf_map_delete_elem(map, &k);
+	tw_uncancel(k);
 	return 0; /* bounded by the map's size */
 }
 

@@ -8,6 +8,7 @@
 #include <sys/stat.h>
 #include <sys/syscall.h>
 #include <sys/vfs.h>
+#include <time.h>
 #include <unistd.h>
 #include <linux/capability.h>
 #include <bpf/bpf.h>
@@ -25,6 +26,7 @@ struct loader {
 	struct ring_buffer *rb;
 	uint32_t max_sockets;
 	bool sweep_failed;
+	uint64_t last_sweep_ns;
 	char blind[512];
 };
 
@@ -216,8 +218,18 @@ static void sweep_timewait(struct loader *l)
 {
 	LIBBPF_OPTS(bpf_test_run_opts, opts);
 	int fd = bpf_program__fd(l->skel->progs.tw_sweep);
+	struct timespec ts;
+	uint64_t now;
 
-	if (fd >= 0 && bpf_prog_test_run_opts(fd, &opts) && !l->sweep_failed) {
+	/* walking the hash costs its size, empty or not: only when needed */
+	if (fd < 0 || l->skel->bss->tw_cancel_live <= 0)
+		return;
+	clock_gettime(CLOCK_MONOTONIC, &ts);
+	now = ts.tv_sec * 1000000000ULL + ts.tv_nsec;
+	if (now - l->last_sweep_ns < 20000000ULL)
+		return;
+	l->last_sweep_ns = now;
+	if (bpf_prog_test_run_opts(fd, &opts) && !l->sweep_failed) {
 		l->sweep_failed = true;
 		blind(l, "TIME_WAIT sockets killed early (sweep failed to run)");
 		fprintf(stderr, "tcpscope: warning: the timewait sweep cannot run: %s\n",
