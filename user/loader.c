@@ -311,6 +311,23 @@ void loader_lost(struct loader *l, uint64_t out[LOST_KINDS])
 	}
 }
 
+void loader_report(struct loader *l, FILE *f)
+{
+	struct bpf_program *p;
+
+	bpf_object__for_each_program(p, l->skel->obj) {
+		uint64_t m = recursion_misses(p);
+
+		if (m)
+			fprintf(f, "tcpscope: program %s: %llu recursion misses\n", bpf_program__name(p),
+				(unsigned long long)m);
+	}
+	for (int i = 0; i < 2; i++)
+		if (l->skel->bss->twin_rescued[i])
+			fprintf(f, "tcpscope: twin %d rescued %llu nested invocations\n", i,
+				(unsigned long long)l->skel->bss->twin_rescued[i]);
+}
+
 const char *loader_blind_spots(const struct loader *l)
 {
 	return l->blind;

@@ -7,6 +7,7 @@
 #include <stdbool.h>
 #include <stddef.h>
 #include <stdint.h>
+#include <stdio.h>
 #include "filter.h"
 #include "tracker.h"
 
@@ -30,6 +31,8 @@ struct loader *loader_start(const struct loader_opts *o, char *err, size_t errle
 int loader_poll(struct loader *l, int timeout_ms);
 /* Current values of every loss counter (enum lost_kind). */
 void loader_lost(struct loader *l, uint64_t out[LOST_KINDS]);
+/* Per-program recursion misses and rescues (for -v). */
+void loader_report(struct loader *l, FILE *f);
 /* One line naming what this kernel cannot show in this run, or "" */
 const char *loader_blind_spots(const struct loader *l);
 void loader_stop(struct loader *l);

@@ -323,6 +323,8 @@ write_error:
 		strerror(p.sink_errno ? p.sink_errno : errno));
 	ret = 1;
 done:
+	if (c->verbose)
+		loader_report(l, stderr);
 	loader_stop(l);
 	if (p.sink.f && sink_close(&p.sink, err, sizeof(err))) {
 		fprintf(stderr, "tcpscope: %s\n", err);
