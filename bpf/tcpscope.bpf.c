@@ -251,26 +251,27 @@ static __always_inline int set_state_body(const struct sock *sk, const int oldst
 
 	read_sk_tuple_btf(sk, &t);
 
+	if (pass_states(oldstate, newstate) && pass_common(&owner, &t)) {
+		e = ev_reserve(sizeof(*e), EV_STATE);
+		if (e) {
+			e->sk = skid;
+			e->cookie = cookie;
+			e->in_old_ns = in_old;
+			e->owner = owner;
+			e->t = t;
+			e->netns = sk->__sk_common.skc_net.net->ns.inum;
+			e->flags = flags;
+			e->old_state = oldstate;
+			e->new_state = newstate;
+			ev_submit(e);
+		}
+	}
+
+	/* after the transition that decides it, the connect() outcome */
 	if (oldstate == TS_CLOSE && newstate == TS_SYN_SENT)
 		connecting_mark(bpf_get_current_pid_tgid());
 	else if (oldstate == TS_SYN_SENT)
 		connect_outcome(sk, newstate, &owner, &t, flags, in_old);
-
-	if (!pass_states(oldstate, newstate) || !pass_common(&owner, &t))
-		return 0;
-	e = ev_reserve(sizeof(*e), EV_STATE);
-	if (!e)
-		return 0;
-	e->sk = skid;
-	e->cookie = cookie;
-	e->in_old_ns = in_old;
-	e->owner = owner;
-	e->t = t;
-	e->netns = sk->__sk_common.skc_net.net->ns.inum;
-	e->flags = flags;
-	e->old_state = oldstate;
-	e->new_state = newstate;
-	ev_submit(e);
 	return 0;
 }
 
