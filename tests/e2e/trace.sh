@@ -112,9 +112,13 @@ test_abortive_close_no_timewait() {
 test_filter_pid() {
 	local f="$TMP/fp.json.ours" out="$TMP/fp.json" wpid
 	new_netns fp || return 1
-	( sleep 1; exec ip netns exec "$NS" "$SCENARIO" exhaust 127.0.0.1 8081 3 > "$TMP/fp.sc" ) &
+	rm -f "$TMP/fp.go"
+	# waits (at most 10 s) for the tracer to be attached
+	( for _ in $(seq 1 200); do [ -e "$TMP/fp.go" ] && break; sleep 0.05; done
+	  exec ip netns exec "$NS" "$SCENARIO" exhaust 127.0.0.1 8081 3 > "$TMP/fp.sc" ) &
 	wpid=$!
 	start_tracer "$out" -p "$wpid" || return 1
+	touch "$TMP/fp.go"
 	# a second workload process runs meanwhile and must not appear
 	in_ns "$SCENARIO" two-clients 127.0.0.1 8082 > /dev/null || { stop_tracer; return 1; }
 	wait "$wpid"
