@@ -72,6 +72,22 @@ struct {
 	__type(value, struct tw_cancelled);
 } tw_cancel SEC(".maps");
 
+/* tcp_time_wait() entered for this cookie (fentry/kprobe tier only): if no
+ * timewait socket follows before the full socket's ->CLOSE, the bucket limit
+ * refused it. Per CPU, one slot. */
+struct tw_expect {
+	__u64 cookie;
+	__u32 substate;
+	__u32 armed;
+};
+
+struct {
+	__uint(type, BPF_MAP_TYPE_PERCPU_ARRAY);
+	__uint(max_entries, 1);
+	__type(key, __u32);
+	__type(value, struct tw_expect);
+} tw_exp SEC(".maps");
+
 /* A timewait socket whose timer just started, waiting for the full socket's
  * ->CLOSE transition that tcp_time_wait() triggers next on this CPU: that
  * event carries the owner (same cookie). Per CPU, one slot. */

@@ -131,18 +131,46 @@ static __always_inline void tw_flush(struct tw_pending *p)
 	p->tw = 0;
 }
 
-static __always_inline void tw_adopt(__u64 cookie, const struct ev_owner *o, bool known)
+/* The full socket's FIN_WAIT2/CLOSING->CLOSE right after tcp_time_wait():
+ * the parked timewait socket with its cookie gets this owner; none parked
+ * while tcp_time_wait() was seen entering means the bucket limit refused it. */
+static __always_inline void tw_adopt(const struct sock *sk, __u64 cookie,
+				     const struct ev_owner *o, bool known)
 {
 	__u32 zero = 0;
 	struct tw_pending *p = bpf_map_lookup_elem(&tw_pend, &zero);
+	struct tw_expect *x = bpf_map_lookup_elem(&tw_exp, &zero);
+	bool expected = x && x->armed && x->cookie == cookie;
+	/* Without the hook: SOCK_DONE (a FIN came in) and no error mean this
+	 * ->CLOSE is tcp_time_wait(TCP_TIME_WAIT)'s (call sites in tcp_fin()
+	 * and for CLOSING), not an abort. FIN_WAIT2-substate refusals stay
+	 * unseen: nothing tells them from aborts. */
+	bool inferred = !expected && tw_timer_fn &&
+			(sk->__sk_common.skc_flags &
+			 (1UL << bpf_core_enum_value(enum sock_flags, SOCK_DONE))) &&
+			!sk->sk_err;
 
-	if (!p || !p->tw || p->ti.cookie != cookie)
+	if (x)
+		x->armed = 0;
+	if (p && p->tw && p->ti.cookie == cookie) {
+		if (known) {
+			p->ti.owner = *o;
+			p->ti.owner_known = 1;
+		}
+		tw_flush(p);
 		return;
-	if (known) {
-		p->ti.owner = *o;
-		p->ti.owner_known = 1;
 	}
-	tw_flush(p);
+	if (expected || inferred) {
+		struct tw_info ti = {};
+
+		ti.owner = *o;
+		ti.owner_known = known;
+		ti.cookie = cookie;
+		ti.substate = expected ? x->substate : TS_TIME_WAIT;
+		read_sk_tuple_btf(sk, &ti.t);
+		ti.netns = sk->__sk_common.skc_net.net->ns.inum;
+		emit_tw(0, &ti, TW_OVERFLOW, TW_CAUSE_NONE, 0, 0);
+	}
 }
 
 /* Per CPU: the thread between CLOSE->SYN_SENT and the port allocation of
@@ -247,7 +275,7 @@ static __always_inline int set_state_body(const struct sock *sk, const int oldst
 	/* tcp_time_wait() armed the timewait socket's timer just before this
 	 * transition: give that socket its owner and announce it. */
 	if (newstate == TS_CLOSE && (oldstate == TS_FIN_WAIT2 || oldstate == TS_CLOSING))
-		tw_adopt(cookie, &owner, flags & EVF_OWNER_KNOWN);
+		tw_adopt(sk, cookie, &owner, flags & EVF_OWNER_KNOWN);
 
 	read_sk_tuple_btf(sk, &t);
 
@@ -456,6 +484,35 @@ int BPF_PROG(on_timer_cancel, struct timer_list *timer)
 	else if (bpf_map_update_elem(&tw_cancel, &key, &tc, BPF_ANY))
 		count_drop(DROP_MAP_FULL);
 	return 0;
+}
+
+/* tcp_time_wait(sk, state, timeo), where fentry or kprobe is allowed (the
+ * loader probes; tracepoint-only kernels skip this): arms the overflow check
+ * of tw_adopt(). The signature is the same from 4.x to 6.18. The cookie was
+ * generated at ->FIN_WAIT1 by on_set_state, so a plain read finds it. */
+static __always_inline int time_wait_body(struct sock *sk, int state)
+{
+	__u32 zero = 0;
+	struct tw_expect *x = bpf_map_lookup_elem(&tw_exp, &zero);
+
+	if (!x)
+		return 0;
+	x->cookie = BPF_CORE_READ(sk, __sk_common.skc_cookie.counter);
+	x->substate = state;
+	x->armed = 1;
+	return 0;
+}
+
+SEC("fentry/tcp_time_wait")
+int BPF_PROG(fe_tcp_time_wait, struct sock *sk, int state, int timeo)
+{
+	return time_wait_body(sk, state);
+}
+
+SEC("kprobe/tcp_time_wait")
+int BPF_KPROBE(kp_tcp_time_wait, struct sock *sk, int state, int timeo)
+{
+	return time_wait_body(sk, state);
 }
 
 /* Run by user space (BPF_PROG_TEST_RUN) on every poll pass: report the

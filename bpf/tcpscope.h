@@ -44,6 +44,8 @@ enum tw_kind {
 	TW_ENTER = 1,	 /* timewait socket created (timer armed the first time) */
 	TW_SUBSTATE = 2, /* FIN_WAIT2 substate -> TIME_WAIT (peer's FIN arrived) */
 	TW_END = 3,	 /* timewait socket freed */
+	TW_OVERFLOW = 4, /* tcp_time_wait() found no room (tcp_max_tw_buckets):
+			  * the connection closed with no timewait socket */
 };
 
 enum tw_cause {

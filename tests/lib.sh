@@ -83,3 +83,8 @@ expect() {
 	jq -c "${DUMP_FILTER:-.}" "$file" | sed 's/^/    /' | head -${DUMP_LINES:-40} >&2
 	return 1
 }
+
+# netstat_counter NAME: a TcpExt counter of $NS, from /proc/net/netstat
+netstat_counter() {
+	in_ns awk -v name="$1" '$1 == "TcpExt:" { if (!h) { for (i = 2; i <= NF; i++) col[$i] = i; h = 1 } else print $col[name] }' /proc/net/netstat
+}

@@ -16,6 +16,7 @@
 #include "tcpscope.skel.h"
 #include "fmt.h"
 #include "loader.h"
+#include "probe.h"
 
 #define BTF_PATH "/sys/kernel/btf/vmlinux"
 #define TRACEFS_MAGIC 0x74726163
@@ -26,6 +27,9 @@ struct loader {
 	struct ring_buffer *rb;
 	uint32_t max_sockets;
 	bool sweep_failed;
+	struct bpf_program *tw_hook; /* fentry or kprobe on tcp_time_wait, or NULL */
+	struct bpf_link *tw_link;
+	char tw_hook_why[300];
 	uint64_t last_sweep_ns;
 	char blind[512];
 };
@@ -185,6 +189,27 @@ struct loader *loader_start(const struct loader_opts *o, char *err, size_t errle
 		bpf_program__set_autoload(skel->progs.on_accept4_exit, false);
 	}
 
+	/* tcp_time_wait() itself (overflow per socket): fentry, else kprobe,
+	 * else nothing; chosen by trying, attached by hand below. */
+	bpf_program__set_autoattach(skel->progs.fe_tcp_time_wait, false);
+	bpf_program__set_autoattach(skel->progs.kp_tcp_time_wait, false);
+	bpf_program__set_autoload(skel->progs.fe_tcp_time_wait, false);
+	bpf_program__set_autoload(skel->progs.kp_tcp_time_wait, false);
+	if (tw_fn) {
+		char why_fe[128], why_kp[128];
+
+		if (probe_fentry("tcp_time_wait", why_fe, sizeof(why_fe))) {
+			l->tw_hook = skel->progs.fe_tcp_time_wait;
+		} else if (probe_kprobe("tcp_time_wait", why_kp, sizeof(why_kp))) {
+			l->tw_hook = skel->progs.kp_tcp_time_wait;
+		} else {
+			snprintf(l->tw_hook_why, sizeof(l->tw_hook_why), "%s; %s", why_fe, why_kp);
+			blind(l, "which closes tcp_max_tw_buckets refused a FIN_WAIT2-substate timewait "
+				 "socket (TIME_WAIT ones are inferred)");
+		}
+		if (l->tw_hook)
+			bpf_program__set_autoload(l->tw_hook, true);
+	}
 	/* run on demand by sweep_timewait(), never attached */
 	bpf_program__set_autoattach(skel->progs.tw_sweep, false);
 	ret = tcpscope_bpf__load(skel);
@@ -200,6 +225,16 @@ struct loader *loader_start(const struct loader_opts *o, char *err, size_t errle
 		snprintf(err, errlen, "attaching the BPF programs failed: %s (-%s); run with -v",
 			 strerror(-ret), fmt_errno(ret));
 		goto fail;
+	}
+	if (l->tw_hook) {
+		l->tw_link = bpf_program__attach(l->tw_hook);
+		if (!l->tw_link) {
+			snprintf(l->tw_hook_why, sizeof(l->tw_hook_why), "%s: %s at attach",
+				 bpf_program__name(l->tw_hook), fmt_errno(errno));
+			blind(l, "which closes tcp_max_tw_buckets refused a FIN_WAIT2-substate timewait "
+				 "socket (TIME_WAIT ones are inferred)");
+			l->tw_hook = NULL;
+		}
 	}
 	l->rb = ring_buffer__new(bpf_map__fd(skel->maps.events),
 				 (ring_buffer_sample_fn)o->on_record, o->ctx, NULL);
@@ -315,6 +350,11 @@ void loader_report(struct loader *l, FILE *f)
 {
 	struct bpf_program *p;
 
+	if (l->tw_hook)
+		fprintf(f, "tcpscope: tcp_time_wait hooked with %s\n", bpf_program__name(l->tw_hook));
+	else if (l->tw_hook_why[0])
+		fprintf(f, "tcpscope: tcp_time_wait not hooked: %s\n", l->tw_hook_why);
+
 	bpf_object__for_each_program(p, l->skel->obj) {
 		uint64_t m = recursion_misses(p);
 
@@ -337,6 +377,7 @@ void loader_stop(struct loader *l)
 {
 	if (!l)
 		return;
+	bpf_link__destroy(l->tw_link);
 	ring_buffer__free(l->rb);
 	tcpscope_bpf__destroy(l->skel);
 	free(l);

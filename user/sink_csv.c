@@ -48,7 +48,7 @@ static int csv_begin(struct sink *s)
 
 static int csv_event(struct sink *s, const struct ev_hdr *h)
 {
-	static const char *kind[] = { "?", "enter", "substate", "end" };
+	static const char *kind[] = { "?", "enter", "substate", "end", "overflow", "?", "?", "?" };
 	static const char *cause[] = { "", "expired", "reused", "killed" };
 	FILE *f = s->f;
 
@@ -68,7 +68,7 @@ static int csv_event(struct sink *s, const struct ev_hdr *h)
 		uint64_t ns = e->kind == TW_END ? e->lived_ns : e->timeout_ms * 1000000ULL;
 
 		head(s, "timewait", h, &e->owner, e->flags & EVF_OWNER_KNOWN, &e->t);
-		fprintf(f, ",,,%s,%s,%s,", kind[e->kind & 3], state_kernel_name(e->substate),
+		fprintf(f, ",,,%s,%s,%s,", kind[e->kind & 7], state_kernel_name(e->substate),
 			cause[e->cause & 3]);
 		if (ns)
 			fprintf(f, "%.3f", ns / 1e6);

@@ -8,7 +8,11 @@
 
 static const char *tw_kind_name(int k)
 {
-	return k == TW_ENTER ? "enter" : k == TW_SUBSTATE ? "substate" : k == TW_END ? "end" : "?";
+	return k == TW_ENTER	 ? "enter" :
+	       k == TW_SUBSTATE	 ? "substate" :
+	       k == TW_END	 ? "end" :
+	       k == TW_OVERFLOW ? "overflow" :
+				  "?";
 }
 
 static const char *tw_cause_name(int c)
@@ -143,7 +147,7 @@ static int json_event(struct sink *s, const struct ev_hdr *h)
 		if (e->kind == TW_END) {
 			ob_kstr(ob, "cause", tw_cause_name(e->cause));
 			ob_kms(ob, "lived_ms", e->lived_ns, 1);
-		} else {
+		} else if (e->kind != TW_OVERFLOW) {
 			ob_key(ob, "timeout_ms");
 			if (e->timeout_ms)
 				ob_u64(ob, e->timeout_ms);

@@ -97,6 +97,9 @@ static int text_event(struct sink *s, const struct ev_hdr *h)
 		if (e->kind == TW_END) {
 			snprintf(ev, sizeof(ev), "tw- %s", cause[e->cause & 3]);
 			fmt_ms(s, ms, sizeof(ms), e->lived_ns, 1);
+		} else if (e->kind == TW_OVERFLOW) {
+			snprintf(ev, sizeof(ev), "tw! OVERFLOW");
+			fmt_ms(s, ms, sizeof(ms), 0, 0);
 		} else {
 			snprintf(ev, sizeof(ev), "tw%s %s", e->kind == TW_ENTER ? "+" : ">",
 				 state_name(s, e->substate));

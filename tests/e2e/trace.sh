@@ -36,7 +36,9 @@ client_close_checks() {
 	expect "no event of this connection charged to another process" \
 		"all(.[]; ((.sport==$cp or .dport==$cp) | not) or .pid==$c or .pid==$s)" "$f" &&
 	expect "server time in CLOSE_WAIT is measured (>= 15 ms: it waits 20 ms)" \
-		"any(.[]; .type==\"state\" and .old==\"CLOSE_WAIT\" and .in_old_ms >= 15)" "$f"
+		"any(.[]; .type==\"state\" and .old==\"CLOSE_WAIT\" and .in_old_ms >= 15)" "$f" &&
+	expect "no timewait overflow where there is room" \
+		'all(.[]; .event != "overflow")' "$f"
 }
 
 test_client_closes_first() {
@@ -263,4 +265,19 @@ test_timewait_reuse() {
 		"[.[] | select(.type==\"timewait\" and .event==\"end\" and .cause==\"reused\" and .pid==$c)] | length >= $((n - 2))" "$f" &&
 	expect "each reused port's new connect() succeeded" \
 		"[.[] | select(.type==\"connect\" and .ret==0 and .pid==$c)] | length == $n" "$f"
+}
+
+# tcp_max_tw_buckets=0: every timewait socket is refused. The TIME_WAIT-
+# substate refusals (a FIN came in first) are reported per connection, never
+# more than the kernel's own TcpExtTCPTimeWaitOverflow count.
+test_timewait_overflow() {
+	local f="$TMP/ov.json.ours" n
+	new_netns ov net.ipv4.tcp_max_tw_buckets=0 || return 1
+	TRACE_ARGS="" run_scenario "$TMP/ov.json" churn 127.0.0.1 8080 200 || return 1
+	n=$(netstat_counter TCPTimeWaitOverflow)
+	[ -n "$n" ] && [ "$n" -gt 0 ] || { echo "  the kernel refused no timewait socket ($n)" >&2; return 1; }
+	expect "overflow events for the client (comm scenario), at most $n" \
+		"[.[] | select(.type==\"timewait\" and .event==\"overflow\" and .comm==\"scenario\" and .dport==8080)] | length >= 1 and length <= $n" "$f" &&
+	expect "no timewait socket was created" \
+		'all(.[]; .event != "enter")' "$f"
 }

@@ -1,0 +1,85 @@
+// SPDX-License-Identifier: GPL-2.0 OR BSD-2-Clause
+#include <errno.h>
+#include <stdio.h>
+#include <string.h>
+#include <unistd.h>
+#include <linux/bpf.h>
+#include <bpf/bpf.h>
+#include <bpf/btf.h>
+#include <bpf/libbpf.h>
+#include "fmt.h"
+#include "probe.h"
+
+bool probe_fentry(const char *func, char *why, size_t len)
+{
+	/* r0 = 0; exit */
+	const struct bpf_insn insns[] = {
+		{ .code = BPF_ALU64 | BPF_MOV | BPF_K, .dst_reg = BPF_REG_0, .imm = 0 },
+		{ .code = BPF_JMP | BPF_EXIT },
+	};
+	LIBBPF_OPTS(bpf_prog_load_opts, opts, .expected_attach_type = BPF_TRACE_FENTRY);
+	struct btf *btf = btf__load_vmlinux_btf();
+	int id, fd, link;
+
+	if (!btf) {
+		snprintf(why, len, "fentry: no kernel BTF");
+		return false;
+	}
+	id = btf__find_by_name_kind(btf, func, BTF_KIND_FUNC);
+	btf__free(btf);
+	if (id < 0) {
+		snprintf(why, len, "fentry: %s not in kernel BTF (inlined?)", func);
+		return false;
+	}
+	opts.attach_btf_id = id;
+	fd = bpf_prog_load(BPF_PROG_TYPE_TRACING, "tcpscope_probe", "GPL", insns, 2, &opts);
+	if (fd < 0) {
+		snprintf(why, len, "fentry: %s at load", fmt_errno(errno));
+		return false;
+	}
+	link = bpf_raw_tracepoint_open(NULL, fd);
+	if (link < 0) {
+		snprintf(why, len, "fentry: %s at attach", fmt_errno(errno));
+		close(fd);
+		return false;
+	}
+	close(link);
+	close(fd);
+	return true;
+}
+
+static bool in_file(const char *path, const char *func, int field)
+{
+	char line[512];
+	bool found = false;
+	FILE *f = fopen(path, "r");
+
+	if (!f)
+		return false;
+	while (!found && fgets(line, sizeof(line), f)) {
+		char *tok = strtok(line, " \t\n");
+
+		for (int i = 0; tok && i < field; i++)
+			tok = strtok(NULL, " \t\n");
+		found = tok && !strcmp(tok, func);
+	}
+	fclose(f);
+	return found;
+}
+
+bool probe_kprobe(const char *func, char *why, size_t len)
+{
+	if (access("/sys/bus/event_source/devices/kprobe/type", R_OK)) {
+		snprintf(why, len, "kprobe: kernel built without CONFIG_KPROBES");
+		return false;
+	}
+	if (!in_file("/proc/kallsyms", func, 2)) {
+		snprintf(why, len, "kprobe: %s not in /proc/kallsyms", func);
+		return false;
+	}
+	if (in_file("/sys/kernel/debug/kprobes/blacklist", func, 1)) {
+		snprintf(why, len, "kprobe: %s is blacklisted", func);
+		return false;
+	}
+	return true;
+}

@@ -1,0 +1,15 @@
+/* SPDX-License-Identifier: GPL-2.0 OR BSD-2-Clause */
+/* Capability probing: can this kernel, with this policy, run an fentry or a
+ * kprobe program on a given function? Decided by trying, never by version. */
+#ifndef PROBE_H
+#define PROBE_H
+#include <stdbool.h>
+#include <stddef.h>
+
+/* Load and attach a two-instruction fentry program on func. On failure,
+ * why gets e.g. "fentry: EPERM at attach" or "fentry: not in kernel BTF". */
+bool probe_fentry(const char *func, char *why, size_t len);
+/* kprobe PMU present and func a traceable kernel symbol. */
+bool probe_kprobe(const char *func, char *why, size_t len);
+
+#endif
