@@ -29,6 +29,13 @@ const volatile bool want_syscalls = true;
 extern int CONFIG_HZ __kconfig __weak;
 
 
+/* Where a socket's life (as tcpscope follows it) begins. */
+static __always_inline bool sock_starts(int old, int new)
+{
+	return (old == TS_CLOSE && (new == TS_SYN_SENT || new == TS_LISTEN)) ||
+	       (old == TS_LISTEN && new == TS_SYN_RECV);
+}
+
 /* Transitions that only ever happen in the owner's own system call
  * (docs: kernel-hooks.md 2.2): there, and only there, current is the owner. */
 static __always_inline bool process_context(int old, int new)
@@ -222,6 +229,7 @@ static __always_inline int set_state_body(const struct sock *sk, const int oldst
 	struct ev_tuple t = {};
 	__u64 now, cookie, in_old = 0, skid = (__u64)sk;
 	__u16 flags = 0;
+	__u32 netns;
 
 	if (BPF_CORE_READ_BITFIELD(sk, sk_protocol) != IPPROTO_TCP)
 		return 0;
@@ -234,41 +242,72 @@ static __always_inline int set_state_body(const struct sock *sk, const int oldst
 	else
 		cookie = sk->__sk_common.skc_cookie.counter;
 
-	si = bpf_sk_storage_get(&sk_own, (void *)sk, 0, BPF_SK_STORAGE_GET_F_CREATE);
-	if (!si) {
-		count_drop(DROP_SK_STORAGE);
-	} else {
-		if (process_context(oldstate, newstate)) {
-			owner_current(&si->owner);
-			si->flags |= SI_OWNER_KNOWN;
-			if (si->flags & SI_AWAIT_ACCEPT) {
-				lru_delete(&accept_own, LRU_ACCEPT, &skid);
-				si->flags &= ~SI_AWAIT_ACCEPT;
-			}
-		} else if (si->flags & SI_AWAIT_ACCEPT) {
-			struct ev_owner *acc = bpf_map_lookup_elem(&accept_own, &skid);
+	read_sk_tuple_btf(sk, &t);
+	netns = sk->__sk_common.skc_net.net->ns.inum;
 
-			if (acc) {
-				si->owner = *acc;
+	if (sock_starts(oldstate, newstate)) {
+		/* A socket's life starts here (connect, listen, or a child
+		 * created by a listener): a fresh entry, whatever a freed socket
+		 * at the same address left behind. */
+		struct sk_info fresh = { .state_ts = now, .flags = SI_OWNER_KNOWN };
+
+		if (oldstate == TS_LISTEN) {
+			/* the child belongs to its listener's owner until accept() */
+			struct listen_key lk = { .netns = netns, .port = t.sport };
+			struct ev_owner *lo = bpf_map_lookup_elem(&listeners, &lk);
+
+			if (lo)
+				fresh.owner = *lo;
+			else
+				fresh.flags = 0;
+		} else {
+			owner_current(&fresh.owner);
+		}
+		lru_insert(&socks, LRU_SOCK, &skid, &fresh);
+		if (fresh.flags & SI_OWNER_KNOWN) {
+			owner = fresh.owner;
+			flags |= EVF_OWNER_KNOWN;
+		}
+		if (newstate == TS_LISTEN) {
+			struct listen_key lk = { .netns = netns, .port = t.sport };
+
+			if (bpf_map_update_elem(&listeners, &lk, &owner, BPF_ANY))
+				count_drop(DROP_MAP_FULL);
+		}
+	} else {
+		struct sk_info cur = {};
+
+		si = bpf_map_lookup_elem(&socks, &skid);
+		if (si) {
+			if (process_context(oldstate, newstate)) {
+				owner_current(&si->owner);
 				si->flags |= SI_OWNER_KNOWN;
-				si->flags &= ~SI_AWAIT_ACCEPT;
-				lru_delete(&accept_own, LRU_ACCEPT, &skid);
 			}
-		}
-		if (oldstate == TS_LISTEN && newstate == TS_SYN_RECV) {
-			/* A child: its storage is a clone of the listener's
-			 * (owner included); its time "in LISTEN" is not its own. */
-			si->flags |= SI_AWAIT_ACCEPT;
-			si->state_ts = 0;
-		}
-		if (si->state_ts) {
 			in_old = now - si->state_ts;
 			flags |= EVF_IN_OLD_KNOWN;
+			si->state_ts = now;
+			cur = *si;
+		} else {
+			/* older than tcpscope: age and owner unknown so far */
+			cur.state_ts = now;
+			if (process_context(oldstate, newstate)) {
+				owner_current(&cur.owner);
+				cur.flags = SI_OWNER_KNOWN;
+			}
+			if (newstate != TS_CLOSE)
+				lru_insert(&socks, LRU_SOCK, &skid, &cur);
 		}
-		si->state_ts = now;
-		if (si->flags & SI_OWNER_KNOWN) {
-			owner = si->owner;
+		if (cur.flags & SI_OWNER_KNOWN) {
+			owner = cur.owner;
 			flags |= EVF_OWNER_KNOWN;
+		}
+		if (newstate == TS_CLOSE) {
+			lru_delete(&socks, LRU_SOCK, &skid);
+			if (oldstate == TS_LISTEN) {
+				struct listen_key lk = { .netns = netns, .port = t.sport };
+
+				bpf_map_delete_elem(&listeners, &lk);
+			}
 		}
 	}
 
@@ -276,8 +315,6 @@ static __always_inline int set_state_body(const struct sock *sk, const int oldst
 	 * transition: give that socket its owner and announce it. */
 	if (newstate == TS_CLOSE && (oldstate == TS_FIN_WAIT2 || oldstate == TS_CLOSING))
 		tw_adopt(sk, cookie, &owner, flags & EVF_OWNER_KNOWN);
-
-	read_sk_tuple_btf(sk, &t);
 
 	if (pass_states(oldstate, newstate) && pass_common(&owner, &t)) {
 		e = ev_reserve(sizeof(*e), EV_STATE);
@@ -287,7 +324,7 @@ static __always_inline int set_state_body(const struct sock *sk, const int oldst
 			e->in_old_ns = in_old;
 			e->owner = owner;
 			e->t = t;
-			e->netns = sk->__sk_common.skc_net.net->ns.inum;
+			e->netns = netns;
 			e->flags = flags;
 			e->old_state = oldstate;
 			e->new_state = newstate;
@@ -666,7 +703,7 @@ int on_bind_exit(struct sys_exit_ctx *ctx)
 
 static __always_inline int accept_exit(struct sys_exit_ctx *ctx)
 {
-	struct ev_owner owner = {};
+	struct sk_info *si;
 	struct sock *sk;
 	__u64 key;
 
@@ -675,9 +712,14 @@ static __always_inline int accept_exit(struct sys_exit_ctx *ctx)
 	sk = fd_to_tcp_sk(ctx->ret);
 	if (!sk)
 		return 0;
+	/* the child's entry exists since its LISTEN->SYN_RECV: the process
+	 * that accept()ed it owns it from now on */
 	key = (__u64)sk;
-	owner_current(&owner);
-	lru_insert(&accept_own, LRU_ACCEPT, &key, &owner);
+	si = bpf_map_lookup_elem(&socks, &key);
+	if (si) {
+		owner_current(&si->owner);
+		si->flags |= SI_OWNER_KNOWN;
+	}
 	return 0;
 }
 

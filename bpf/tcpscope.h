@@ -132,8 +132,7 @@ struct ev_call {
 /* Counters in the BPF program's .bss, read by user space on every poll pass */
 enum drop_reason {
 	DROP_RINGBUF = 0,  /* bpf_ringbuf_reserve failed: buffer full */
-	DROP_SK_STORAGE,   /* per-socket storage could not be created */
-	DROP_MAP_FULL,	   /* a per-socket/per-thread hash refused an insert */
+	DROP_MAP_FULL,	   /* a hash map refused an insert */
 	DROP_MAX,
 };
 

@@ -20,7 +20,7 @@
 
 #define BTF_PATH "/sys/kernel/btf/vmlinux"
 #define TRACEFS_MAGIC 0x74726163
-#define LRU_MAX_USER 2 /* accept_own, tws: enum lru_id in common.bpf.h */
+#define LRU_MAX_USER 2 /* socks, tws: enum lru_id in common.bpf.h */
 
 struct loader {
 	struct tcpscope_bpf *skel;
@@ -163,7 +163,7 @@ struct loader *loader_start(const struct loader_opts *o, char *err, size_t errle
 	set_filters(skel, o->filter);
 	skel->rodata->wakeup_bytes = o->ringbuf_bytes / 4;
 	bpf_map__set_max_entries(skel->maps.events, o->ringbuf_bytes);
-	bpf_map__set_max_entries(skel->maps.accept_own, o->max_sockets);
+	bpf_map__set_max_entries(skel->maps.socks, o->max_sockets);
 	bpf_map__set_max_entries(skel->maps.tws, o->max_sockets);
 
 	/* TIME_WAIT through tw_timer_handler's timer events. */
@@ -306,7 +306,6 @@ void loader_lost(struct loader *l, uint64_t out[LOST_KINDS])
 
 	memset(out, 0, sizeof(uint64_t) * LOST_KINDS);
 	out[LOST_RINGBUF] = s->bss->drops[DROP_RINGBUF];
-	out[LOST_SK_STORAGE] = s->bss->drops[DROP_SK_STORAGE];
 	out[LOST_MAP_FULL] = s->bss->drops[DROP_MAP_FULL];
 	/* inserts - deletes above capacity means the LRU evicted live entries
 	 * (a lower bound: the tracker keeps the high-water mark). */

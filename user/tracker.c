@@ -6,7 +6,6 @@ const char *lost_kind_name(int k)
 {
 	static const char *names[LOST_KINDS] = {
 		[LOST_RINGBUF] = "ringbuf_full",
-		[LOST_SK_STORAGE] = "sk_storage_full",
 		[LOST_MAP_FULL] = "map_full",
 		[LOST_EVICTED] = "socket_map_evicted",
 		[LOST_RECURSION] = "recursion_miss",

@@ -10,8 +10,7 @@
 
 enum lost_kind {
 	LOST_RINGBUF,	  /* ring buffer full */
-	LOST_SK_STORAGE,  /* per-socket storage not created */
-	LOST_MAP_FULL,	  /* per-thread map full */
+	LOST_MAP_FULL,	  /* a hash map (bind calls, listeners, cancels) full */
 	LOST_EVICTED,	  /* per-socket LRU map evicted live entries */
 	LOST_RECURSION,	  /* program skipped by the kernel's recursion guard */
 	LOST_UNDECODABLE, /* a record user space could not decode */
