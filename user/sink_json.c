@@ -48,38 +48,42 @@ static void ob_time(struct sink *s, uint64_t mono_ns)
 	ob_char(s->ob, '"');
 }
 
-static void ob_key(struct outbuf *o, const char *k)
-{
-	ob_char(o, ',');
-	ob_char(o, '"');
-	ob_str(o, k);
-	ob_str(o, "\":");
-}
+/* Keys are literals: ,"key": with its length known at compile time */
+#define ob_key(o, k) OB_LIT((o), ",\"" k "\":")
 
-static void ob_kstr(struct outbuf *o, const char *k, const char *v)
+static void ob_qstr(struct outbuf *o, const char *v)
 {
-	ob_key(o, k);
 	ob_char(o, '"');
 	ob_str(o, v);
 	ob_char(o, '"');
 }
 
-static void ob_ku(struct outbuf *o, const char *k, uint64_t v)
-{
-	ob_key(o, k);
-	ob_u64(o, v);
-}
+#define ob_kstr(o, k, v)             \
+	do {                         \
+		ob_key((o), k);      \
+		ob_qstr((o), (v));   \
+	} while (0)
+#define ob_ku(o, k, v)               \
+	do {                         \
+		ob_key((o), k);      \
+		ob_u64((o), (v));    \
+	} while (0)
 
-static void ob_kms(struct outbuf *o, const char *k, uint64_t ns, int known)
+static void ob_ms_or_null(struct outbuf *o, uint64_t ns, int known)
 {
-	ob_key(o, k);
 	if (known)
 		ob_ms(o, ns);
 	else
-		ob_str(o, "null");
+		OB_LIT(o, "null");
 }
 
-static void ob_khex(struct outbuf *o, const char *k, uint64_t v)
+#define ob_kms(o, k, ns, known)                    \
+	do {                                       \
+		ob_key((o), k);                    \
+		ob_ms_or_null((o), (ns), (known)); \
+	} while (0)
+
+static void ob_hex(struct outbuf *o, uint64_t v)
 {
 	static const char hex[] = "0123456789abcdef";
 	char tmp[18];
@@ -89,11 +93,16 @@ static void ob_khex(struct outbuf *o, const char *k, uint64_t v)
 		tmp[sizeof(tmp) - 1 - n++] = hex[v & 15];
 		v >>= 4;
 	} while (v);
-	ob_key(o, k);
-	ob_str(o, "\"0x");
+	OB_LIT(o, "\"0x");
 	ob_mem(o, tmp + sizeof(tmp) - n, n);
 	ob_char(o, '"');
 }
+
+#define ob_khex(o, k, v)          \
+	do {                      \
+		ob_key((o), k);   \
+		ob_hex((o), (v)); \
+	} while (0)
 
 static void common(struct sink *s, const char *type, const struct ev_hdr *h,
 		   const struct ev_owner *o, int known, const struct ev_tuple *t)
@@ -101,9 +110,8 @@ static void common(struct sink *s, const char *type, const struct ev_hdr *h,
 	struct outbuf *ob = s->ob;
 	char a[ADDR_STRLEN];
 
-	ob_str(ob, "{\"type\":\"");
-	ob_str(ob, type);
-	ob_char(ob, '"');
+	OB_LIT(ob, "{\"type\":");
+	ob_qstr(ob, type);
 	ob_ku(ob, "ts_ns", h->ts_ns);
 	ob_key(ob, "time");
 	ob_time(s, h->ts_ns);
@@ -113,7 +121,7 @@ static void common(struct sink *s, const char *type, const struct ev_hdr *h,
 	if (known)
 		ob_json_str(ob, o->comm, TS_COMM_LEN);
 	else
-		ob_str(ob, "\"-\"");
+		OB_LIT(ob, "\"-\"");
 	ob_kstr(ob, "family", fmt_family(t->family));
 	ob_kstr(ob, "saddr", fmt_addr(t->family, t->saddr, a, sizeof(a)));
 	ob_ku(ob, "sport", t->sport);
@@ -152,7 +160,7 @@ static int json_event(struct sink *s, const struct ev_hdr *h)
 			if (e->timeout_ms)
 				ob_u64(ob, e->timeout_ms);
 			else
-				ob_str(ob, "null");
+				OB_LIT(ob, "null");
 		}
 		ob_khex(ob, "tw", e->tw);
 		ob_ku(ob, "cookie", e->cookie);
@@ -169,7 +177,7 @@ static int json_event(struct sink *s, const struct ev_hdr *h)
 		if (e->ret < 0)
 			ob_kstr(ob, "errno", fmt_errno(e->ret));
 		else
-			ob_str(ob, ",\"errno\":null");
+			OB_LIT(ob, ",\"errno\":null");
 		ob_kms(ob, "latency_ms", e->latency_ns, e->flags & EVF_IN_OLD_KNOWN);
 		ob_khex(ob, "sk", e->sk);
 		ob_ku(ob, "netns", e->netns);
@@ -178,7 +186,7 @@ static int json_event(struct sink *s, const struct ev_hdr *h)
 	default:
 		return 0;
 	}
-	ob_str(ob, "}\n");
+	OB_LIT(ob, "}\n");
 	if (s->flush_each)
 		ob_flush(ob);
 	return ob->failed ? -1 : 0;
@@ -188,13 +196,13 @@ static int json_lost(struct sink *s, uint64_t ts_ns, const char *reason, uint64_
 {
 	struct outbuf *ob = s->ob;
 
-	ob_str(ob, "{\"type\":\"lost\"");
+	OB_LIT(ob, "{\"type\":\"lost\"");
 	ob_ku(ob, "ts_ns", ts_ns);
 	ob_key(ob, "time");
 	ob_time(s, ts_ns);
 	ob_kstr(ob, "reason", reason);
 	ob_ku(ob, "count", count);
-	ob_str(ob, "}\n");
+	OB_LIT(ob, "}\n");
 	return ob->failed ? -1 : 0;
 }
 
