@@ -159,12 +159,18 @@ static __always_inline void *ev_reserve(__u32 size, __u16 type)
 }
 
 /* Waking the reader per event is what costs (docs/performance.md): wake it
- * only when the buffer fills past wakeup_bytes; it polls on a timer anyway. */
+ * when the buffer fills past wakeup_bytes -- only in a 64 KB band above that
+ * mark, so that a reader busy draining is not sent a wakeup per event -- and
+ * always once it is three quarters full. It also polls on a timer. */
+const volatile __u64 rb_size = 8 << 20;
+
 static __always_inline void ev_submit(void *e)
 {
 	__u64 avail = bpf_ringbuf_query(&events, BPF_RB_AVAIL_DATA);
+	bool wake = (avail >= wakeup_bytes && avail < wakeup_bytes + 65536) ||
+		    avail >= rb_size / 4 * 3;
 
-	bpf_ringbuf_submit(e, avail >= wakeup_bytes ? BPF_RB_FORCE_WAKEUP : BPF_RB_NO_WAKEUP);
+	bpf_ringbuf_submit(e, wake ? BPF_RB_FORCE_WAKEUP : BPF_RB_NO_WAKEUP);
 }
 
 static __always_inline void lru_insert(void *map, int id, __u64 *key, void *val)

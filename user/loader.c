@@ -162,6 +162,7 @@ struct loader *loader_start(const struct loader_opts *o, char *err, size_t errle
 
 	set_filters(skel, o->filter);
 	skel->rodata->wakeup_bytes = o->ringbuf_bytes / 4;
+	skel->rodata->rb_size = o->ringbuf_bytes;
 	bpf_map__set_max_entries(skel->maps.events, o->ringbuf_bytes);
 	bpf_map__set_max_entries(skel->maps.socks, o->max_sockets);
 	bpf_map__set_max_entries(skel->maps.tws, o->max_sockets);
