@@ -2,7 +2,8 @@
 #
 # make            build .output/tcpscope
 # make run        install missing build dependencies, build, trace live (root)
-# make test       install missing dependencies, build, run unit + end-to-end tests (root)
+# make test       install missing dependencies, build, run unit, end-to-end and VM tests (root)
+# make vmtest     only the VM tests (Debian's kernel under qemu: fentry and kprobe tiers)
 # make bench      loopback churn benchmark: tracer on vs off
 # make deps       only install the missing Debian packages
 # make STATIC=1   fully static binary (for VM tests)
@@ -27,10 +28,10 @@ msg = @printf '  %-8s %s\n' "$(1)" "$(2)";
 endif
 
 ifeq ($(STATIC),1)
-LIBS = $(shell $(PKG_CONFIG) --static --libs libbpf 2>/dev/null || echo -lbpf -lelf -lz) -lzstd
+LIBS = $(shell $(PKG_CONFIG) --static --libs libbpf 2>/dev/null || echo -lbpf -lelf -lz) -lzstd -lm
 STATIC_LDFLAGS = -static
 else
-LIBS = $(shell $(PKG_CONFIG) --libs libbpf 2>/dev/null || echo -lbpf) -lz
+LIBS = $(shell $(PKG_CONFIG) --libs libbpf 2>/dev/null || echo -lbpf) -lz -lm
 endif
 
 CFLAGS ?= -g -O2
@@ -50,7 +51,7 @@ UNIT_SRCS := $(wildcard tests/unit/*.c)
 UNIT_BINS := $(patsubst tests/unit/%.c,$(OUTPUT)/tests/%,$(UNIT_SRCS))
 TOOLS := $(OUTPUT)/tcpscope $(OUTPUT)/tests/scenario
 
-.PHONY: all clean deps run test unit e2e bench vmlinux
+.PHONY: all clean deps run test unit e2e vmtest bench vmlinux
 .DELETE_ON_ERROR:
 .SECONDARY:
 
@@ -108,6 +109,9 @@ unit: $(UNIT_BINS)
 
 e2e: $(TOOLS)
 	tests/run.sh e2e
+
+vmtest: deps
+	tests/vm/run.sh
 
 bench: deps
 	$(MAKE) --no-print-directory all

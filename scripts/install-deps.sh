@@ -1,10 +1,12 @@
 #!/bin/sh
 # SPDX-License-Identifier: GPL-2.0 OR BSD-2-Clause
 # Install the Debian packages tcpscope needs to build and test, only those
-# missing. Runs as root without sudo (a fresh Debian may have none).
+# missing. Runs as root without sudo (a fresh Debian may have none). qemu,
+# busybox-static and cpio are for the VM tests (tests/vm/run.sh).
 set -eu
 pkgs="clang llvm bpftool libbpf-dev libelf-dev zlib1g-dev libzstd-dev pkg-config make gcc libc6-dev
-iproute2 jq procps util-linux"
+iproute2 jq procps util-linux
+qemu-system-x86 busybox-static cpio"
 missing=""
 for p in $pkgs; do
 	dpkg-query -W -f='${Status}' "$p" 2>/dev/null | grep -q 'install ok installed' || missing="$missing $p"

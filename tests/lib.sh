@@ -35,7 +35,8 @@ start_tracer() {
 	local out=$1
 	shift
 	TRACER_ERR="$out.err"
-	"$TCPSCOPE" trace -F json -o "$out" "$@" 2>"$TRACER_ERR" &
+	# shellcheck disable=SC2086 # TRACE_EXTRA: options for every run (VM tiers)
+	"$TCPSCOPE" trace -F json -o "$out" ${TRACE_EXTRA:-} "$@" 2>"$TRACER_ERR" &
 	TRACER_PID=$!
 	for _ in $(seq 1 100); do
 		grep -q 'tcpscope: tracing' "$TRACER_ERR" 2>/dev/null && return 0

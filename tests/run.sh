@@ -3,7 +3,9 @@
 # tcpscope's test runner: unit tests (pure user-space logic), then end-to-end
 # tests on the real kernel (root). Prints "N passed, N failed" at the end and
 # exits non-zero on any failure.
-#   tests/run.sh [unit|e2e] [NAME-PATTERN]
+#   tests/run.sh [unit|e2e|vm] [NAME-PATTERN]
+# "vm" boots Debian's packaged kernel under qemu (tests/vm/run.sh) and runs
+# the end-to-end tests there, once with fentry and once with kprobes.
 set -u
 cd "$(dirname "$0")/.."
 what=${1:-all}
@@ -49,6 +51,20 @@ if [ "$what" = all ] || [ "$what" = e2e ]; then
 			[ -n "${TRACER_PID:-}" ] && kill -KILL "$TRACER_PID" 2>/dev/null
 			TRACER_PID=
 		done
+	fi
+fi
+
+if [ "$what" = all ] || [ "$what" = vm ]; then
+	if [ -n "${TCPSCOPE_NO_VM:-}" ]; then
+		echo "skip vm: TCPSCOPE_NO_VM is set"
+	else
+		tests/vm/run.sh "$pattern"
+		rc=$?
+		if [ "$rc" = 2 ]; then
+			echo "skip vm: the VM could not run here (reason above)"
+		else
+			result "vm/debian-cloud-kernel (fentry and kprobe passes)" "$rc"
+		fi
 	fi
 fi
 

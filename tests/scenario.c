@@ -312,6 +312,14 @@ static int sc_reuse(int n)
 	return 0;
 }
 
+/* Kernels without net.ipv4.tcp_tw_reuse_delay (before ~6.13) reuse a
+ * timewait socket only once its last timestamp is a second old. */
+static int sc_reuse_slow(int n)
+{
+	connect_loop(n, 1100);
+	return 0;
+}
+
 /* Churn for the benchmark: n connections, client closes first, as fast as
  * possible; prints the rate. */
 static int sc_churn(int n)
@@ -370,6 +378,7 @@ static const struct {
 	{ "two-clients", sc_two_clients, "two client processes, for filters" },
 	{ "exhaust", sc_exhaust, "connect until EADDRNOTAVAIL (at most ARG tries)" },
 	{ "reuse", sc_reuse, "ARG connections 150 ms apart (timewait reuse)" },
+	{ "reuse-slow", sc_reuse_slow, "ARG connections 1.1 s apart (reuse, older kernels)" },
 	{ "churn", sc_churn, "ARG connections as fast as possible (benchmark)" },
 };
 

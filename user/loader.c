@@ -3,8 +3,11 @@
 #include <stdarg.h>
 #include <stdio.h>
 #include <stdlib.h>
+#include <math.h>
 #include <string.h>
 #include <sys/mount.h>
+#include <sys/utsname.h>
+#include <zlib.h>
 #include <sys/stat.h>
 #include <sys/syscall.h>
 #include <sys/vfs.h>
@@ -27,6 +30,7 @@ struct loader {
 	struct ring_buffer *rb;
 	uint32_t max_sockets;
 	bool sweep_failed;
+	char kconfig[32];
 	struct bpf_program *tw_hook; /* fentry or kprobe on tcp_time_wait, or NULL */
 	struct bpf_link *tw_link;
 	char tw_hook_why[300];
@@ -114,6 +118,75 @@ static uint64_t kallsyms_lookup(const char *name)
 	return found;
 }
 
+/* CONFIG_HZ, for timer lengths in milliseconds. The BPF object gets it as
+ * kconfig text, so libbpf needs no config file (Debian kernels have no
+ * /proc/config.gz). From the config when there is one, else measured. */
+static int config_hz_from(const char *path)
+{
+	char line[256];
+	int hz = 0;
+	gzFile f = gzopen(path, "r"); /* reads plain files too */
+
+	if (!f)
+		return 0;
+	while (!hz && gzgets(f, line, sizeof(line)))
+		if (!strncmp(line, "CONFIG_HZ=", 10))
+			hz = atoi(line + 10);
+	gzclose(f);
+	return hz;
+}
+
+static int timer_list_sample(uint64_t *now_ns, uint64_t *jiffies)
+{
+	char line[256];
+	int got = 0;
+	FILE *f = fopen("/proc/timer_list", "r");
+
+	if (!f)
+		return -1;
+	while (got != 3 && fgets(line, sizeof(line), f)) {
+		unsigned long long v;
+
+		if (!(got & 1) && sscanf(line, "now at %llu nsecs", &v) == 1) {
+			*now_ns = v;
+			got |= 1;
+		} else if (!(got & 2) && sscanf(line, "jiffies: %llu", &v) == 1) {
+			*jiffies = v;
+			got |= 2;
+		}
+	}
+	fclose(f);
+	return got == 3 ? 0 : -1;
+}
+
+static int kernel_hz(void)
+{
+	static const int common[] = { 100, 250, 300, 1000 };
+	uint64_t t0, j0, t1, j1;
+	struct utsname u;
+	char path[320];
+	int hz = config_hz_from("/proc/config.gz");
+
+	if (!hz && !uname(&u)) {
+		snprintf(path, sizeof(path), "/boot/config-%s", u.release);
+		hz = config_hz_from(path);
+	}
+	if (hz)
+		return hz;
+	if (timer_list_sample(&t0, &j0))
+		return 0;
+	usleep(60000);
+	if (timer_list_sample(&t1, &j1) || t1 <= t0)
+		return 0;
+	double est = (double)(j1 - j0) * 1e9 / (double)(t1 - t0);
+	int best = 0;
+
+	for (size_t i = 0; i < sizeof(common) / sizeof(common[0]); i++)
+		if (!best || fabs(common[i] - est) < fabs(best - est))
+			best = common[i];
+	return fabs(best - est) < best * 0.2 ? best : 0;
+}
+
 static void blind(struct loader *l, const char *what)
 {
 	size_t n = strlen(l->blind);
@@ -153,7 +226,9 @@ struct loader *loader_start(const struct loader_opts *o, char *err, size_t errle
 	libbpf_set_print(print_fn);
 	l->max_sockets = o->max_sockets;
 
-	skel = tcpscope_bpf__open();
+	snprintf(l->kconfig, sizeof(l->kconfig), "CONFIG_HZ=%d\n", kernel_hz());
+	LIBBPF_OPTS(bpf_object_open_opts, oo, .kconfig = l->kconfig);
+	skel = tcpscope_bpf__open_opts(&oo);
 	if (!skel) {
 		snprintf(err, errlen, "opening the BPF object failed: %s", strerror(errno));
 		goto fail;
@@ -199,9 +274,13 @@ struct loader *loader_start(const struct loader_opts *o, char *err, size_t errle
 	if (tw_fn) {
 		char why_fe[128], why_kp[128];
 
-		if (probe_fentry("tcp_time_wait", why_fe, sizeof(why_fe))) {
+		if (o->no_fentry)
+			snprintf(why_fe, sizeof(why_fe), "fentry: disabled by --no-fentry");
+		if (o->no_kprobe)
+			snprintf(why_kp, sizeof(why_kp), "kprobe: disabled by --no-kprobe");
+		if (!o->no_fentry && probe_fentry("tcp_time_wait", why_fe, sizeof(why_fe))) {
 			l->tw_hook = skel->progs.fe_tcp_time_wait;
-		} else if (probe_kprobe("tcp_time_wait", why_kp, sizeof(why_kp))) {
+		} else if (!o->no_kprobe && probe_kprobe("tcp_time_wait", why_kp, sizeof(why_kp))) {
 			l->tw_hook = skel->progs.kp_tcp_time_wait;
 		} else {
 			snprintf(l->tw_hook_why, sizeof(l->tw_hook_why), "%s; %s", why_fe, why_kp);

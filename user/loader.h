@@ -16,6 +16,7 @@ struct loader_opts {
 	uint64_t ringbuf_bytes; /* power of two */
 	uint32_t max_sockets;	/* per-socket LRU map size */
 	int verbose;
+	bool no_fentry, no_kprobe; /* skip these tiers even where they work */
 	/* called for every record in the ring buffer; < 0 stops consumption */
 	int (*on_record)(void *ctx, void *data, size_t len);
 	void *ctx;

@@ -44,6 +44,8 @@ enum {
 	OPT_STATE = 1000,
 	OPT_RINGBUF,
 	OPT_MAX_SOCKETS,
+	OPT_NO_FENTRY,
+	OPT_NO_KPROBE,
 };
 
 static const struct argp_option options[] = {
@@ -67,6 +69,8 @@ static const struct argp_option options[] = {
 	{ "ringbuf-size", OPT_RINGBUF, "SIZE", 0, "Ring buffer size (default 8M)", 4 },
 	{ "max-sockets", OPT_MAX_SOCKETS, "N", 0,
 	  "Capacity of the per-socket maps (default 65536)", 4 },
+	{ "no-fentry", OPT_NO_FENTRY, NULL, 0, "Do not use fentry/fexit even where allowed", 4 },
+	{ "no-kprobe", OPT_NO_KPROBE, NULL, 0, "Do not use kprobes even where available", 4 },
 	{ "verbose", 'v', NULL, 0, "Show libbpf's log (-vv: debug and verifier log)", 4 },
 	{},
 };
@@ -77,7 +81,7 @@ struct config {
 	struct filter filter;
 	enum sink_format format;
 	const char *output;
-	bool wide, no_header;
+	bool wide, no_header, no_fentry, no_kprobe;
 	uint64_t ringbuf_bytes;
 	uint32_t max_sockets;
 	int verbose;
@@ -139,6 +143,12 @@ static error_t parse_opt(int key, char *arg, struct argp_state *state)
 		break;
 	case 'v':
 		c->verbose++;
+		break;
+	case OPT_NO_FENTRY:
+		c->no_fentry = true;
+		break;
+	case OPT_NO_KPROBE:
+		c->no_kprobe = true;
 		break;
 	case OPT_RINGBUF:
 		ret = parse_size(arg, &c->ringbuf_bytes, err, sizeof(err));
@@ -260,6 +270,8 @@ static int run_trace(struct config *c)
 		.ringbuf_bytes = c->ringbuf_bytes,
 		.max_sockets = c->max_sockets,
 		.verbose = c->verbose,
+		.no_fentry = c->no_fentry,
+		.no_kprobe = c->no_kprobe,
 		.on_record = on_record,
 		.ctx = &p,
 	};

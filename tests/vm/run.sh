@@ -1,0 +1,85 @@
+#!/bin/bash
+# SPDX-License-Identifier: GPL-2.0 OR BSD-2-Clause
+# Boot Debian's own packaged kernel (linux-image-cloud-amd64 of this Debian
+# release, downloaded with apt-get download into tests/vm/cache, never
+# installed) under qemu, with a small initramfs carrying the static tcpscope,
+# the scenario generator and the end-to-end tests, and report their result.
+# There the kernel has kprobes and allows fentry, so the tiers this host
+# refuses are the ones in use.
+#   tests/vm/run.sh [TEST-NAME-PATTERN]
+# Exit: 0 tests passed; 1 tests failed; 2 the VM could not run them.
+set -uo pipefail
+cd "$(dirname "$0")/../.."
+top=$PWD
+cache=$top/tests/vm/cache
+pattern=${1:-}
+mkdir -p "$cache"
+
+log() { echo "vmtest: $*" >&2; }
+
+kpkg=$(apt-cache depends linux-image-cloud-amd64 2>/dev/null | awk '/Depends: linux-image-[0-9]/ {print $2; exit}')
+[ -n "$kpkg" ] || { log "no linux-image-cloud-amd64 in the apt sources"; exit 2; }
+if [ ! -f "$cache/$kpkg/vmlinuz" ]; then
+	log "downloading $kpkg"
+	( cd "$cache" && apt-get download "$kpkg" >/dev/null 2>&1 ) || { log "apt-get download $kpkg failed"; exit 2; }
+	rm -rf "$cache/$kpkg.x" && dpkg-deb -x "$cache/$kpkg"_*.deb "$cache/$kpkg.x" || exit 2
+	mkdir -p "$cache/$kpkg"
+	cp "$cache/$kpkg.x"/boot/vmlinuz-* "$cache/$kpkg/vmlinuz"
+	rm -rf "$cache/$kpkg.x" "$cache/$kpkg"_*.deb
+fi
+
+make --no-print-directory STATIC=1 .output-static/tcpscope .output-static/tests/scenario >&2 || exit 2
+
+root=$(mktemp -d /tmp/tcpscope-vm.XXXXXX)
+trap 'rm -rf "$root"' EXIT
+mkdir -p "$root"/{bin,sbin,lib,lib64,usr/bin,proc,sys,dev,tmp,run,etc,tcpscope}
+cp /bin/busybox "$root/bin/"
+# full bash, jq and iproute2's ip (netns), with their libraries
+for bin in /bin/bash /usr/bin/jq /sbin/ip /usr/bin/setpriv; do
+	[ -x "$bin" ] || continue
+	cp -L "$bin" "$root/bin/"
+	ldd "$bin" | awk '/=>/ {print $3} /^\t\/lib/ {print $1}' | while read -r lib; do
+		[ -f "$lib" ] && mkdir -p "$root$(dirname "$lib")" && cp -L "$lib" "$root$lib"
+	done
+done
+cp .output-static/tcpscope .output-static/tests/scenario "$root/bin/"
+for app in $(/bin/busybox --list); do
+	[ -e "$root/bin/$app" ] || ln -s busybox "$root/bin/$app"
+done
+mkdir -p "$root/tcpscope/tests/e2e"
+cp tests/run.sh tests/lib.sh "$root/tcpscope/tests/"
+cp tests/e2e/*.sh "$root/tcpscope/tests/e2e/"
+cp tests/vm/init.sh "$root/init"
+chmod +x "$root/init"
+echo "root:x:0:0::/root:/bin/sh" > "$root/etc/passwd"
+( cd "$root" && find . | cpio -o -H newc --quiet ) > "$root.cpio" || exit 2
+trap 'rm -rf "$root" "$root.cpio"' EXIT
+
+# TCG: /dev/kvm here is a nested PVM on which Debian kernels do not boot
+# (tests/vm notes in ../shared/docs/vmtest.md); hide cx16 for qemu 7.2.
+run_vm() {
+	timeout 1500 qemu-system-x86_64 -accel tcg,thread=multi -cpu max,-cx16 -smp 2 -m 1G \
+		-kernel "$cache/$kpkg/vmlinuz" -initrd "$root.cpio" -nographic -no-reboot \
+		-append "console=ttyS0 panic=-1 oops=panic rdinit=/init quiet vmtest_pattern=$pattern" \
+		> "$cache/console.log" 2>&1
+}
+
+for attempt in 1 2; do
+	start=$(date +%s)
+	run_vm
+	secs=$(( $(date +%s) - start ))
+	result=$(grep -a 'VMTEST-RESULT:' "$cache/console.log" | tail -1)
+	[ -n "$result" ] && break
+	log "no result line from the VM (attempt $attempt, ${secs}s); console tail:"
+	tail -20 "$cache/console.log" >&2
+done
+[ -n "$result" ] || exit 2
+
+sed -n '/VMTEST-KERNEL/,/VMTEST-RESULT/p' "$cache/console.log" | tr -d '\r'
+if grep -aE 'WARNING:|BUG:|Oops|Call Trace' "$cache/console.log" >/dev/null; then
+	log "kernel warnings in the guest console:"
+	grep -aE -A5 'WARNING:|BUG:|Oops' "$cache/console.log" | head -40 >&2
+	exit 1
+fi
+log "$kpkg: $result (${secs}s in the VM)"
+case "$result" in *"rc=0 "*) exit 0 ;; *) exit 1 ;; esac
