@@ -158,17 +158,23 @@ static __always_inline void *ev_reserve(__u32 size, __u16 type)
 	return h;
 }
 
-/* Waking the reader per event is what costs (docs/performance.md): wake it
- * when the buffer fills past wakeup_bytes -- only in a 64 KB band above that
- * mark, so that a reader busy draining is not sent a wakeup per event -- and
- * always once it is three quarters full. It also polls on a timer. */
+/* Waking the reader per event is what costs (docs/performance.md), and a
+ * wakeup is an interrupt that can land just after a program returns, where
+ * a nested event is lost (recursion_misses). So wake it only as the buffer
+ * crosses a quarter full, and again at three quarters: a 512-byte band above
+ * each mark catches the crossing (a record is < 256 bytes). A crossing missed
+ * by racing producers costs at most the reader's 100 ms poll period. */
 const volatile __u64 rb_size = 8 << 20;
+
+static __always_inline bool in_band(__u64 avail, __u64 mark)
+{
+	return avail >= mark && avail < mark + 512;
+}
 
 static __always_inline void ev_submit(void *e)
 {
 	__u64 avail = bpf_ringbuf_query(&events, BPF_RB_AVAIL_DATA);
-	bool wake = (avail >= wakeup_bytes && avail < wakeup_bytes + 65536) ||
-		    avail >= rb_size / 4 * 3;
+	bool wake = in_band(avail, wakeup_bytes) || in_band(avail, rb_size / 4 * 3);
 
 	bpf_ringbuf_submit(e, wake ? BPF_RB_FORCE_WAKEUP : BPF_RB_NO_WAKEUP);
 }
