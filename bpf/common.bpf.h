@@ -136,7 +136,6 @@ enum lru_id { LRU_SOCK, LRU_TW, LRU_MAX };
 __u64 drops[DROP_MAX] = {};
 __s64 lru_live[LRU_MAX] = {};
 
-const volatile __u64 wakeup_bytes = 1 << 20;
 
 static __always_inline void count_drop(int reason)
 {
@@ -158,24 +157,30 @@ static __always_inline void *ev_reserve(__u32 size, __u16 type)
 	return h;
 }
 
-/* Waking the reader per event is what costs (docs/performance.md), and a
- * wakeup is an interrupt that can land just after a program returns, where
- * a nested event is lost (recursion_misses). So wake it only as the buffer
- * crosses a quarter full, and again at three quarters: a 512-byte band above
- * each mark catches the crossing (a record is < 256 bytes). A crossing missed
- * by racing producers costs at most the reader's 100 ms poll period. */
-const volatile __u64 rb_size = 8 << 20;
+/* Waking the reader per event is what costs (docs/performance.md), and so
+ * does asking the buffer how full it is: bpf_ringbuf_query() reads the
+ * consumer position, a cache line the reader writes after every record. So
+ * each CPU counts its own records and wakes the reader every wakeup_every
+ * records; the reader also polls every 100 ms, which bounds the latency
+ * when events are few. */
+const volatile __u32 wakeup_every = 4096;
 
-static __always_inline bool in_band(__u64 avail, __u64 mark)
-{
-	return avail >= mark && avail < mark + 512;
-}
+struct {
+	__uint(type, BPF_MAP_TYPE_PERCPU_ARRAY);
+	__uint(max_entries, 1);
+	__type(key, __u32);
+	__type(value, __u32);
+} rb_count SEC(".maps");
 
 static __always_inline void ev_submit(void *e)
 {
-	__u64 avail = bpf_ringbuf_query(&events, BPF_RB_AVAIL_DATA);
-	bool wake = in_band(avail, wakeup_bytes) || in_band(avail, rb_size / 4 * 3);
+	__u32 zero = 0, *n = bpf_map_lookup_elem(&rb_count, &zero);
+	bool wake = false;
 
+	if (n && ++*n >= wakeup_every) {
+		*n = 0;
+		wake = true;
+	}
 	bpf_ringbuf_submit(e, wake ? BPF_RB_FORCE_WAKEUP : BPF_RB_NO_WAKEUP);
 }
 

@@ -236,8 +236,8 @@ struct loader *loader_start(const struct loader_opts *o, char *err, size_t errle
 	l->skel = skel;
 
 	set_filters(skel, o->filter);
-	skel->rodata->wakeup_bytes = o->ringbuf_bytes / 4;
-	skel->rodata->rb_size = o->ringbuf_bytes;
+	/* wake the reader when each CPU has filled about 1/8 of the buffer */
+	skel->rodata->wakeup_every = o->ringbuf_bytes / 8 / sizeof(struct ev_state) / libbpf_num_possible_cpus() ?: 1;
 	bpf_map__set_max_entries(skel->maps.events, o->ringbuf_bytes);
 	bpf_map__set_max_entries(skel->maps.socks, o->max_sockets);
 	bpf_map__set_max_entries(skel->maps.tws, o->max_sockets);
