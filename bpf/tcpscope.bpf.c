@@ -350,49 +350,73 @@ static __always_inline int set_state_body(const struct sock *sk, const int oldst
  */
 enum twin_hook { TWIN_STATE, TWIN_TIMER_START, TWIN_MAX };
 
+/* Per CPU and pair: is the first program inside its body, and which
+ * invocation did it complete last (two words that identify it). */
+struct twin_state {
+	__u64 a, b;
+	__u32 busy;
+	__u32 _pad;
+};
+
 struct {
 	__uint(type, BPF_MAP_TYPE_PERCPU_ARRAY);
 	__uint(max_entries, TWIN_MAX);
 	__type(key, __u32);
-	__type(value, __u32);
-} twin_busy SEC(".maps");
+	__type(value, struct twin_state);
+} twin SEC(".maps");
 
 __u64 twin_rescued[TWIN_MAX] = {};
 
-/* The first program of a pair: mark this CPU busy around the whole run, so
- * that every invocation it misses is seen (and counted) by the second. */
-#define TWIN_OUTER(hook, call)                                          \
-	do {                                                            \
-		__u32 k = (hook), *busy = bpf_map_lookup_elem(&twin_busy, &k); \
-		if (busy)                                               \
-			*busy = 1;                                      \
-		call;                                                   \
-		if (busy)                                               \
-			*busy = 0;                                      \
+/*
+ * The kernel skips a program already running on this CPU; a second program
+ * on the same tracepoint, attached after the first (so it runs after it for
+ * every invocation), takes over exactly the invocations the first missed:
+ *  - the first is inside its body (busy): a nested invocation;
+ *  - the first did not just complete this very invocation: it was missed in
+ *    the first's prologue or epilogue (where an interrupt's softirq lands).
+ * User space reports the first's recursion_misses minus the rescues as lost.
+ */
+#define TWIN_OUTER(hook, ida, idb, call)                                        \
+	do {                                                                    \
+		__u32 k = (hook);                                               \
+		struct twin_state *ts = bpf_map_lookup_elem(&twin, &k);          \
+		if (ts)                                                         \
+			ts->busy = 1;                                           \
+		call;                                                           \
+		if (ts) {                                                       \
+			ts->a = (ida);                                          \
+			ts->b = (idb);                                          \
+			ts->busy = 0;                                           \
+		}                                                               \
 	} while (0)
 
-/* The second: run the body only for invocations nested in the first; user
- * space reports first's recursion_misses minus these as lost. */
-#define TWIN_NESTED(hook, call)                                         \
-	do {                                                            \
-		__u32 k = (hook), *busy = bpf_map_lookup_elem(&twin_busy, &k); \
-		if (!busy || !*busy)                                    \
-			return 0;                                       \
-		__sync_fetch_and_add(&twin_rescued[(hook)], 1);         \
-		call;                                                   \
+#define TWIN_NESTED(hook, ida, idb, call)                                       \
+	do {                                                                    \
+		__u32 k = (hook);                                               \
+		struct twin_state *ts = bpf_map_lookup_elem(&twin, &k);          \
+		if (!ts)                                                        \
+			return 0;                                               \
+		if (!ts->busy && ts->a == (ida) && ts->b == (idb)) {            \
+			ts->a = 0; /* the first one handled it */               \
+			return 0;                                               \
+		}                                                               \
+		__sync_fetch_and_add(&twin_rescued[(hook)], 1);                 \
+		call;                                                           \
 	} while (0)
 
 SEC("tp_btf/inet_sock_set_state")
 int BPF_PROG(on_set_state, const struct sock *sk, const int oldstate, const int newstate)
 {
-	TWIN_OUTER(TWIN_STATE, set_state_body(sk, oldstate, newstate));
+	TWIN_OUTER(TWIN_STATE, (__u64)sk, oldstate << 8 | newstate,
+		   set_state_body(sk, oldstate, newstate));
 	return 0;
 }
 
 SEC("tp_btf/inet_sock_set_state")
 int BPF_PROG(on_set_state_nested, const struct sock *sk, const int oldstate, const int newstate)
 {
-	TWIN_NESTED(TWIN_STATE, set_state_body(sk, oldstate, newstate));
+	TWIN_NESTED(TWIN_STATE, (__u64)sk, oldstate << 8 | newstate,
+		    set_state_body(sk, oldstate, newstate));
 	return 0;
 }
 
@@ -460,14 +484,14 @@ static __always_inline int timer_start_body(struct timer_list *timer, unsigned l
 SEC("tp_btf/timer_start")
 int BPF_PROG(on_timer_start, struct timer_list *timer, unsigned long expires)
 {
-	TWIN_OUTER(TWIN_TIMER_START, timer_start_body(timer, expires));
+	TWIN_OUTER(TWIN_TIMER_START, (__u64)timer, expires, timer_start_body(timer, expires));
 	return 0;
 }
 
 SEC("tp_btf/timer_start")
 int BPF_PROG(on_timer_start_nested, struct timer_list *timer, unsigned long expires)
 {
-	TWIN_NESTED(TWIN_TIMER_START, timer_start_body(timer, expires));
+	TWIN_NESTED(TWIN_TIMER_START, (__u64)timer, expires, timer_start_body(timer, expires));
 	return 0;
 }
 

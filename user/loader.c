@@ -33,6 +33,7 @@ struct loader {
 	char kconfig[32];
 	struct bpf_program *tw_hook; /* fentry or kprobe on tcp_time_wait, or NULL */
 	struct bpf_link *tw_link;
+	struct bpf_link *twin_link[2];
 	char tw_hook_why[300];
 	uint64_t last_sweep_ns;
 	char blind[512];
@@ -290,6 +291,10 @@ struct loader *loader_start(const struct loader_opts *o, char *err, size_t errle
 		if (l->tw_hook)
 			bpf_program__set_autoload(l->tw_hook, true);
 	}
+	/* the second of each pair must run after the first: attached by hand,
+	 * after the skeleton's (a tracepoint calls its programs in order) */
+	bpf_program__set_autoattach(skel->progs.on_set_state_nested, false);
+	bpf_program__set_autoattach(skel->progs.on_timer_start_nested, false);
 	/* run on demand by sweep_timewait(), never attached */
 	bpf_program__set_autoattach(skel->progs.tw_sweep, false);
 	ret = tcpscope_bpf__load(skel);
@@ -305,6 +310,19 @@ struct loader *loader_start(const struct loader_opts *o, char *err, size_t errle
 		snprintf(err, errlen, "attaching the BPF programs failed: %s (-%s); run with -v",
 			 strerror(-ret), fmt_errno(ret));
 		goto fail;
+	}
+	for (int i = 0; i < 2; i++) {
+		struct bpf_program *p = i ? skel->progs.on_timer_start_nested :
+					    skel->progs.on_set_state_nested;
+
+		if (bpf_program__fd(p) < 0)
+			continue; /* not loaded on this kernel */
+		l->twin_link[i] = bpf_program__attach(p);
+		if (!l->twin_link[i]) {
+			snprintf(err, errlen, "attaching %s failed: %s", bpf_program__name(p),
+				 strerror(errno));
+			goto fail;
+		}
 	}
 	if (l->tw_hook) {
 		l->tw_link = bpf_program__attach(l->tw_hook);
@@ -457,6 +475,8 @@ void loader_stop(struct loader *l)
 	if (!l)
 		return;
 	bpf_link__destroy(l->tw_link);
+	bpf_link__destroy(l->twin_link[0]);
+	bpf_link__destroy(l->twin_link[1]);
 	ring_buffer__free(l->rb);
 	tcpscope_bpf__destroy(l->skel);
 	free(l);
