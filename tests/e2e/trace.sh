@@ -308,3 +308,26 @@ test_tcp_time_wait_tier() {
 		;;
 	esac || { echo "  tier ${VMTEST_TIER:-any}:"; cat "$TMP/tier.err"; } >&2
 }
+
+# Every transition exactly once: 2000 connections of churn give exactly 2000
+# of each handshake transition and connect outcome, a timewait entry per
+# FIN_WAIT2->CLOSE, nothing duplicated, nothing lost.
+test_churn_exact_accounting() {
+	local f="$TMP/acct.json.ours" n=2000
+	new_netns acct net.ipv4.ip_local_port_range="10000 60000" || return 1
+	run_scenario "$TMP/acct.json" churn 127.0.0.1 8080 $n || return 1
+	grep -qE '^tcpscope: [0-9]+ events .*, 0 lost$' "$TRACER_ERR" ||
+		{ echo "  events were lost: $(tail -1 "$TRACER_ERR")" >&2; return 1; }
+	local t
+	for t in CLOSE:SYN_SENT SYN_SENT:ESTABLISHED LISTEN:SYN_RECV SYN_RECV:ESTABLISHED \
+		ESTABLISHED:FIN_WAIT1 ESTABLISHED:CLOSE_WAIT; do
+		expect "exactly $n ${t/:/->}" \
+			"[.[] | select(.type==\"state\" and .old==\"${t%:*}\" and .new==\"${t#*:}\" and .dport + .sport > 0 and (.sport==8080 or .dport==8080))] | length == $n" "$f" || return 1
+	done
+	expect "exactly $n successful connects" \
+		"[.[] | select(.type==\"connect\" and .ret==0)] | length == $n" "$f" &&
+	expect "one timewait entry per FIN_WAIT2->CLOSE" \
+		'([.[] | select(.type=="timewait" and .event=="enter")] | length) == ([.[] | select(.type=="state" and .old=="FIN_WAIT2" and .new=="CLOSE")] | length)' "$f" &&
+	expect "no (sk, transition) twice in a row for a socket" \
+		'[.[] | select(.type=="state")] | group_by(.sk) | map([.[] | "\(.old)>\(.new)"] as $t | [range(1; $t | length) | select($t[.] == $t[. - 1])] | length) | add == 0' "$f"
+}
