@@ -8,9 +8,15 @@ TMP=$(mktemp -d /tmp/tcpscope-test.XXXXXX)
 NETNSES=()
 TRACER_PID=
 
-cleanup_all() {
+# Each test runs in a subshell: its namespaces and tracer die with it.
+cleanup_test() {
 	[ -n "$TRACER_PID" ] && kill -KILL "$TRACER_PID" 2>/dev/null
 	for ns in "${NETNSES[@]}"; do ip netns del "$ns" 2>/dev/null; done
+	NETNSES=()
+}
+
+cleanup_all() {
+	cleanup_test
 	rm -rf "$TMP"
 }
 

@@ -46,7 +46,7 @@ if [ "$what" = all ] || [ "$what" = e2e ]; then
 		done
 		for t in $(declare -F | awk '{print $3}' | grep '^test_' ); do
 			[ -n "$pattern" ] && [[ "$t" != *$pattern* ]] && continue
-			( set -o pipefail; "$t" )
+			( set -o pipefail; trap cleanup_test EXIT; "$t" )
 			result "e2e/${t#test_}" $?
 			[ -n "${TRACER_PID:-}" ] && kill -KILL "$TRACER_PID" 2>/dev/null
 			TRACER_PID=
