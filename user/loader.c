@@ -242,6 +242,8 @@ struct loader *loader_start(const struct loader_opts *o, char *err, size_t errle
 	bpf_map__set_max_entries(skel->maps.events, o->ringbuf_bytes);
 	bpf_map__set_max_entries(skel->maps.socks, o->max_sockets);
 	bpf_map__set_max_entries(skel->maps.tws, o->max_sockets);
+	/* a namespace exit cancels all its timewait timers at once */
+	bpf_map__set_max_entries(skel->maps.tw_cancel, o->max_sockets);
 
 	/* TIME_WAIT through tw_timer_handler's timer events. */
 	tw_fn = kallsyms_lookup("tw_timer_handler");
