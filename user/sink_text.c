@@ -2,7 +2,7 @@
 /*
  * Fixed-width text. The default fits 80 columns for typical IPv4 endpoints:
  *   TIME        PID COMM    LOCAL           REMOTE          EVENT                 MS
- * with short state names (state_short) and whole milliseconds; -w widens
+ * with brief state names (state_brief_name) and whole milliseconds; -w widens
  * every column (IPv6, microsecond time, kernel state names).
  */
 #include <inttypes.h>
@@ -12,18 +12,9 @@
 #include "sink.h"
 #include "states.h"
 
-static const char *short_names[TS_STATE_MAX] = {
-	[TS_ESTABLISHED] = "ESTAB",   [TS_SYN_SENT] = "SYNSENT", [TS_SYN_RECV] = "SYNRECV",
-	[TS_FIN_WAIT1] = "FINWT1",    [TS_FIN_WAIT2] = "FINWT2", [TS_TIME_WAIT] = "TIMEWT",
-	[TS_CLOSE] = "CLOSE",	      [TS_CLOSE_WAIT] = "CLOSEWT", [TS_LAST_ACK] = "LASTACK",
-	[TS_LISTEN] = "LISTEN",	      [TS_CLOSING] = "CLOSING",
-};
-
 static const char *state_name(struct sink *s, int st)
 {
-	if (s->wide || st <= 0 || st >= TS_STATE_MAX || !short_names[st])
-		return state_kernel_name(st);
-	return short_names[st];
+	return s->wide ? state_kernel_name(st) : state_brief_name(st);
 }
 
 static void fmt_ms(struct sink *s, char *buf, size_t len, uint64_t ns, int known)

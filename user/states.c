@@ -6,23 +6,25 @@
 #include "tcpscope.h"
 #include "states.h"
 
+/* The one table of display names: kernel names (JSON, CSV, -w) and the
+ * short names of the 80-column text. */
 static const struct {
 	const char *kernel;
-	const char *ss;
+	const char *brief;
 } names[TS_STATE_MAX] = {
 	[TS_ESTABLISHED] = { "ESTABLISHED", "ESTAB" },
-	[TS_SYN_SENT] = { "SYN_SENT", "SYN-SENT" },
-	[TS_SYN_RECV] = { "SYN_RECV", "SYN-RECV" },
-	[TS_FIN_WAIT1] = { "FIN_WAIT1", "FIN-WAIT-1" },
-	[TS_FIN_WAIT2] = { "FIN_WAIT2", "FIN-WAIT-2" },
-	[TS_TIME_WAIT] = { "TIME_WAIT", "TIME-WAIT" },
-	[TS_CLOSE] = { "CLOSE", "UNCONN" },
-	[TS_CLOSE_WAIT] = { "CLOSE_WAIT", "CLOSE-WAIT" },
-	[TS_LAST_ACK] = { "LAST_ACK", "LAST-ACK" },
+	[TS_SYN_SENT] = { "SYN_SENT", "SYNSENT" },
+	[TS_SYN_RECV] = { "SYN_RECV", "SYNRECV" },
+	[TS_FIN_WAIT1] = { "FIN_WAIT1", "FINWT1" },
+	[TS_FIN_WAIT2] = { "FIN_WAIT2", "FINWT2" },
+	[TS_TIME_WAIT] = { "TIME_WAIT", "TIMEWT" },
+	[TS_CLOSE] = { "CLOSE", "CLOSE" },
+	[TS_CLOSE_WAIT] = { "CLOSE_WAIT", "CLOSEWT" },
+	[TS_LAST_ACK] = { "LAST_ACK", "LASTACK" },
 	[TS_LISTEN] = { "LISTEN", "LISTEN" },
 	[TS_CLOSING] = { "CLOSING", "CLOSING" },
-	[TS_NEW_SYN_RECV] = { "NEW_SYN_RECV", "SYN-RECV" },
-	[TS_BOUND_INACTIVE] = { "BOUND_INACTIVE", "BOUND-INACTIVE" },
+	[TS_NEW_SYN_RECV] = { "NEW_SYN_RECV", "NEWSYNR" },
+	[TS_BOUND_INACTIVE] = { "BOUND_INACTIVE", "BOUNDIN" },
 };
 
 const char *state_kernel_name(int state)
@@ -35,10 +37,10 @@ const char *state_kernel_name(int state)
 	return buf;
 }
 
-const char *state_ss_name(int state)
+const char *state_brief_name(int state)
 {
-	if (state > 0 && state < TS_STATE_MAX && names[state].ss)
-		return names[state].ss;
+	if (state > 0 && state < TS_STATE_MAX && names[state].brief)
+		return names[state].brief;
 	return state_kernel_name(state);
 }
 

@@ -69,7 +69,10 @@ static void states(void)
 	CHECK_STR(state_kernel_name(6), "TIME_WAIT");
 	CHECK_STR(state_kernel_name(99), "STATE_99");
 	CHECK_STR(state_kernel_name(-1), "STATE_-1");
-	CHECK_STR(state_ss_name(1), "ESTAB");
+	CHECK_STR(state_brief_name(1), "ESTAB");
+	CHECK_STR(state_brief_name(8), "CLOSEWT");
+	for (int st = 1; st < 13; st++)
+		CHECK(strlen(state_brief_name(st)) <= 7, "brief name of %d too long", st);
 }
 
 static void filters(void)
