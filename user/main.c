@@ -13,6 +13,7 @@
 #include <sys/socket.h>
 #include <time.h>
 #include <unistd.h>
+#include <bpf/libbpf.h>
 #include "decode.h"
 #include "filter.h"
 #include "fmt.h"
@@ -23,7 +24,13 @@
 
 #define EXIT_USAGE 2
 
-const char *argp_program_version = "tcpscope 0.1";
+static void print_version(FILE *f, struct argp_state *state)
+{
+	fprintf(f, "tcpscope 0.1 (libbpf %s; hooks: tracepoints, fentry or kprobe where allowed)\n",
+		libbpf_version_string());
+}
+
+void (*argp_program_version_hook)(FILE *, struct argp_state *) = print_version;
 const char *argp_program_bug_address = "<https://github.com/tcpscope/tcpscope/issues>";
 
 static const char doc[] =
