@@ -237,6 +237,22 @@ static int sc_refused(int arg)
 	return rc;
 }
 
+/* A process whose name needs escaping in JSON: quote, backslash, a control
+ * byte and a non-UTF-8 byte; it connects to a closed port. */
+static int sc_weird_comm(int arg)
+{
+	int fd, e;
+
+	prctl(PR_SET_NAME, "a\"b\\c\x01\xff");
+	fd = socket(family, SOCK_STREAM, 0);
+	if (fd < 0)
+		die("socket");
+	e = connect(fd, (void *)&dst, dstlen) ? errno : 0;
+	close(fd);
+	printf("{\"pid\":%d,\"errno\":%d}\n", getpid(), e);
+	return e == ECONNREFUSED ? 0 : 1;
+}
+
 static int sc_linger(int arg)
 {
 	int port, rs, rc;
@@ -374,6 +390,7 @@ static const struct {
 	{ "client-close", sc_client_close, "client closes first (TIME_WAIT on the client)" },
 	{ "leak", sc_leak, "server closes, client holds its socket ARG ms (CLOSE_WAIT leak)" },
 	{ "refused", sc_refused, "connect() to a closed port (ECONNREFUSED)" },
+	{ "weird-comm", sc_weird_comm, "connect() refused, from a process named a\"b\\c\\x01\\xff" },
 	{ "linger", sc_linger, "client closes with SO_LINGER {1,0} (RST, no TIME_WAIT)" },
 	{ "two-clients", sc_two_clients, "two client processes, for filters" },
 	{ "exhaust", sc_exhaust, "connect until EADDRNOTAVAIL (at most ARG tries)" },

@@ -331,3 +331,14 @@ test_churn_exact_accounting() {
 	expect "no (sk, transition) twice in a row for a socket" \
 		'[.[] | select(.type=="state")] | group_by(.sk) | map([.[] | "\(.old)>\(.new)"] as $t | [range(1; $t | length) | select($t[.] == $t[. - 1])] | length) | add == 0' "$f"
 }
+
+# Any comm gives valid JSON: quote, backslash, control and non-UTF-8 bytes.
+test_json_escapes_any_comm() {
+	local f="$TMP/wc.json.ours" p
+	new_netns wc || return 1
+	run_scenario "$TMP/wc.json" weird-comm 127.0.0.1 9 || return 1
+	p=$(j pid)
+	jq -e . "$TMP/wc.json" >/dev/null || { echo "  the output is not valid JSON" >&2; return 1; }
+	expect "the refused connect of pid $p with its comm escaped" \
+		"any(.[]; .type==\"connect\" and .pid==$p and .comm==\"a\\\"b\\\\c\\u0001\\u00ff\" and .errno==\"ECONNREFUSED\")" "$f"
+}
