@@ -19,14 +19,12 @@ cd /tcpscope
 # one boot, two passes: fentry (the best tier here), then kprobe
 export TCPSCOPE=/bin/tcpscope SCENARIO=/bin/scenario
 echo "== pass 1: fentry"
-VMTEST_TIER=fentry bash tests/run.sh e2e "$pattern" > /tmp/out 2>&1
-rc=$?
-cat /tmp/out
+VMTEST_TIER=fentry bash tests/run.sh e2e "$pattern" 2>&1 | tee /tmp/out
+rc=$(tail -1 /tmp/out | grep -q ' 0 failed$' && echo 0 || echo 1)
 passed1=$(tail -1 /tmp/out)
 echo "== pass 2: kprobe (--no-fentry)"
-VMTEST_TIER=kprobe TRACE_EXTRA=--no-fentry bash tests/run.sh e2e "$pattern" > /tmp/out 2>&1
-rc2=$?
-cat /tmp/out
+VMTEST_TIER=kprobe TRACE_EXTRA=--no-fentry bash tests/run.sh e2e "$pattern" 2>&1 | tee /tmp/out
+rc2=$(tail -1 /tmp/out | grep -q ' 0 failed$' && echo 0 || echo 1)
 [ $rc = 0 ] && rc=$rc2
 passes="fentry: $passed1; kprobe: $(tail -1 /tmp/out)"
 /bin/tcpscope trace -v -d 0.5 -o /dev/null > /tmp/v 2>&1 || tail -40 /tmp/v
