@@ -3,7 +3,7 @@
 # make            build .output/tcpscope
 # make run        install missing build dependencies, build, trace live (root)
 # make test       install missing dependencies, build, run unit, end-to-end and VM tests (root)
-# make vmtest     only the VM tests (Debian's kernel under qemu: fentry and kprobe tiers)
+# make vmtest     only the VM tests, full set (Debian's kernel under qemu: fentry and kprobe tiers)
 # make bench      loopback churn benchmark: tracer on vs off
 # make deps       only install the missing Debian packages
 # make STATIC=1   fully static binary (for VM tests)
@@ -111,7 +111,7 @@ e2e: $(TOOLS)
 	tests/run.sh e2e
 
 vmtest: deps
-	tests/vm/run.sh
+	VMTEST_PASSES=fentry,kprobe tests/vm/run.sh
 
 bench: deps
 	$(MAKE) --no-print-directory all

@@ -7,6 +7,8 @@
 # There the kernel has kprobes and allows fentry, so the tiers this host
 # refuses are the ones in use.
 #   tests/vm/run.sh [TEST-NAME-PATTERN]
+# VMTEST_PASSES: the tiers to run the suite with, "fentry" (default) or
+# "fentry,kprobe" (make vmtest).
 # Exit: 0 tests passed; 1 tests failed; 2 the VM could not run them.
 set -uo pipefail
 cd "$(dirname "$0")/../.."
@@ -60,7 +62,7 @@ trap 'rm -rf "$root" "$root.cpio"' EXIT
 run_vm() {
 	timeout 600 qemu-system-x86_64 -accel tcg,thread=multi -cpu max,-cx16 -smp 2 -m 1G \
 		-kernel "$cache/$kpkg/vmlinuz" -initrd "$root.cpio" -nographic -no-reboot \
-		-append "console=ttyS0 panic=-1 oops=panic rdinit=/init quiet vmtest_pattern=$pattern" \
+		-append "console=ttyS0 panic=-1 oops=panic rdinit=/init quiet vmtest_pattern=$pattern vmtest_passes=${VMTEST_PASSES:-fentry}" \
 		> "$cache/console.log" 2>&1
 }
 
