@@ -1,13 +1,15 @@
 // SPDX-License-Identifier: GPL-2.0 OR BSD-2-Clause
 /*
  * tcpscope kernel side: state transitions, timewait lifecycle and
- * connect()/bind() results, all from tracepoints (no kprobe, no fentry).
+ * connect()/bind() results, from tracepoints; fentry or kprobe only where
+ * the loader found them allowed.
  *
  *   tp_btf/inet_sock_set_state      every full-socket transition (4.16+, tp_btf 5.5+)
  *   tp_btf/timer_{start,cancel,expire_entry} on tw_timer_handler
- *                                   timewait entry, substate change, expiry
- *   tp_btf/kmem_cache_free          timewait socket freed (its end, any cause)
+ *                                   timewait entry, substate change, expiry;
+ *                                   kills found by tw_sweep (run from user space)
  *   tracepoint/syscalls/sys_*_{bind,accept4}  bind results, accept owner
+ *   fentry|kprobe/tcp_time_wait     (optional) timewait bucket overflow per socket
  *
  * connect() outcomes come from the state machine itself: CLOSE->SYN_SENT in
  * the caller's context starts the attempt, SYN_SENT->ESTABLISHED (port
