@@ -119,8 +119,6 @@ struct call_ctx {
 	__u64 ts;
 	__u64 sk;
 	struct ev_tuple req; /* what the caller asked for */
-	__u8 op;
-	__u8 _pad[7];
 };
 
 struct {

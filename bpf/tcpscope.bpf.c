@@ -683,7 +683,6 @@ static __always_inline int bind_enter(struct sys_enter_ctx *ctx)
 		return 0;
 	c.ts = bpf_ktime_get_ns();
 	c.sk = (__u64)sk;
-	c.op = OP_BIND;
 	if (bpf_map_update_elem(&calls, &tid, &c, BPF_ANY))
 		count_drop(DROP_MAP_FULL);
 	return 0;

@@ -262,11 +262,8 @@ test_timewait_reuse() {
 	local sc="reuse 127.0.0.1 8080 6"
 	# without tcp_tw_reuse_delay (before ~6.13) the wait is a fixed second
 	in_ns sysctl -qw net.ipv4.tcp_tw_reuse_delay=1 2>/dev/null || sc="reuse-slow 127.0.0.1 8080 4"
-	start_tracer "$TMP/twr.json" || return 1
 	# shellcheck disable=SC2086
-	SC=$(in_ns "$SCENARIO" $sc)
-	stop_tracer || return 1
-	ours "$TMP/twr.json" > "$f"
+	run_scenario "$TMP/twr.json" $sc || return 1
 	c=$(j client_pid) n=$(j connected)
 	[ "$n" -gt 2 ] || { echo "  the kernel reused no timewait socket: $SC" >&2; return 1; }
 	expect "timewait ends caused by reuse, owned by the client ($c)" \
