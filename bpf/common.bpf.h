@@ -114,20 +114,6 @@ struct {
 	__type(value, struct tw_pending);
 } tw_pend SEC(".maps");
 
-/* Thread -> bind() in progress. */
-struct call_ctx {
-	__u64 ts;
-	__u64 sk;
-	struct ev_tuple req; /* what the caller asked for */
-};
-
-struct {
-	__uint(type, BPF_MAP_TYPE_HASH);
-	__uint(max_entries, 4096);
-	__type(key, __u64);
-	__type(value, struct call_ctx);
-} calls SEC(".maps");
-
 /* Drop counters (enum drop_reason) and, for the LRU maps, inserts minus
  * deletes: when that exceeds max_entries, live entries were evicted. */
 enum lru_id { LRU_SOCK, LRU_TW, LRU_MAX };

@@ -47,6 +47,11 @@ static __always_inline bool match_comm(const char *comm)
 	return false;
 }
 
+/* -P: which event types to emit at all (bit per enum ev_type) */
+const volatile __u32 emit_types = ~0u;
+
+#define EMITS(type) (emit_types & (1u << (type)))
+
 /* Owner and tuple filters, shared by every event type. */
 static __always_inline bool pass_common(const struct ev_owner *o, const struct ev_tuple *t)
 {

@@ -23,6 +23,7 @@
 #include "common.bpf.h"
 #include "filter.bpf.h"
 #include "sock_read.bpf.h"
+#include "port_alloc.bpf.h"
 
 char LICENSE[] SEC("license") = "Dual BSD/GPL";
 
@@ -57,7 +58,7 @@ static __always_inline void emit_call(__u8 op, __s32 ret, __u16 flags, const str
 {
 	struct ev_call *e;
 
-	if (filt_state_mask || !pass_common(o, t))
+	if (!EMITS(EV_CALL) || filt_state_mask || !pass_common(o, t))
 		return;
 	e = ev_reserve(sizeof(*e), EV_CALL);
 	if (!e)
@@ -92,7 +93,8 @@ static __always_inline void emit_tw(__u64 tw, const struct tw_info *ti, __u8 kin
 {
 	struct ev_tw *e;
 
-	if (!pass_states(TS_TIME_WAIT, ti->substate) || !pass_common(&ti->owner, &ti->t))
+	if (!EMITS(EV_TW) || !pass_states(TS_TIME_WAIT, ti->substate) ||
+	    !pass_common(&ti->owner, &ti->t))
 		return;
 	e = ev_reserve(sizeof(*e), EV_TW);
 	if (!e)
@@ -200,8 +202,6 @@ static __always_inline void connecting_mark(__u64 tid)
 		*c = tid;
 }
 
-#define EADDRNOTAVAIL 99
-
 static __always_inline void connect_outcome(const struct sock *sk, int newstate,
 					    const struct ev_owner *o, const struct ev_tuple *t,
 					    __u16 flags, __u64 latency)
@@ -214,10 +214,9 @@ static __always_inline void connect_outcome(const struct sock *sk, int newstate,
 
 		if (err)
 			ret = -err; /* refused, timed out, unreachable */
-		else if (!t->sport)
-			ret = -EADDRNOTAVAIL; /* inet_hash_connect() found no port */
 		else
-			return; /* closed by the application while connecting */
+			return; /* no port (a port-allocation event tells), or
+				 * closed by the application while connecting */
 	}
 	emit_call(OP_CONNECT, ret, flags, sk, latency, o, t);
 }
@@ -318,7 +317,7 @@ static __always_inline int set_state_body(const struct sock *sk, const int oldst
 	if (newstate == TS_CLOSE && (oldstate == TS_FIN_WAIT2 || oldstate == TS_CLOSING))
 		tw_adopt(sk, cookie, &owner, flags & EVF_OWNER_KNOWN);
 
-	if (pass_states(oldstate, newstate) && pass_common(&owner, &t)) {
+	if (EMITS(EV_STATE) && pass_states(oldstate, newstate) && pass_common(&owner, &t)) {
 		e = ev_reserve(sizeof(*e), EV_STATE);
 		if (e) {
 			e->sk = skid;
@@ -334,6 +333,7 @@ static __always_inline int set_state_body(const struct sock *sk, const int oldst
 		}
 	}
 
+	port_tp_transition(sk, oldstate, newstate, &t);
 	/* after the transition that decides it, the connect() outcome */
 	if (oldstate == TS_CLOSE && newstate == TS_SYN_SENT)
 		connecting_mark(bpf_get_current_pid_tgid());
@@ -432,8 +432,10 @@ static __always_inline int timer_start_body(struct timer_list *timer, unsigned l
 	__u64 key, cookie, timeout;
 	__u8 substate;
 
-	if (!tw)
+	if (!tw) {
+		port_tp_timer(timer);
 		return 0;
+	}
 	key = (__u64)tw;
 	cookie = BPF_CORE_READ(tw, __tw_common.skc_cookie.counter);
 	substate = BPF_CORE_READ(tw, tw_substate);
@@ -535,8 +537,15 @@ int BPF_PROG(on_timer_cancel, struct timer_list *timer)
 	__u32 zero = 0;
 	__u64 *c = bpf_map_lookup_elem(&connecting, &zero);
 
-	if (c && *c == tid)
+	if (c && *c == tid) {
 		ti->flags |= TWF_CANCEL_IN_CONNECT;
+		if (reuse_via == VIA_TRACEPOINT) {
+			struct alloc_ctx *a = alloc_get();
+
+			if (a && a->op == PORT_CONNECT)
+				a->flags |= AF_TW_REUSED;
+		}
+	}
 	/* A reschedule re-arms within microseconds, an expiry calls the
 	 * handler within microseconds; a cancel followed by neither is a
 	 * kill (reuse, RST, SYN recycle, netns exit): tw_sweep finds it. */
@@ -673,44 +682,60 @@ static __always_inline bool read_user_addr(const void *uaddr, __u8 *addr, __u16 
 
 static __always_inline int bind_enter(struct sys_enter_ctx *ctx)
 {
-	struct call_ctx c = {};
-	__u64 tid = bpf_get_current_pid_tgid();
 	struct sock *sk = fd_to_tcp_sk((long)ctx->args[0]);
+	struct ev_tuple req = {};
+	struct alloc_ctx *a;
 
 	if (!sk)
 		return 0;
-	if (!read_user_addr((void *)ctx->args[1], c.req.saddr, &c.req.sport, &c.req.family))
+	if (!read_user_addr((void *)ctx->args[1], req.saddr, &req.sport, &req.family))
 		return 0;
-	c.ts = bpf_ktime_get_ns();
-	c.sk = (__u64)sk;
-	if (bpf_map_update_elem(&calls, &tid, &c, BPF_ANY))
-		count_drop(DROP_MAP_FULL);
+	a = alloc_new(req.sport ? 0 : PORT_BIND, sk, bpf_ktime_get_ns());
+	if (a) {
+		a->t = req;
+		if (!req.sport)
+			a->flags = AF_PORT0;
+	}
 	return 0;
 }
 
+/* bind() to a fixed port: a call event. To port 0: a port allocation,
+ * reported here in tracepoint-only mode, by get_port_exit() otherwise (a
+ * failure before the allocation, or IP_BIND_ADDRESS_NO_PORT, stays a call). */
 static __always_inline int bind_exit(struct sys_exit_ctx *ctx)
 {
-	__u64 tid = bpf_get_current_pid_tgid();
-	struct call_ctx *c = bpf_map_lookup_elem(&calls, &tid);
+	struct alloc_ctx *a = alloc_get();
 	struct ev_owner owner = {};
 	struct ev_tuple t = {};
+	struct sock *sk;
 	__u64 lat;
 
-	if (!c)
+	if (!a)
 		return 0;
-	lat = bpf_ktime_get_ns() - c->ts;
-	read_sk_tuple((struct sock *)c->sk, &t);
-	t.family = c->req.family;
+	sk = (struct sock *)a->sk;
+	lat = bpf_ktime_get_ns() - a->ts;
+	read_sk_tuple(sk, &t);
+	if (a->op == PORT_BIND) {
+		if (a->flags & AF_DONE)
+			goto out;
+		if (port_via == VIA_TRACEPOINT &&
+		    ((ctx->ret == 0 && t.sport) || ctx->ret == -EADDRINUSE)) {
+			emit_port(a, sk, ctx->ret, VIA_TRACEPOINT, EVF_LAT_UPPER);
+			goto out;
+		}
+	}
+	t.family = a->t.family;
 	if (ctx->ret != 0) {
 		/* what the caller asked for; on success what the kernel bound */
-		__builtin_memcpy(t.saddr, c->req.saddr, sizeof(t.saddr));
-		t.sport = c->req.sport;
+		__builtin_memcpy(t.saddr, a->t.saddr, sizeof(t.saddr));
+		t.sport = a->t.sport;
 	}
 	__builtin_memset(t.daddr, 0, sizeof(t.daddr));
 	t.dport = 0;
 	owner_current(&owner);
-	emit_call(OP_BIND, ctx->ret, EVF_OWNER_KNOWN | EVF_IN_OLD_KNOWN, (struct sock *)c->sk, lat, &owner, &t);
-	bpf_map_delete_elem(&calls, &tid);
+	emit_call(OP_BIND, ctx->ret, EVF_OWNER_KNOWN | EVF_IN_OLD_KNOWN, sk, lat, &owner, &t);
+out:
+	alloc_free();
 	return 0;
 }
 
@@ -758,4 +783,122 @@ SEC("tracepoint/syscalls/sys_exit_accept")
 int on_accept_exit(struct sys_exit_ctx *ctx)
 {
 	return accept_exit(ctx);
+}
+
+SEC("tracepoint/syscalls/sys_exit_connect")
+int on_connect_exit(struct sys_exit_ctx *ctx)
+{
+	port_tp_sys_exit(PORT_CONNECT, ctx->ret);
+	return 0;
+}
+
+SEC("tracepoint/syscalls/sys_exit_listen")
+int on_listen_exit(struct sys_exit_ctx *ctx)
+{
+	port_tp_sys_exit(PORT_LISTEN, ctx->ret);
+	return 0;
+}
+
+/* ------------------------------------------------------------------ */
+/* Port allocation, where fentry/fexit or kprobes are allowed: thin
+ * wrappers over the bodies in port_alloc.bpf.h; the loader keeps one tier. */
+
+SEC("fentry/__inet_hash_connect")
+int BPF_PROG(fe_hash_connect, void *death_row, struct sock *sk)
+{
+	return hash_connect_enter(sk);
+}
+
+/* the return value's slot moved in 6.15 (a fifth argument): ask for it */
+SEC("fexit/__inet_hash_connect")
+int BPF_PROG(fx_hash_connect)
+{
+	__u64 ret = 0;
+
+	bpf_get_func_ret(ctx, &ret);
+	return hash_connect_exit((int)ret, VIA_FENTRY);
+}
+
+SEC("fentry/__inet_check_established")
+int BPF_PROG(fe_check_est, void *death_row, struct sock *sk, __u16 lport)
+{
+	return check_established_enter(lport);
+}
+
+SEC("fentry/__inet6_check_established")
+int BPF_PROG(fe_check_est6, void *death_row, struct sock *sk, __u16 lport)
+{
+	return check_established_enter(lport);
+}
+
+SEC("fexit/tcp_twsk_unique")
+int BPF_PROG(fx_twsk_unique, struct sock *sk, struct sock *sktw, void *twp, int ret)
+{
+	return twsk_unique_exit(ret);
+}
+
+SEC("fentry/inet_csk_get_port")
+int BPF_PROG(fe_get_port, struct sock *sk, unsigned short snum)
+{
+	return get_port_enter(sk, snum);
+}
+
+SEC("fexit/inet_csk_get_port")
+int BPF_PROG(fx_get_port, struct sock *sk, unsigned short snum, int ret)
+{
+	return get_port_exit(ret, VIA_FENTRY);
+}
+
+SEC("fentry/inet_csk_bind_conflict")
+int BPF_PROG(fe_bind_conflict, const struct sock *sk, const struct inet_bind_bucket *tb)
+{
+	return bind_conflict_enter(tb);
+}
+
+SEC("kprobe/__inet_hash_connect")
+int BPF_KPROBE(kp_hash_connect, void *death_row, struct sock *sk)
+{
+	return hash_connect_enter(sk);
+}
+
+SEC("kretprobe/__inet_hash_connect")
+int BPF_KRETPROBE(kr_hash_connect, int ret)
+{
+	return hash_connect_exit(ret, VIA_KPROBE);
+}
+
+SEC("kprobe/__inet_check_established")
+int BPF_KPROBE(kp_check_est, void *death_row, struct sock *sk, __u16 lport)
+{
+	return check_established_enter(lport);
+}
+
+SEC("kprobe/__inet6_check_established")
+int BPF_KPROBE(kp_check_est6, void *death_row, struct sock *sk, __u16 lport)
+{
+	return check_established_enter(lport);
+}
+
+SEC("kretprobe/tcp_twsk_unique")
+int BPF_KRETPROBE(kr_twsk_unique, int ret)
+{
+	return twsk_unique_exit(ret);
+}
+
+SEC("kprobe/inet_csk_get_port")
+int BPF_KPROBE(kp_get_port, struct sock *sk, unsigned short snum)
+{
+	return get_port_enter(sk, snum);
+}
+
+SEC("kretprobe/inet_csk_get_port")
+int BPF_KRETPROBE(kr_get_port, int ret)
+{
+	return get_port_exit(ret, VIA_KPROBE);
+}
+
+SEC("kprobe/inet_csk_bind_conflict")
+int BPF_KPROBE(kp_bind_conflict, const struct sock *sk, const struct inet_bind_bucket *tb)
+{
+	return bind_conflict_enter(tb);
 }

@@ -19,6 +19,7 @@ enum ev_type {
 	EV_STATE = 1, /* a full socket changed state (inet_sock_set_state) */
 	EV_TW = 2,    /* a timewait socket was created, changed substate or died */
 	EV_CALL = 3,  /* connect() outcome, bind() result */
+	EV_PORT = 4,  /* an ephemeral port allocation (connect, bind/listen to port 0) */
 	EV_TYPE_MAX,
 };
 
@@ -60,9 +61,29 @@ enum call_op {
 	OP_BIND = 2,
 };
 
-/* ev_state.flags, ev_tw.flags, ev_call.flags */
+/* ev_port.op: what asked the kernel for an ephemeral port */
+enum port_op {
+	PORT_CONNECT = 1,  /* connect() on an unbound socket: __inet_hash_connect */
+	PORT_BIND = 2,	   /* bind() to port 0: inet_csk_get_port */
+	PORT_LISTEN = 3,   /* listen() on an unbound socket: inet_csk_get_port */
+	PORT_AUTOBIND = 4, /* any other inet_csk_get_port(sk, 0) */
+};
+
+/* How a fact was observed (ev_port.via, and the capability ladder) */
+enum hook_via {
+	VIA_NONE = 0,
+	VIA_TRACEPOINT = 1, /* tp_btf, raw_tp or classic tracepoints */
+	VIA_KPROBE = 2,	    /* kprobe/kretprobe */
+	VIA_FENTRY = 3,	    /* fentry/fexit */
+};
+
+/* ev_state.flags, ev_tw.flags, ev_call.flags, ev_port.flags */
 #define EVF_OWNER_KNOWN (1u << 0) /* pid/comm captured in process context */
-#define EVF_IN_OLD_KNOWN (1u << 1) /* in_old_ns (state) or latency_ns (call) is valid */
+#define EVF_IN_OLD_KNOWN (1u << 1) /* in_old_ns (state) or latency_ns (call, port) is valid */
+#define EVF_SCAN_KNOWN (1u << 2)   /* ev_port.scan was counted (fentry/kprobe tiers) */
+#define EVF_TW_REUSED (1u << 3)	   /* ev_port: a TIME_WAIT socket gave up its 4-tuple */
+#define EVF_LAT_UPPER (1u << 4)	   /* ev_port.latency_ns is an upper bound (tracepoint
+				    * tier: includes the code after the allocation) */
 
 struct ev_hdr {
 	__u16 type; /* enum ev_type */
@@ -129,6 +150,23 @@ struct ev_call {
 	__u8 _pad[5];
 };
 
+struct ev_port {
+	struct ev_hdr hdr;
+	__u64 sk;
+	__u64 latency_ns; /* time the allocation took (EVF_IN_OLD_KNOWN) */
+	struct ev_owner owner;
+	struct ev_tuple t; /* local address:port chosen (0 on failure), destination for connect */
+	__s32 ret;	   /* 0 or -errno (-EADDRNOTAVAIL, -EADDRINUSE) */
+	__u32 netns;
+	__u32 scan;	   /* candidate ports examined (EVF_SCAN_KNOWN) */
+	__u16 range_lo;	   /* the netns's ip_local_port_range */
+	__u16 range_hi;
+	__u16 flags;
+	__u8 op;	   /* enum port_op */
+	__u8 via;	   /* enum hook_via: the tier that saw it */
+	__u8 _pad[4];
+};
+
 /* Counters in the BPF program's .bss, read by user space on every poll pass */
 enum drop_reason {
 	DROP_RINGBUF = 0,  /* bpf_ringbuf_reserve failed: buffer full */
@@ -143,5 +181,6 @@ TS_ASSERT_SIZE(struct ev_owner, 24);
 TS_ASSERT_SIZE(struct ev_state, 16 + 24 + 24 + 40 + 8);
 TS_ASSERT_SIZE(struct ev_tw, 16 + 32 + 24 + 40 + 8 + 8);
 TS_ASSERT_SIZE(struct ev_call, 16 + 16 + 24 + 40 + 16);
+TS_ASSERT_SIZE(struct ev_port, 16 + 16 + 24 + 40 + 24);
 
 #endif /* TCPSCOPE_H */

@@ -5,6 +5,7 @@
 TCPSCOPE=${TCPSCOPE:-$PWD/.output/tcpscope}
 SCENARIO=${SCENARIO:-$PWD/.output/tests/scenario}
 TMP=$(mktemp -d /tmp/tcpscope-test.XXXXXX)
+[ -n "${KEEP_TMP:-}" ] && echo "test files in $TMP" >&2
 NETNSES=()
 TRACER_PID=
 
@@ -17,7 +18,7 @@ cleanup_test() {
 
 cleanup_all() {
 	cleanup_test
-	rm -rf "$TMP"
+	[ -n "${KEEP_TMP:-}" ] || rm -rf "$TMP"
 }
 
 # new_netns NAME [sysctl=value ...]: a namespace with lo up; sysctls are set

@@ -285,7 +285,7 @@ static int sc_two_clients(int arg)
 static int connect_loop(int max, int gap_ms)
 {
 	pid_t srv, me = getpid();
-	int ok = 0, err = 0;
+	int ok = 0, err = 0, fails = 0;
 
 	if (max <= 0)
 		max = 200;
@@ -299,7 +299,11 @@ static int connect_loop(int max, int gap_ms)
 		if (connect(fd, (void *)&dst, dstlen)) {
 			err = errno;
 			close(fd);
-			break;
+			/* a client that keeps trying: three failures in a row */
+			if (err != EADDRNOTAVAIL || ++fails == 3)
+				break;
+			msleep(5);
+			continue;
 		}
 		ok++;
 		close(fd);
@@ -310,8 +314,8 @@ static int connect_loop(int max, int gap_ms)
 	msleep(300);
 	kill(srv, SIGTERM);
 	wait_pid(srv);
-	printf("{\"client_pid\":%d,\"server_pid\":%d,\"connected\":%d,\"errno\":%d}\n", me, srv, ok,
-	       err);
+	printf("{\"client_pid\":%d,\"server_pid\":%d,\"connected\":%d,\"errno\":%d,"
+	       "\"failures\":%d}\n", me, srv, ok, err, fails);
 	return err == EADDRNOTAVAIL ? 0 : 1;
 }
 
@@ -334,6 +338,58 @@ static int sc_reuse_slow(int n)
 {
 	connect_loop(n, 1100);
 	return 0;
+}
+
+/* Every kind of ephemeral port allocation, once: connect() unbound, bind()
+ * to port 0, listen() unbound; then bind() to port 0 until the range is
+ * used up (EADDRINUSE) or ARG sockets (default 100). */
+static int sc_ports(int max)
+{
+	struct sockaddr_storage any = dst;
+	int c, b, l, fds[1000], n = 0, err = 0;
+	pid_t srv, me = getpid();
+
+	if (max <= 0 || max > 1000)
+		max = 100;
+	prctl(PR_SET_NAME, "ts-ports");
+	srv = start_server(SRV_WAIT_EOF, 1, "ts-server");
+	if (any.ss_family == AF_INET6)
+		((struct sockaddr_in6 *)&any)->sin6_port = 0;
+	else
+		((struct sockaddr_in *)&any)->sin_port = 0;
+	c = socket(family, SOCK_STREAM, 0);
+	if (c < 0 || connect(c, (void *)&dst, dstlen))
+		die("connect");
+	b = socket(family, SOCK_STREAM, 0);
+	if (b < 0 || bind(b, (void *)&any, dstlen))
+		die("bind to port 0");
+	l = socket(family, SOCK_STREAM, 0);
+	if (l < 0 || listen(l, 1))
+		die("listen unbound");
+	while (n < max) {
+		int fd = socket(family, SOCK_STREAM, 0);
+
+		if (fd < 0)
+			die("socket");
+		if (bind(fd, (void *)&any, dstlen)) {
+			err = errno;
+			close(fd);
+			break;
+		}
+		fds[n++] = fd;
+	}
+	printf("{\"pid\":%d,\"connect_port\":%d,\"bind_port\":%d,\"listen_port\":%d,"
+	       "\"binds\":%d,\"bind_errno\":%d}\n",
+	       me, local_port(c), local_port(b), local_port(l), n, err);
+	while (n > 0)
+		close(fds[--n]);
+	close(l);
+	close(b);
+	close(c);
+	msleep(100);
+	kill(srv, SIGTERM);
+	wait_pid(srv);
+	return err == EADDRINUSE ? 0 : 1;
 }
 
 /* Churn for the benchmark: n connections, client closes first, as fast as
@@ -396,6 +452,7 @@ static const struct {
 	{ "exhaust", sc_exhaust, "connect until EADDRNOTAVAIL (at most ARG tries)" },
 	{ "reuse", sc_reuse, "ARG connections 150 ms apart (timewait reuse)" },
 	{ "reuse-slow", sc_reuse_slow, "ARG connections 1.1 s apart (reuse, older kernels)" },
+	{ "ports", sc_ports, "connect/bind/listen port allocations, then bind(0) until EADDRINUSE" },
 	{ "churn", sc_churn, "ARG connections as fast as possible (benchmark)" },
 };
 

@@ -114,7 +114,8 @@ int filter_set_family(struct filter *f, uint16_t family, char *err, size_t errle
 
 bool filter_active(const struct filter *f)
 {
-	return f->npids || f->ncomms || f->nlports || f->nrports || f->family || f->state_mask;
+	return f->npids || f->ncomms || f->nlports || f->nrports || f->family || f->state_mask ||
+	       f->types;
 }
 
 static bool in_u16(const uint16_t *set, unsigned n, uint16_t v)
@@ -161,6 +162,8 @@ static bool pass_states(const struct filter *f, int a, int b)
 
 bool filter_match(const struct filter *f, const struct ev_hdr *h)
 {
+	if (f->types && !(f->types & (1u << h->type)))
+		return false;
 	switch (h->type) {
 	case EV_STATE: {
 		const struct ev_state *e = (const void *)h;
@@ -174,6 +177,11 @@ bool filter_match(const struct filter *f, const struct ev_hdr *h)
 	}
 	case EV_CALL: {
 		const struct ev_call *e = (const void *)h;
+
+		return !f->state_mask && pass_common(f, &e->owner, &e->t);
+	}
+	case EV_PORT: {
+		const struct ev_port *e = (const void *)h;
 
 		return !f->state_mask && pass_common(f, &e->owner, &e->t);
 	}

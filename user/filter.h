@@ -21,6 +21,7 @@ struct filter {
 	unsigned nrports;
 	uint16_t family; /* 0, AF_INET or AF_INET6 */
 	uint32_t state_mask; /* 1 << state; 0 = every state */
+	uint32_t types;	     /* 1 << enum ev_type; 0 = every type (-P: ports only) */
 };
 
 /* Each takes a comma-separated list and may be called repeatedly. */

@@ -19,6 +19,7 @@
 #include "tcpscope.skel.h"
 #include "fmt.h"
 #include "loader.h"
+#include "ladder.h"
 #include "probe.h"
 
 #define BTF_PATH "/sys/kernel/btf/vmlinux"
@@ -31,12 +32,10 @@ struct loader {
 	uint32_t max_sockets;
 	bool sweep_failed;
 	char kconfig[32];
-	struct bpf_program *tw_hook; /* fentry or kprobe on tcp_time_wait, or NULL */
-	struct bpf_link *tw_link;
 	struct bpf_link *twin_link[2];
-	char tw_hook_why[300];
 	uint64_t last_sweep_ns;
-	char blind[512];
+	bool syscalls;
+	struct ladder ladder;
 };
 
 static int verbosity;
@@ -100,23 +99,27 @@ static bool ensure_tracefs(void)
 	return !access("/sys/kernel/tracing/events/syscalls", F_OK);
 }
 
-static uint64_t kallsyms_lookup(const char *name)
+/* Addresses of n kernel symbols, in one pass over /proc/kallsyms. */
+static void kallsyms_lookup(const char *const *names, uint64_t *addrs, int n)
 {
 	char line[256], sym[128], type;
 	unsigned long long addr;
-	uint64_t found = 0;
+	int found = 0;
 	FILE *f = fopen("/proc/kallsyms", "r");
 
+	memset(addrs, 0, sizeof(*addrs) * n);
 	if (!f)
-		return 0;
-	while (fgets(line, sizeof(line), f)) {
-		if (sscanf(line, "%llx %c %127s", &addr, &type, sym) == 3 && !strcmp(sym, name)) {
-			found = addr;
-			break;
-		}
+		return;
+	while (found < n && fgets(line, sizeof(line), f)) {
+		if (sscanf(line, "%llx %c %127s", &addr, &type, sym) != 3)
+			continue;
+		for (int i = 0; i < n; i++)
+			if (!addrs[i] && !strcmp(sym, names[i])) {
+				addrs[i] = addr;
+				found++;
+			}
 	}
 	fclose(f);
-	return found;
 }
 
 /* CONFIG_HZ, for timer lengths in milliseconds. The BPF object gets it as
@@ -188,13 +191,6 @@ static int kernel_hz(void)
 	return fabs(best - est) < best * 0.2 ? best : 0;
 }
 
-static void blind(struct loader *l, const char *what)
-{
-	size_t n = strlen(l->blind);
-
-	snprintf(l->blind + n, sizeof(l->blind) - n, "%s%s", n ? "; " : "", what);
-}
-
 static void set_filters(struct tcpscope_bpf *skel, const struct filter *f)
 {
 	struct tcpscope_bpf__rodata *r = skel->rodata;
@@ -209,14 +205,222 @@ static void set_filters(struct tcpscope_bpf *skel, const struct filter *f)
 	memcpy((void *)r->filt_rports, f->rports, sizeof(f->rports));
 	r->filt_family = f->family;
 	r->filt_state_mask = f->state_mask;
+	r->emit_types = f->types ?: ~0u;
+}
+
+/* Try fentry, then kprobe, on every function in fns: the first tier that
+ * works for all of them, or VIA_TRACEPOINT. Failures go to the ladder. */
+static int climb(struct ladder *lad, enum fact f, const char *const *fns, int n,
+		 const struct loader_opts *o)
+{
+	char why[200];
+	int i;
+
+	if (o->no_fentry) {
+		ladder_failed(lad, f, VIA_FENTRY, "disabled by --no-fentry");
+	} else {
+		for (i = 0; i < n && probe_fentry(fns[i], why, sizeof(why)); i++)
+			;
+		if (i == n)
+			return VIA_FENTRY;
+		ladder_failed(lad, f, VIA_FENTRY, why);
+	}
+	if (o->no_kprobe) {
+		ladder_failed(lad, f, VIA_KPROBE, "disabled by --no-kprobe");
+	} else {
+		for (i = 0; i < n && probe_kprobe(fns[i], why, sizeof(why)); i++)
+			;
+		if (i == n)
+			return VIA_KPROBE;
+		ladder_failed(lad, f, VIA_KPROBE, why);
+	}
+	return VIA_TRACEPOINT;
+}
+
+static void load(struct bpf_program *p, bool on)
+{
+	bpf_program__set_autoload(p, on);
+}
+
+/* The capability ladder applied to the skeleton: per fact, probe in order
+ * fentry/fexit, kprobe/kretprobe, tracepoints; the losers are not loaded. */
+static void plan_hooks(struct loader *l, const struct loader_opts *o)
+{
+	static const char *const syms[] = { "tw_timer_handler", "tcp_write_timer" };
+	struct tcpscope_bpf *s = l->skel;
+	struct ladder *lad = &l->ladder;
+	uint64_t addr[2];
+	int via;
+
+	kallsyms_lookup(syms, addr, 2);
+	s->rodata->tw_timer_fn = addr[0];
+	s->rodata->tcp_write_timer_fn = addr[1];
+	l->syscalls = ensure_tracefs();
+	s->rodata->want_syscalls = l->syscalls;
+
+	/* Every optional program starts unloaded; the choices below enable some. */
+	struct bpf_program *optional[] = {
+		s->progs.fe_tcp_time_wait, s->progs.kp_tcp_time_wait,
+		s->progs.fe_hash_connect, s->progs.fx_hash_connect, s->progs.fe_get_port,
+		s->progs.fx_get_port, s->progs.kp_hash_connect, s->progs.kr_hash_connect,
+		s->progs.kp_get_port, s->progs.kr_get_port, s->progs.fe_check_est,
+		s->progs.fe_check_est6, s->progs.fe_bind_conflict, s->progs.kp_check_est,
+		s->progs.kp_check_est6, s->progs.kp_bind_conflict, s->progs.fx_twsk_unique,
+		s->progs.kr_twsk_unique, s->progs.on_connect_exit, s->progs.on_listen_exit,
+	};
+	for (size_t i = 0; i < sizeof(optional) / sizeof(optional[0]); i++)
+		load(optional[i], false);
+
+	/* State transitions: the tracepoint is the best tier (kernel-hooks.md 9). */
+	ladder_use(lad, FACT_STATE, VIA_TRACEPOINT, "tp_btf sock:inet_sock_set_state");
+
+	/* TIME_WAIT: timer events on tw_timer_handler; tcp_time_wait() itself,
+	 * where it can be hooked, adds the per-socket bucket overflow. */
+	if (!addr[0]) {
+		ladder_failed(lad, FACT_TW_ENTRY, VIA_TRACEPOINT, "tw_timer_handler not in /proc/kallsyms");
+		ladder_unknown(lad, FACT_TW_ENTRY, "every TIME_WAIT socket");
+		ladder_failed(lad, FACT_TW_END, VIA_TRACEPOINT, "tw_timer_handler not in /proc/kallsyms");
+		ladder_unknown(lad, FACT_TW_END, "every TIME_WAIT socket's end");
+		load(s->progs.on_timer_expire, false);
+		load(s->progs.on_timer_cancel, false);
+		load(s->progs.tw_sweep, false);
+	} else {
+		static const char *const tw[] = { "tcp_time_wait" };
+
+		via = climb(lad, FACT_TW_ENTRY, tw, 1, o);
+		if (via == VIA_FENTRY) {
+			load(s->progs.fe_tcp_time_wait, true);
+			ladder_use(lad, FACT_TW_ENTRY, via, "fentry tcp_time_wait + tp_btf timer_start(tw_timer_handler)");
+		} else if (via == VIA_KPROBE) {
+			load(s->progs.kp_tcp_time_wait, true);
+			ladder_use(lad, FACT_TW_ENTRY, via, "kprobe tcp_time_wait + tp_btf timer_start(tw_timer_handler)");
+		} else {
+			ladder_use(lad, FACT_TW_ENTRY, via,
+				   "tp_btf timer_start(tw_timer_handler) + the socket's ->CLOSE");
+			ladder_unknown(lad, FACT_TW_ENTRY,
+				       "which sockets tcp_max_tw_buckets denied a FIN_WAIT2-substate "
+				       "timewait socket (TIME_WAIT-substate ones are inferred)");
+		}
+		ladder_use(lad, FACT_TW_END, VIA_TRACEPOINT,
+			   "tp_btf timer_expire_entry/timer_cancel(tw_timer_handler) + sweep");
+		ladder_unknown(lad, FACT_TW_END,
+			       "the cause of early kills other than reuse (RST, SYN recycle, "
+			       "netns exit: all \"killed\")");
+	}
+
+	/* Port allocation: the allocation functions, else the state tracepoint
+	 * with the syscall exits and the SYN's retransmit timer. */
+	static const char *const alloc[] = { "__inet_hash_connect", "inet_csk_get_port" };
+
+	via = climb(lad, FACT_PORT, alloc, 2, o);
+	s->rodata->port_via = via;
+	if (via == VIA_FENTRY) {
+		load(s->progs.fe_hash_connect, true);
+		load(s->progs.fx_hash_connect, true);
+		load(s->progs.fe_get_port, true);
+		load(s->progs.fx_get_port, true);
+		ladder_use(lad, FACT_PORT, via, "fentry/fexit __inet_hash_connect, inet_csk_get_port");
+	} else if (via == VIA_KPROBE) {
+		load(s->progs.kp_hash_connect, true);
+		load(s->progs.kr_hash_connect, true);
+		load(s->progs.kp_get_port, true);
+		load(s->progs.kr_get_port, true);
+		ladder_use(lad, FACT_PORT, via, "kprobe/kretprobe __inet_hash_connect, inet_csk_get_port");
+	} else {
+		load(s->progs.on_connect_exit, l->syscalls);
+		load(s->progs.on_listen_exit, l->syscalls);
+		ladder_use(lad, FACT_PORT, via,
+			   "tp_btf inet_sock_set_state + timer_start(tcp_write_timer) + "
+			   "syscalls:sys_exit_{bind,listen,connect}");
+		ladder_unknown(lad, FACT_PORT, "exact allocation time (an upper bound is shown)");
+		if (!addr[1])
+			ladder_unknown(lad, FACT_PORT, "connect() allocations end at connect()'s return "
+				       "(tcp_write_timer not in /proc/kallsyms)");
+	}
+	if (!l->syscalls)
+		ladder_unknown(lad, FACT_PORT, "bind() to port 0, and listen()'s success "
+			       "(no syscall tracepoints: tracefs or CONFIG_FTRACE_SYSCALLS)");
+
+	/* Scan length: the per-candidate checks, counted inside the allocation;
+	 * the same tier as the allocation hooks. */
+	if (via == VIA_TRACEPOINT) {
+		for (int i = 0; i < lad->f[FACT_PORT].nfailed; i++)
+			ladder_failed(lad, FACT_SCAN, lad->f[FACT_PORT].failed[i].via,
+				      lad->f[FACT_PORT].failed[i].why);
+		ladder_unknown(lad, FACT_SCAN, "candidate ports examined (null in JSON)");
+	} else {
+		static const char *const fn[] = { "__inet_check_established",
+						  "__inet6_check_established",
+						  "inet_csk_bind_conflict" };
+		struct bpf_program *fe[] = { s->progs.fe_check_est, s->progs.fe_check_est6,
+					     s->progs.fe_bind_conflict };
+		struct bpf_program *kp[] = { s->progs.kp_check_est, s->progs.kp_check_est6,
+					     s->progs.kp_bind_conflict };
+		const char *what[] = { "IPv4 connect()", "IPv6 connect()", "bind()/listen()" };
+		char mech[160] = "", why[200];
+		bool ok[3];
+
+		for (int i = 0; i < 3; i++) {
+			ok[i] = via == VIA_FENTRY ? probe_fentry(fn[i], why, sizeof(why)) :
+						    probe_kprobe(fn[i], why, sizeof(why));
+			load(via == VIA_FENTRY ? fe[i] : kp[i], ok[i]);
+			if (ok[i]) {
+				size_t n = strlen(mech);
+
+				snprintf(mech + n, sizeof(mech) - n, "%s%s", n ? ", " : "", fn[i]);
+			} else {
+				ladder_failed(lad, FACT_SCAN, via, why);
+				ladder_unknown(lad, FACT_SCAN, "%s scans", what[i]);
+			}
+		}
+		s->rodata->scan_connect4 = ok[0];
+		s->rodata->scan_connect6 = ok[1];
+		s->rodata->scan_bind = ok[2];
+		if (mech[0])
+			ladder_use(lad, FACT_SCAN, via, "%s %s", via == VIA_FENTRY ? "fentry" : "kprobe",
+				   mech);
+	}
+
+	/* TIME_WAIT reuse: tcp_twsk_unique() saying yes, else the timewait
+	 * socket's timer cancelled by the connecting thread. */
+	static const char *const uniq[] = { "tcp_twsk_unique" };
+
+	via = climb(lad, FACT_TW_REUSE, uniq, 1, o);
+	if (via == VIA_TRACEPOINT && !addr[0]) {
+		ladder_unknown(lad, FACT_TW_REUSE, "TIME_WAIT reuse by connect()");
+		via = VIA_NONE;
+	}
+	s->rodata->reuse_via = via;
+	if (via == VIA_FENTRY) {
+		load(s->progs.fx_twsk_unique, true);
+		ladder_use(lad, FACT_TW_REUSE, via, "fexit tcp_twsk_unique");
+	} else if (via == VIA_KPROBE) {
+		load(s->progs.kr_twsk_unique, true);
+		ladder_use(lad, FACT_TW_REUSE, via, "kretprobe tcp_twsk_unique");
+	} else if (via == VIA_TRACEPOINT) {
+		ladder_use(lad, FACT_TW_REUSE, via, "tp_btf timer_cancel(tw_timer_handler) in connect()");
+	}
+
+	ladder_unknown(lad, FACT_LISTEN_OVF, "not traced yet (netns counters: nstat ListenOverflows)");
+
+	if (!l->syscalls) {
+		ladder_unknown(lad, FACT_STATE, "owners of accepted sockets (the listener's owner "
+			       "is shown): no syscall tracepoints");
+		load(s->progs.on_bind_enter, false);
+		load(s->progs.on_bind_exit, false);
+		load(s->progs.on_accept_exit, false);
+		load(s->progs.on_accept4_exit, false);
+	}
+	if (!addr[0]) {
+		load(s->progs.on_timer_start, addr[1] != 0);
+		load(s->progs.on_timer_start_nested, addr[1] != 0);
+	}
 }
 
 struct loader *loader_start(const struct loader_opts *o, char *err, size_t errlen)
 {
 	struct loader *l = calloc(1, sizeof(*l));
 	struct tcpscope_bpf *skel;
-	uint64_t tw_fn;
-	bool calls;
 	int ret;
 
 	if (!l) {
@@ -245,54 +449,7 @@ struct loader *loader_start(const struct loader_opts *o, char *err, size_t errle
 	/* a namespace exit cancels all its timewait timers at once */
 	bpf_map__set_max_entries(skel->maps.tw_cancel, o->max_sockets);
 
-	/* TIME_WAIT through tw_timer_handler's timer events. */
-	tw_fn = kallsyms_lookup("tw_timer_handler");
-	skel->rodata->tw_timer_fn = tw_fn;
-	if (!tw_fn) {
-		blind(l, "TIME_WAIT entry/end: tw_timer_handler not in /proc/kallsyms");
-		bpf_program__set_autoload(skel->progs.on_timer_start, false);
-		bpf_program__set_autoload(skel->progs.on_timer_start_nested, false);
-		bpf_program__set_autoload(skel->progs.on_timer_expire, false);
-		bpf_program__set_autoload(skel->progs.on_timer_cancel, false);
-		bpf_program__set_autoload(skel->progs.tw_sweep, false);
-	}
-
-	calls = ensure_tracefs();
-	skel->rodata->want_syscalls = calls;
-	if (!calls) {
-		blind(l, "bind() results, and owners of accepted sockets (the listener's owner "
-			 "is shown): no syscall tracepoints (tracefs or CONFIG_FTRACE_SYSCALLS)");
-		bpf_program__set_autoload(skel->progs.on_bind_enter, false);
-		bpf_program__set_autoload(skel->progs.on_bind_exit, false);
-		bpf_program__set_autoload(skel->progs.on_accept_exit, false);
-		bpf_program__set_autoload(skel->progs.on_accept4_exit, false);
-	}
-
-	/* tcp_time_wait() itself (overflow per socket): fentry, else kprobe,
-	 * else nothing; chosen by trying, attached by hand below. */
-	bpf_program__set_autoattach(skel->progs.fe_tcp_time_wait, false);
-	bpf_program__set_autoattach(skel->progs.kp_tcp_time_wait, false);
-	bpf_program__set_autoload(skel->progs.fe_tcp_time_wait, false);
-	bpf_program__set_autoload(skel->progs.kp_tcp_time_wait, false);
-	if (tw_fn) {
-		char why_fe[128], why_kp[128];
-
-		if (o->no_fentry)
-			snprintf(why_fe, sizeof(why_fe), "fentry: disabled by --no-fentry");
-		if (o->no_kprobe)
-			snprintf(why_kp, sizeof(why_kp), "kprobe: disabled by --no-kprobe");
-		if (!o->no_fentry && probe_fentry("tcp_time_wait", why_fe, sizeof(why_fe))) {
-			l->tw_hook = skel->progs.fe_tcp_time_wait;
-		} else if (!o->no_kprobe && probe_kprobe("tcp_time_wait", why_kp, sizeof(why_kp))) {
-			l->tw_hook = skel->progs.kp_tcp_time_wait;
-		} else {
-			snprintf(l->tw_hook_why, sizeof(l->tw_hook_why), "%s; %s", why_fe, why_kp);
-			blind(l, "which closes tcp_max_tw_buckets refused a FIN_WAIT2-substate timewait "
-				 "socket (TIME_WAIT ones are inferred)");
-		}
-		if (l->tw_hook)
-			bpf_program__set_autoload(l->tw_hook, true);
-	}
+	plan_hooks(l, o);
 	/* the second of each pair must run after the first: attached by hand,
 	 * after the skeleton's (a tracepoint calls its programs in order) */
 	bpf_program__set_autoattach(skel->progs.on_set_state_nested, false);
@@ -326,16 +483,6 @@ struct loader *loader_start(const struct loader_opts *o, char *err, size_t errle
 			goto fail;
 		}
 	}
-	if (l->tw_hook) {
-		l->tw_link = bpf_program__attach(l->tw_hook);
-		if (!l->tw_link) {
-			snprintf(l->tw_hook_why, sizeof(l->tw_hook_why), "%s: %s at attach",
-				 bpf_program__name(l->tw_hook), fmt_errno(errno));
-			blind(l, "which closes tcp_max_tw_buckets refused a FIN_WAIT2-substate timewait "
-				 "socket (TIME_WAIT ones are inferred)");
-			l->tw_hook = NULL;
-		}
-	}
 	l->rb = ring_buffer__new(bpf_map__fd(skel->maps.events),
 				 (ring_buffer_sample_fn)o->on_record, o->ctx, NULL);
 	if (!l->rb) {
@@ -366,7 +513,7 @@ static void sweep_timewait(struct loader *l)
 	l->last_sweep_ns = now;
 	if (bpf_prog_test_run_opts(fd, &opts) && !l->sweep_failed) {
 		l->sweep_failed = true;
-		blind(l, "TIME_WAIT sockets killed early (sweep failed to run)");
+		ladder_unknown(&l->ladder, FACT_TW_END, "early kills (the sweep failed to run)");
 		fprintf(stderr, "tcpscope: warning: the timewait sweep cannot run: %s\n",
 			strerror(errno));
 	}
@@ -449,11 +596,9 @@ void loader_report(struct loader *l, FILE *f)
 {
 	struct bpf_program *p;
 
-	if (l->tw_hook)
-		fprintf(f, "tcpscope: tcp_time_wait hooked with %s\n", bpf_program__name(l->tw_hook));
-	else if (l->tw_hook_why[0])
-		fprintf(f, "tcpscope: tcp_time_wait not hooked: %s\n", l->tw_hook_why);
-
+	for (int i = 0; i < FACT_MAX; i++)
+		fprintf(f, "tcpscope: %s: %s %s\n", fact_name(i), via_name(l->ladder.f[i].via),
+			l->ladder.f[i].via ? l->ladder.f[i].mech : "");
 	bpf_object__for_each_program(p, l->skel->obj) {
 		uint64_t m = recursion_misses(p);
 
@@ -467,16 +612,15 @@ void loader_report(struct loader *l, FILE *f)
 				(unsigned long long)l->skel->bss->twin_rescued[i]);
 }
 
-const char *loader_blind_spots(const struct loader *l)
+const struct ladder *loader_ladder(const struct loader *l)
 {
-	return l->blind;
+	return &l->ladder;
 }
 
 void loader_stop(struct loader *l)
 {
 	if (!l)
 		return;
-	bpf_link__destroy(l->tw_link);
 	bpf_link__destroy(l->twin_link[0]);
 	bpf_link__destroy(l->twin_link[1]);
 	ring_buffer__free(l->rb);

@@ -9,6 +9,7 @@
 #include <stdint.h>
 #include <stdio.h>
 #include "filter.h"
+#include "ladder.h"
 #include "tracker.h"
 
 struct loader_opts {
@@ -34,8 +35,8 @@ int loader_poll(struct loader *l, int timeout_ms);
 void loader_lost(struct loader *l, uint64_t out[LOST_KINDS]);
 /* Per-program recursion misses and rescues (for -v). */
 void loader_report(struct loader *l, FILE *f);
-/* One line naming what this kernel cannot show in this run, or "" */
-const char *loader_blind_spots(const struct loader *l);
+/* The mechanism chosen per fact, what failed and what is unknown */
+const struct ladder *loader_ladder(const struct loader *l);
 void loader_stop(struct loader *l);
 
 #endif

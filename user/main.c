@@ -17,6 +17,7 @@
 #include "decode.h"
 #include "filter.h"
 #include "fmt.h"
+#include "ladder.h"
 #include "loader.h"
 #include "parse.h"
 #include "sink.h"
@@ -36,14 +37,18 @@ const char *argp_program_bug_address = "<https://github.com/tcpscope/tcpscope/is
 static const char doc[] =
 	"Watch TCP connections change state, with the process that owns them.\v"
 	"COMMANDS:\n"
-	"  trace    stream every state transition, TIME_WAIT entry/end and\n"
-	"           connect()/bind() result as it happens\n"
+	"  trace    stream every state transition, TIME_WAIT entry/end,\n"
+	"           ephemeral port allocation and connect()/bind() result\n"
+	"  hooks    which kernel mechanism observes each fact on this kernel,\n"
+	"           what failed and what is therefore unknown (-F json too)\n"
 	"\n"
 	"EXAMPLES:\n"
 	"  tcpscope trace                      # everything, text\n"
 	"  tcpscope trace -d 30s -F json -o t.jsonl\n"
 	"  tcpscope trace --state close-wait   # transitions into/out of CLOSE_WAIT\n"
 	"  tcpscope trace -p 1234 -D 5432      # one process, one remote port\n"
+	"  tcpscope trace -P                   # port allocations only\n"
+	"  tcpscope hooks\n"
 	"\n"
 	"Exit status: 0 ok, 1 runtime error, 2 usage or setup error.";
 
@@ -53,6 +58,7 @@ enum {
 	OPT_MAX_SOCKETS,
 	OPT_NO_FENTRY,
 	OPT_NO_KPROBE,
+	OPT_SCAN_WARN,
 };
 
 static const struct argp_option options[] = {
@@ -67,11 +73,15 @@ static const struct argp_option options[] = {
 	{ "ipv6", '6', NULL, 0, "Only IPv6", 2 },
 	{ "state", OPT_STATE, "STATE", 0,
 	  "Only transitions into or out of STATE (ss names: time-wait, close-wait, ...)", 2 },
+	{ "ports", 'P', NULL, 0, "Only ephemeral port allocations (connect, bind/listen to port 0)",
+	  2 },
 	{ NULL, 0, NULL, 0, "OUTPUT:", 3 },
 	{ "format", 'F', "FMT", 0, "text (default), json (JSON Lines) or csv", 3 },
 	{ "output", 'o', "FILE", 0, "Write to FILE instead of standard output", 3 },
 	{ "wide", 'w', NULL, 0, "Wide text columns (IPv6, microseconds)", 3 },
 	{ "no-header", 'H', NULL, 0, "No header line (text, csv)", 3 },
+	{ "scan-warn", OPT_SCAN_WARN, "N", 0,
+	  "Text: mark port allocations that examined at least N ports (default 8)", 3 },
 	{ NULL, 0, NULL, 0, "ADVANCED:", 4 },
 	{ "ringbuf-size", OPT_RINGBUF, "SIZE", 0, "Ring buffer size (default 8M)", 4 },
 	{ "max-sockets", OPT_MAX_SOCKETS, "N", 0,
@@ -91,6 +101,7 @@ struct config {
 	bool wide, no_header, no_fentry, no_kprobe;
 	uint64_t ringbuf_bytes;
 	uint32_t max_sockets;
+	unsigned scan_warn;
 	int verbose;
 };
 
@@ -132,6 +143,25 @@ static error_t parse_opt(int key, char *arg, struct argp_state *state)
 		break;
 	case OPT_STATE:
 		ret = filter_add_states(&c->filter, arg, err, sizeof(err));
+		if (!ret && c->filter.types) {
+			snprintf(err, sizeof(err), "--state and -P exclude each other: port "
+				 "allocations have no state; drop one of them");
+			ret = -1;
+		}
+		break;
+	case 'P':
+		c->filter.types = 1u << EV_PORT;
+		if (c->filter.state_mask) {
+			snprintf(err, sizeof(err), "--state and -P exclude each other: port "
+				 "allocations have no state; drop one of them");
+			ret = -1;
+		}
+		break;
+	case OPT_SCAN_WARN:
+		ret = parse_uint(arg, 1, 65536, &v, err, sizeof(err));
+		if (ret)
+			snprintf(err + strlen(err), sizeof(err) - strlen(err), " (--scan-warn)");
+		c->scan_warn = (unsigned)v;
 		break;
 	case 'F':
 		if (sink_format_parse(arg, &c->format)) {
@@ -172,12 +202,12 @@ static error_t parse_opt(int key, char *arg, struct argp_state *state)
 		c->max_sockets = (uint32_t)v;
 		break;
 	case ARGP_KEY_ARG:
-		if (!c->command && !strcmp(arg, "trace")) {
+		if (!c->command && (!strcmp(arg, "trace") || !strcmp(arg, "hooks"))) {
 			c->command = arg;
 			break;
 		}
 		if (!c->command)
-			snprintf(err, sizeof(err), "unknown command '%s': use trace", arg);
+			snprintf(err, sizeof(err), "unknown command '%s': use trace or hooks", arg);
 		else
 			snprintf(err, sizeof(err), "unexpected argument '%s'", arg);
 		ret = -1;
@@ -295,6 +325,8 @@ static int run_trace(struct config *c)
 	}
 	p.sink.wide = c->wide;
 	p.sink.no_header = c->no_header;
+	if (p.sink.pressure && c->scan_warn)
+		p.sink.pressure->scan_warn = c->scan_warn;
 	if (loader_preflight(err, sizeof(err))) {
 		fprintf(stderr, "tcpscope: %s\n", err);
 		return EXIT_USAGE;
@@ -305,8 +337,13 @@ static int run_trace(struct config *c)
 		fprintf(stderr, "tcpscope: %s\n", err);
 		return 1;
 	}
-	if (*loader_blind_spots(l))
-		fprintf(stderr, "tcpscope: blind spots on this kernel: %s\n", loader_blind_spots(l));
+	{
+		char blind[2048];
+
+		ladder_blind_spots(loader_ladder(l), blind, sizeof(blind));
+		if (blind[0])
+			fprintf(stderr, "tcpscope: blind spots (tcpscope hooks tells more): %s\n", blind);
+	}
 	fprintf(stderr, "tcpscope: tracing%s; Ctrl-C to stop\n", c->duration_ns ? " for the duration" : "");
 	if (c->duration_ns)
 		deadline = mono_ns() + c->duration_ns;
@@ -355,11 +392,13 @@ done:
 		ret = 1;
 	}
 	fprintf(stderr,
-		"tcpscope: %llu events (%llu state, %llu timewait, %llu connect/bind), %llu lost",
+		"tcpscope: %llu events (%llu state, %llu timewait, %llu connect/bind, %llu port), "
+		"%llu lost",
 		(unsigned long long)p.tracker.seen_total,
 		(unsigned long long)p.tracker.seen[EV_STATE],
 		(unsigned long long)p.tracker.seen[EV_TW],
 		(unsigned long long)p.tracker.seen[EV_CALL],
+		(unsigned long long)p.tracker.seen[EV_PORT],
 		(unsigned long long)p.tracker.lost_total);
 	for (int k = 0, first = 1; k < LOST_KINDS; k++) {
 		if (!p.tracker.lost[k])
@@ -372,10 +411,51 @@ done:
 	return ret;
 }
 
+static int discard(void *ctx, void *data, size_t len)
+{
+	return 0;
+}
+
+/* tcpscope hooks: load and attach exactly what trace would, then tell. */
+static int run_hooks(struct config *c)
+{
+	struct loader_opts lo = {
+		.filter = &c->filter,
+		.ringbuf_bytes = c->ringbuf_bytes,
+		.max_sockets = c->max_sockets,
+		.verbose = c->verbose,
+		.no_fentry = c->no_fentry,
+		.no_kprobe = c->no_kprobe,
+		.on_record = discard,
+	};
+	struct loader *l;
+	char err[512];
+
+	if (c->format == FMT_CSV) {
+		fprintf(stderr, "tcpscope: hooks prints text or json: use -F text or -F json\n");
+		return EXIT_USAGE;
+	}
+	if (loader_preflight(err, sizeof(err))) {
+		fprintf(stderr, "tcpscope: %s\n", err);
+		return EXIT_USAGE;
+	}
+	l = loader_start(&lo, err, sizeof(err));
+	if (!l) {
+		fprintf(stderr, "tcpscope: %s\n", err);
+		return 1;
+	}
+	if (c->format == FMT_JSON)
+		ladder_print_json(loader_ladder(l), stdout);
+	else
+		ladder_print_text(loader_ladder(l), stdout);
+	loader_stop(l);
+	return fflush(stdout) || ferror(stdout) ? 1 : 0;
+}
+
 int main(int argc, char **argv)
 {
 	static const struct argp argp = {
-		.options = options, .parser = parse_opt, .args_doc = "trace [OPTION...]", .doc = doc,
+		.options = options, .parser = parse_opt, .args_doc = "trace|hooks [OPTION...]", .doc = doc,
 	};
 	struct config c = {
 		.format = FMT_TEXT,
@@ -389,8 +469,10 @@ int main(int argc, char **argv)
 	if (err)
 		return EXIT_USAGE;
 	if (!c.command) {
-		fprintf(stderr, "tcpscope: no command given: use trace (see tcpscope --help)\n");
+		fprintf(stderr, "tcpscope: no command given: use trace or hooks (see tcpscope --help)\n");
 		return EXIT_USAGE;
 	}
+	if (!strcmp(c.command, "hooks"))
+		return run_hooks(&c);
 	return run_trace(&c);
 }

@@ -10,6 +10,17 @@
 #include "fmt.h"
 #include "probe.h"
 
+/* Kernel BTF, loaded once: probing several functions must not parse it
+ * each time. */
+static struct btf *vmlinux_btf(void)
+{
+	static struct btf *btf;
+
+	if (!btf)
+		btf = btf__load_vmlinux_btf();
+	return btf;
+}
+
 bool probe_fentry(const char *func, char *why, size_t len)
 {
 	/* r0 = 0; exit */
@@ -18,7 +29,7 @@ bool probe_fentry(const char *func, char *why, size_t len)
 		{ .code = BPF_JMP | BPF_EXIT },
 	};
 	LIBBPF_OPTS(bpf_prog_load_opts, opts, .expected_attach_type = BPF_TRACE_FENTRY);
-	struct btf *btf = btf__load_vmlinux_btf();
+	struct btf *btf = vmlinux_btf();
 	int id, fd, link;
 
 	if (!btf) {
@@ -26,7 +37,6 @@ bool probe_fentry(const char *func, char *why, size_t len)
 		return false;
 	}
 	id = btf__find_by_name_kind(btf, func, BTF_KIND_FUNC);
-	btf__free(btf);
 	if (id < 0) {
 		snprintf(why, len, "fentry: %s not in kernel BTF (inlined?)", func);
 		return false;
@@ -82,4 +92,13 @@ bool probe_kprobe(const char *func, char *why, size_t len)
 		return false;
 	}
 	return true;
+}
+
+bool probe_tp_btf(const char *tp)
+{
+	char name[128];
+	struct btf *btf = vmlinux_btf();
+
+	snprintf(name, sizeof(name), "btf_trace_%s", tp);
+	return btf && btf__find_by_name_kind(btf, name, BTF_KIND_TYPEDEF) > 0;
 }

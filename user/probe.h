@@ -11,5 +11,7 @@
 bool probe_fentry(const char *func, char *why, size_t len);
 /* kprobe PMU present and func a traceable kernel symbol. */
 bool probe_kprobe(const char *func, char *why, size_t len);
+/* The kernel has the tracepoint tp (e.g. "inet_sock_set_state") for tp_btf. */
+bool probe_tp_btf(const char *tp);
 
 #endif

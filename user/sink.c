@@ -30,6 +30,12 @@ int sink_attach(struct sink *s, enum sink_format fmt, FILE *f)
 	if (!s->ob)
 		return -1;
 	s->ob->f = f;
+	if (fmt == FMT_TEXT) {
+		s->pressure = malloc(sizeof(*s->pressure));
+		if (!s->pressure)
+			return -1;
+		pressure_init(s->pressure, PRESSURE_SCAN_WARN);
+	}
 	return 0;
 }
 
@@ -83,5 +89,7 @@ int sink_close(struct sink *s, char *err, size_t errlen)
 	s->f = NULL;
 	free(s->ob);
 	s->ob = NULL;
+	free(s->pressure);
+	s->pressure = NULL;
 	return ret;
 }

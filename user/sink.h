@@ -9,6 +9,7 @@
 #include <linux/types.h>
 #include "tcpscope.h"
 #include "outbuf.h"
+#include "pressure.h"
 
 enum sink_format { FMT_TEXT, FMT_JSON, FMT_CSV };
 
@@ -30,6 +31,7 @@ struct sink {
 	bool flush_each; /* a terminal: show lines as they come */
 	int64_t clock_offset; /* realtime - monotonic */
 	struct outbuf *ob;    /* hot-path writer, on top of f */
+	struct pressure *pressure; /* text: exhaustion early warning per destination */
 	int64_t time_sec;     /* second the cached RFC 3339 prefix is for */
 	char time_prefix[24]; /* "2026-11-23T13:06:02." */
 };

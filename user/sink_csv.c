@@ -7,7 +7,8 @@
 #include "states.h"
 
 static const char header[] = "type,ts_ns,time,pid,comm,family,saddr,sport,daddr,dport,"
-			     "old,new,in_old_ms,event,substate,cause,ms,ret,errno,count,reason\n";
+			     "old,new,in_old_ms,event,substate,cause,ms,ret,errno,count,reason,"
+			     "op,scan,range_lo,range_hi,tw_reused,via\n";
 
 static void csv_str(FILE *f, const char *s, size_t max)
 {
@@ -60,7 +61,7 @@ static int csv_event(struct sink *s, const struct ev_hdr *h)
 		fprintf(f, "%s,%s,", state_kernel_name(e->old_state), state_kernel_name(e->new_state));
 		if (e->flags & EVF_IN_OLD_KNOWN)
 			fprintf(f, "%.3f", e->in_old_ns / 1e6);
-		fputs(",,,,,,,,\n", f);
+		fputs(",,,,,,,,,,,,,,\n", f);
 		break;
 	}
 	case EV_TW: {
@@ -72,7 +73,7 @@ static int csv_event(struct sink *s, const struct ev_hdr *h)
 			cause[e->cause & 3]);
 		if (ns)
 			fprintf(f, "%.3f", ns / 1e6);
-		fputs(",,,,\n", f);
+		fputs(",,,,,,,,,,\n", f);
 		break;
 	}
 	case EV_CALL: {
@@ -83,7 +84,24 @@ static int csv_event(struct sink *s, const struct ev_hdr *h)
 		fputs(",,,,,,", f);
 		if (e->flags & EVF_IN_OLD_KNOWN)
 			fprintf(f, "%.3f", e->latency_ns / 1e6);
-		fprintf(f, ",%d,%s,,\n", e->ret, e->ret ? fmt_errno(e->ret) : "");
+		fprintf(f, ",%d,%s,,,,,,,,\n", e->ret, e->ret ? fmt_errno(e->ret) : "");
+		break;
+	}
+	case EV_PORT: {
+		const struct ev_port *e = (const void *)h;
+		static const char *const ops[] = { "?", "connect", "bind", "listen", "autobind" };
+		static const char *const via[] = { "none", "tracepoint", "kprobe", "fentry" };
+
+		head(s, "port", h, &e->owner, e->flags & EVF_OWNER_KNOWN, &e->t);
+		fputs(",,,,,,", f);
+		if (e->flags & EVF_IN_OLD_KNOWN)
+			fprintf(f, "%.3f", e->latency_ns / 1e6);
+		fprintf(f, ",%d,%s,,,%s,", e->ret, e->ret ? fmt_errno(e->ret) : "",
+			ops[e->op <= PORT_AUTOBIND ? e->op : 0]);
+		if (e->flags & EVF_SCAN_KNOWN)
+			fprintf(f, "%u", e->scan);
+		fprintf(f, ",%u,%u,%d,%s\n", e->range_lo, e->range_hi, !!(e->flags & EVF_TW_REUSED),
+			via[e->via <= VIA_FENTRY ? e->via : 0]);
 		break;
 	}
 	}
@@ -94,7 +112,7 @@ static int csv_lost(struct sink *s, uint64_t ts_ns, const char *reason, uint64_t
 {
 	char buf[ADDR_STRLEN];
 
-	fprintf(s->f, "lost,%" PRIu64 ",%s,,,,,,,,,,,,,,,,,%" PRIu64 ",%s\n", ts_ns,
+	fprintf(s->f, "lost,%" PRIu64 ",%s,,,,,,,,,,,,,,,,,%" PRIu64 ",%s,,,,,,\n", ts_ns,
 		fmt_rfc3339(ts_ns, s->clock_offset, buf, sizeof(buf)), count, reason);
 	return ferror(s->f) ? -1 : 0;
 }

@@ -141,6 +141,33 @@ static int json_event(struct sink *s, const struct ev_hdr *h)
 		p = p_ku(p, "netns", e->netns);
 		break;
 	}
+	case EV_PORT: {
+		const struct ev_port *e = (const void *)h;
+		static const char *const ops[] = { "?", "connect", "bind", "listen", "autobind" };
+		static const char *const via[] = { "none", "tracepoint", "kprobe", "fentry" };
+
+		p = common(s, p, "port", h, &e->owner, e->flags & EVF_OWNER_KNOWN, &e->t);
+		p = p_kstr(p, "op", ops[e->op <= PORT_AUTOBIND ? e->op : 0]);
+		p = p_i64(P_LIT(p, ",\"ret\":"), e->ret);
+		if (e->ret < 0)
+			p = p_kstr(p, "errno", fmt_errno(e->ret));
+		else
+			p = P_LIT(p, ",\"errno\":null");
+		p = p_kms(P_LIT(p, ",\"latency_ms\":"), e->latency_ns, e->flags & EVF_IN_OLD_KNOWN);
+		p = e->flags & EVF_LAT_UPPER ? P_LIT(p, ",\"latency_exact\":false") :
+					      P_LIT(p, ",\"latency_exact\":true");
+		p = P_LIT(p, ",\"scan\":");
+		p = e->flags & EVF_SCAN_KNOWN ? p_u64(p, e->scan) : P_LIT(p, "null");
+		p = e->flags & EVF_TW_REUSED ? P_LIT(p, ",\"tw_reused\":true") :
+					      P_LIT(p, ",\"tw_reused\":false");
+		p = p_u64(P_LIT(p, ",\"range\":["), e->range_lo);
+		p = p_u64(P_LIT(p, ","), e->range_hi);
+		*p++ = ']';
+		p = p_kstr(p, "via", via[e->via <= VIA_FENTRY ? e->via : 0]);
+		p = p_khex(p, "sk", e->sk);
+		p = p_ku(p, "netns", e->netns);
+		break;
+	}
 	default:
 		return 0;
 	}

@@ -31,8 +31,8 @@ static void fmt_ms(struct sink *s, char *buf, size_t len, uint64_t ns, int known
 		snprintf(buf, len, "%" PRIu64 "s", (uint64_t)(ns / 1000000000ULL));
 }
 
-static int line(struct sink *s, uint64_t ts, const struct ev_owner *o, int known,
-		const struct ev_tuple *t, const char *event, const char *ms)
+static int line_mark(struct sink *s, uint64_t ts, const struct ev_owner *o, int known,
+		     const struct ev_tuple *t, const char *event, const char *ms, const char *mark)
 {
 	char tbuf[32], comm[TS_COMM_LEN + 1], l[ENDPOINT_STRLEN], r[ENDPOINT_STRLEN], pid[16];
 
@@ -45,14 +45,53 @@ static int line(struct sink *s, uint64_t ts, const struct ev_owner *o, int known
 		strcpy(r, "-");
 	snprintf(pid, sizeof(pid), "%u", known ? o->pid : 0);
 	if (s->wide)
-		fprintf(s->f, "%-15s %7s %-16s %-47s %-47s %-23s %9s\n", tbuf, pid, comm, l, r, event,
-			ms);
+		fprintf(s->f, "%-15s %7s %-16s %-47s %-47s %-23s %9s%s\n", tbuf, pid, comm, l, r,
+			event, ms, mark);
 	else
-		fprintf(s->f, "%-8s %6s %-7.7s %-15s %-15s %-18s %5s\n", tbuf, pid, comm, l, r, event,
-			ms);
+		fprintf(s->f, "%-8s %6s %-7.7s %-15s %-15s %-18s %5s%s\n", tbuf, pid, comm, l, r,
+			event, ms, mark);
 	if (s->flush_each)
 		fflush(s->f);
 	return ferror(s->f) ? -1 : 0;
+}
+
+static int line(struct sink *s, uint64_t ts, const struct ev_owner *o, int known,
+		const struct ev_tuple *t, const char *event, const char *ms)
+{
+	return line_mark(s, ts, o, known, t, event, ms, "");
+}
+
+static const char *const port_ops[] = { "?", "conn", "bind", "listen", "auto" };
+
+/* "port conn s=3 tw" / "port bind EADDRINUSE", and the early warning */
+static int port_line(struct sink *s, const struct ev_port *e)
+{
+	char ev[64], ms[32], mark[160] = "", dst[ENDPOINT_STRLEN];
+	struct pressure_verdict v = pressure_note(s->pressure, e);
+	size_t n;
+
+	n = (size_t)snprintf(ev, sizeof(ev), "port %s", port_ops[e->op <= PORT_AUTOBIND ? e->op : 0]);
+	if (e->ret)
+		snprintf(ev + n, sizeof(ev) - n, " %s", fmt_errno(e->ret));
+	else if (e->flags & EVF_SCAN_KNOWN)
+		n += (size_t)snprintf(ev + n, sizeof(ev) - n, " s=%u", e->scan);
+	if (!e->ret && (e->flags & EVF_TW_REUSED))
+		snprintf(ev + strlen(ev), sizeof(ev) - strlen(ev), " tw");
+	fmt_ms(s, ms, sizeof(ms), e->latency_ns, e->flags & EVF_IN_OLD_KNOWN);
+	if (e->op == PORT_CONNECT)
+		fmt_endpoint(e->t.family, e->t.daddr, e->t.dport, dst, sizeof(dst));
+	else
+		snprintf(dst, sizeof(dst), "bind/listen");
+	if (v.recent >= PRESSURE_HITS)
+		snprintf(mark, sizeof(mark), "  !! port pressure toward %s: %u %s in %llus", dst,
+			 v.recent, "long scans/failures", PRESSURE_WINDOW_NS / 1000000000ULL);
+	else if (v.mark == MARK_FAILED)
+		snprintf(mark, sizeof(mark), "  !! no free port (range %u-%u)", e->range_lo,
+			 e->range_hi);
+	else if (v.mark == MARK_LONG_SCAN)
+		snprintf(mark, sizeof(mark), "  ! long scan: %u ports examined", e->scan);
+	return line_mark(s, e->hdr.ts_ns, &e->owner, e->flags & EVF_OWNER_KNOWN, &e->t, ev, ms,
+			 mark);
 }
 
 static int text_begin(struct sink *s)
@@ -109,6 +148,8 @@ static int text_event(struct sink *s, const struct ev_hdr *h)
 		fmt_ms(s, ms, sizeof(ms), e->latency_ns, e->flags & EVF_IN_OLD_KNOWN);
 		return line(s, h->ts_ns, &e->owner, e->flags & EVF_OWNER_KNOWN, &e->t, ev, ms);
 	}
+	case EV_PORT:
+		return port_line(s, (const void *)h);
 	}
 	return 0;
 }

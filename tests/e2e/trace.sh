@@ -87,10 +87,12 @@ test_port_exhaustion() {
 	run_scenario "$TMP/ex.json" exhaust 127.0.0.1 8080 50 || return 1
 	c=$(j client_pid) n=$(j connected)
 	[ "$(j errno)" = 99 ] || { echo "  scenario did not hit EADDRNOTAVAIL: $SC" >&2; return 1; }
-	expect "EADDRNOTAVAIL with pid $c and destination 127.0.0.1:8080" \
-		"any(.[]; .type==\"connect\" and .errno==\"EADDRNOTAVAIL\" and .pid==$c and .daddr==\"127.0.0.1\" and .dport==8080)" "$f" &&
+	expect "EADDRNOTAVAIL port allocations (3 tries) with pid $c and destination 127.0.0.1:8080" \
+		"[.[] | select(.type==\"port\" and .op==\"connect\" and .errno==\"EADDRNOTAVAIL\" and .pid==$c and .daddr==\"127.0.0.1\" and .dport==8080 and .sport==0)] | length == 3" "$f" &&
 	expect "successful connects report the port the kernel chose (in 40000-40007)" \
 		"[.[] | select(.type==\"connect\" and .ret==0 and .pid==$c) | .sport] | length == $n and all(. >= 40000 and . <= 40007)" "$f" &&
+	expect "no connect result for the allocation failures (the port events tell)" \
+		"all(.[]; .type != \"connect\" or .ret == 0)" "$f" &&
 	DUMP_FILTER='select(.type=="timewait" or (.type=="state" and .new=="CLOSE"))' DUMP_LINES=80 \
 	expect "a TIME_WAIT entry, owned by $c, for each of the $n ports used" \
 		"[.[] | select(.type==\"timewait\" and .event==\"enter\" and .pid==$c and .dport==8080) | .sport] | unique | length == $n" "$f"
@@ -190,6 +192,9 @@ trace -F xml|unknown format 'xml'
 trace -4 -6|exclude each other
 trace --no-such-flag|unrecognized option
 trace -o /nonexistent/dir/out.json|cannot write /nonexistent/dir/out.json
+trace -P --state listen|exclude each other
+trace --scan-warn 0|out of range
+hooks -F csv|use -F text or -F json
 CASES
 }
 
@@ -269,7 +274,11 @@ test_timewait_reuse() {
 	expect "timewait ends caused by reuse, owned by the client ($c)" \
 		"[.[] | select(.type==\"timewait\" and .event==\"end\" and .cause==\"reused\" and .pid==$c)] | length >= $((n - 2))" "$f" &&
 	expect "each reused port's new connect() succeeded" \
-		"[.[] | select(.type==\"connect\" and .ret==0 and .pid==$c)] | length == $n" "$f"
+		"[.[] | select(.type==\"connect\" and .ret==0 and .pid==$c)] | length == $n" "$f" &&
+	expect "the port allocations that took a timewait socket's port say so" \
+		"[.[] | select(.type==\"port\" and .op==\"connect\" and .tw_reused and .ret==0 and .pid==$c)] | length >= $((n - 2))" "$f" &&
+	expect "the first (a fresh port) does not, and as many say so as timewait sockets were reused" \
+		"([.[] | select(.type==\"port\" and .pid==$c)][0].tw_reused | not) and ([.[] | select(.type==\"port\" and .tw_reused)] | length) == ([.[] | select(.type==\"timewait\" and .cause==\"reused\")] | length)" "$f"
 }
 
 # tcp_max_tw_buckets=0: every timewait socket is refused. The TIME_WAIT-
@@ -283,27 +292,11 @@ test_timewait_overflow() {
 	[ -n "$n" ] && [ "$n" -gt 0 ] || { echo "  the kernel refused no timewait socket ($n)" >&2; return 1; }
 	local cmp="length >= 1 and length <= $n"
 	# with fentry or kprobe on tcp_time_wait every refusal is seen
-	grep -q 'tcp_time_wait hooked with' "$TRACER_ERR" && cmp="length == $n"
+	grep -qE 'TIME_WAIT entry: (fentry|kprobe)' "$TRACER_ERR" && cmp="length == $n"
 	expect "overflow events for the client (comm scenario): $cmp" \
 		"[.[] | select(.type==\"timewait\" and .event==\"overflow\" and .comm==\"scenario\" and .dport==8080)] | $cmp" "$f" &&
 	expect "no timewait socket was created" \
 		'all(.[]; .event != "enter")' "$f"
-}
-
-# The tier for tcp_time_wait is chosen by trying: fentry where it loads and
-# attaches, else kprobe, else none. VMTEST_TIER says what the VM expects
-# (fentry, or kprobe when run with --no-fentry); on a host without it, the
-# reasons must be named.
-test_tcp_time_wait_tier() {
-	"$TCPSCOPE" trace -v -d 0.3 -o /dev/null ${TRACE_EXTRA:-} 2>"$TMP/tier.err" || { cat "$TMP/tier.err" >&2; return 1; }
-	case "${VMTEST_TIER:-}" in
-	fentry) grep -q 'tcp_time_wait hooked with fe_tcp_time_wait' "$TMP/tier.err" ;;
-	kprobe) grep -q 'tcp_time_wait hooked with kp_tcp_time_wait' "$TMP/tier.err" ;;
-	*)
-		grep -q 'tcp_time_wait hooked with' "$TMP/tier.err" ||
-			grep -qE 'tcp_time_wait not hooked: fentry: .*; kprobe: ' "$TMP/tier.err"
-		;;
-	esac || { echo "  tier ${VMTEST_TIER:-any}:"; cat "$TMP/tier.err"; } >&2
 }
 
 # Every transition exactly once: 2000 connections of churn give exactly 2000

@@ -30,6 +30,6 @@ for tier in $(echo "${passes_wanted:-fentry}" | tr ',' ' '); do
 	passes="$passes $tier: $(tail -1 /tmp/out);"
 done
 /bin/tcpscope trace -v -d 0.5 -o /dev/null > /tmp/v 2>&1 || tail -40 /tmp/v
-grep -E 'tcp_time_wait|blind' /tmp/v
+grep -E "TIME_WAIT entry|port allocation|scan length|blind" /tmp/v
 echo "VMTEST-RESULT: rc=$rc $passes"
 poweroff -f

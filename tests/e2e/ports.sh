@@ -1,0 +1,129 @@
+# SPDX-License-Identifier: GPL-2.0 OR BSD-2-Clause
+# End-to-end tests of port-allocation events and the capability ladder
+# (`tcpscope hooks`). The tier in use is whatever this kernel allows: the
+# tests read it from `tcpscope hooks -F json`; in the VM, VMTEST_TIER says
+# which one it must be (fentry, or kprobe when run with --no-fentry).
+# Sourced by tests/run.sh; every test_* function is one test.
+
+# hooks_json: the ladder of this run's options, in $TMP/hooks.json
+hooks_json() {
+	# shellcheck disable=SC2086
+	"$TCPSCOPE" hooks -F json ${TRACE_EXTRA:-} > "$TMP/hooks.json" 2>"$TMP/hooks.err" ||
+		{ echo "  tcpscope hooks failed: $(cat "$TMP/hooks.err")" >&2; return 1; }
+}
+
+# via FACT: the mechanism tier of FACT in $TMP/hooks.json
+via() { jq -r --arg f "$1" '.facts[] | select(.fact==$f) | .via' "$TMP/hooks.json"; }
+
+test_hooks_ladder() {
+	local f="$TMP/hooks.json" fact
+	hooks_json || return 1
+	expect "seven facts, each with a tier, and an unknown wherever the tier is none" \
+		'.[0].facts | length == 7 and all(.via | IN("fentry","kprobe","tracepoint","none")) and all(.via != "none" or .unknown != null)' "$f" &&
+	expect "state transitions from the tracepoint (the best tier for them)" \
+		'.[0].facts[] | select(.fact=="state transitions") | .via=="tracepoint" and (.mechanism | test("inet_sock_set_state"))' "$f" &&
+	expect "every failed tier names its reason" \
+		'[.[0].facts[].failed[]] | all(.why | length > 3)' "$f" &&
+	expect "the scan length is known exactly when port allocation has a fentry or kprobe tier" \
+		'(.[0].facts | map({(.fact): .via}) | add) as $v | ($v["port allocation"] | IN("fentry","kprobe")) == ($v["scan length"] != "none")' "$f" || return 1
+	case "${VMTEST_TIER:-}" in
+	fentry | kprobe)
+		for fact in "TIME_WAIT entry" "port allocation" "scan length" "TIME_WAIT reuse"; do
+			[ "$(via "$fact")" = "$VMTEST_TIER" ] ||
+				{ echo "  $fact: $(via "$fact"), expected $VMTEST_TIER" >&2; cat "$f" >&2; return 1; }
+		done
+		if [ "$VMTEST_TIER" = kprobe ]; then
+			expect "fentry was skipped because of --no-fentry" \
+				'.[0].facts[] | select(.fact=="port allocation") | .failed[0] == {"via":"fentry","why":"disabled by --no-fentry"}' "$f" || return 1
+		fi
+		;;
+	*)
+		if [ "$(via "scan length")" = none ]; then
+			expect "an unknown scan length says so, with why fentry and kprobe failed" \
+				'.[0].facts[] | select(.fact=="scan length") | (.unknown | test("candidate ports")) and ([.failed[].via] == ["fentry","kprobe"])' "$f" || return 1
+			# trace names the blind spots at start
+			"$TCPSCOPE" trace -d 0.2 -o /dev/null 2>"$TMP/blind.err" >/dev/null
+			grep -q '^tcpscope: blind spots .*scan length: candidate ports examined' "$TMP/blind.err" ||
+				{ echo "  trace did not name the blind spot: $(cat "$TMP/blind.err")" >&2; return 1; }
+		fi
+		;;
+	esac
+	"$TCPSCOPE" hooks ${TRACE_EXTRA:-} > "$TMP/hooks.txt" 2>&1 &&
+		grep -qE '^port allocation +(fentry|kprobe|tracepoint) ' "$TMP/hooks.txt" ||
+		{ echo "  text output:" >&2; cat "$TMP/hooks.txt" >&2; return 1; }
+}
+
+# One allocation of each kind, then bind(0) until the range is used up.
+test_port_allocations() {
+	local f="$TMP/pa.json.ours" p tier scan
+	new_netns pa net.ipv4.ip_local_port_range="40000 40009" || return 1
+	hooks_json || return 1
+	tier=$(via "port allocation")
+	scan='.scan == null'
+	[ "$(via "scan length")" != none ] && scan='(.scan | type) == "number" and .scan >= 1'
+	run_scenario "$TMP/pa.json" ports 127.0.0.1 8080 || return 1
+	p=$(j pid)
+	expect "connect() allocation: port $(j connect_port), destination 127.0.0.1:8080, by $tier" \
+		"any(.[]; .type==\"port\" and .op==\"connect\" and .ret==0 and .pid==$p and .comm==\"ts-ports\" and .sport==$(j connect_port) and .daddr==\"127.0.0.1\" and .dport==8080 and .via==\"$tier\")" "$f" &&
+	expect "bind() to port 0: port $(j bind_port)" \
+		"any(.[]; .type==\"port\" and .op==\"bind\" and .ret==0 and .pid==$p and .sport==$(j bind_port) and .saddr==\"127.0.0.1\")" "$f" &&
+	expect "listen() on an unbound socket: port $(j listen_port)" \
+		"any(.[]; .type==\"port\" and .op==\"listen\" and .ret==0 and .pid==$p and .sport==$(j listen_port))" "$f" &&
+	expect "$(j binds) more bind() allocations, then one EADDRINUSE with no port" \
+		"([.[] | select(.type==\"port\" and .op==\"bind\" and .ret==0)] | length == $(j binds) + 1) and ([.[] | select(.type==\"port\" and .op==\"bind\" and .ret!=0)] | length == 1 and .[0].errno==\"EADDRINUSE\" and .[0].sport==0)" "$f" &&
+	expect "every allocation: the netns's range, a latency, scan per tier ($scan), no tw reuse" \
+		"[.[] | select(.type==\"port\")] | length == $(j binds) + 4 and all(.range == [40000,40009] and (.latency_ms | type)==\"number\" and $scan and .tw_reused==false and .via==\"$tier\")" "$f" &&
+	expect "latency is exact only with fentry/kprobe" \
+		"all(.[]; .type != \"port\" or .latency_exact == (\"$tier\" != \"tracepoint\"))" "$f" &&
+	expect "a bind() to port 0 is not also a bind call event" \
+		"all(.[]; .type != \"bind\" or .pid != $p)" "$f"
+}
+
+# Scan lengths grow as the range fills with TIME_WAIT sockets (16 ports,
+# tcp_tw_reuse=0): the first connect finds a free port at once, the failures
+# examine many. Needs a fentry or kprobe tier (the VM).
+test_port_scan_grows() {
+	local f="$TMP/sg.json.ours"
+	hooks_json || return 1
+	if [ "$(via "scan length")" = none ]; then
+		echo "  skip: no scan length on this kernel ($(jq -r '.facts[] | select(.fact=="scan length") | [.failed[] | "\(.via): \(.why)"] | join("; ")' "$TMP/hooks.json"))" >&2
+		return 0
+	fi
+	new_netns sg net.ipv4.ip_local_port_range="40000 40015" net.ipv4.tcp_tw_reuse=0 || return 1
+	run_scenario "$TMP/sg.json" exhaust 127.0.0.1 8080 40 || return 1
+	[ "$(j connected)" = 16 ] || { echo "  expected 16 connections: $SC" >&2; return 1; }
+	DUMP_FILTER='select(.type=="port") | [.sport, .ret, .scan, .tw_reused]' \
+	expect "16 successful allocations; the first examined one port" \
+		'[.[] | select(.type=="port" and .ret==0)] | length == 16 and .[0].scan == 1' "$f" &&
+	DUMP_FILTER='select(.type=="port") | [.sport, .ret, .scan]' \
+	expect "scans grow: the last 8 successes examined more ports on average than the first 8" \
+		'[.[] | select(.type=="port" and .ret==0) | .scan] | (.[8:16] | add) > (.[0:8] | add)' "$f" &&
+	DUMP_FILTER='select(.type=="port") | [.sport, .ret, .scan]' \
+	expect "each failure examined at least half the range, more than any success before it" \
+		'([.[] | select(.type=="port" and .ret==0) | .scan] | max) as $m | [.[] | select(.type=="port" and .ret!=0)] | length == 3 and all(.scan >= 8 and .scan >= $m)' "$f"
+}
+
+# -P: port allocations only.
+test_ports_only_flag() {
+	local f="$TMP/po.json.ours"
+	new_netns po || return 1
+	TRACE_ARGS="-P" run_scenario "$TMP/po.json" client-close 127.0.0.1 8080 || return 1
+	expect "the client's connect() allocation and nothing else" \
+		'length == 1 and .[0].type=="port" and .[0].op=="connect" and .[0].dport==8080' "$f"
+}
+
+# Text mode marks failures and, when they repeat toward one destination,
+# says the range toward it is under pressure.
+test_text_marks_exhaustion() {
+	local out="$TMP/tm.txt"
+	new_netns tm net.ipv4.ip_local_port_range="40000 40003" net.ipv4.tcp_tw_reuse=0 || return 1
+	# shellcheck disable=SC2086
+	"$TCPSCOPE" trace -P ${TRACE_EXTRA:-} -o "$out" 2>"$TMP/tm.err" &
+	TRACER_PID=$!
+	for _ in $(seq 1 100); do grep -q 'tcpscope: tracing' "$TMP/tm.err" && break; sleep 0.1; done
+	in_ns "$SCENARIO" exhaust 127.0.0.1 8080 20 >/dev/null
+	stop_tracer || return 1
+	grep -q 'port conn EADDRNOTAVAIL.*!! no free port (range 40000-40003)' "$out" &&
+		grep -q '!! port pressure toward 127.0.0.1:8080: 3 long scans/failures in 10s' "$out" ||
+		{ echo "  text output lacks the marks:" >&2; cat "$out" >&2; return 1; }
+}
