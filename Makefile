@@ -111,7 +111,7 @@ e2e: $(TOOLS)
 	tests/run.sh e2e
 
 vmtest: deps
-	VMTEST_PASSES=fentry,kprobe tests/vm/run.sh
+	VMTEST_PASSES=fentry,kprobe VMTEST_KPROBE_PATTERN= tests/vm/run.sh
 
 bench: deps
 	$(MAKE) --no-print-directory all

@@ -90,9 +90,14 @@ static __always_inline void alloc_free(void)
 
 /* net.ipv4.ip_local_port_range of the socket's netns. Two layouts:
  * int range[2] under a seqlock up to 6.6, one u32 (high << 16 | low) since
- * 6.7 (d9f28735af89, lockless reads). */
+ * 6.7 (lockless reads). A field whose type differs does not relocate, so
+ * each layout is a flavor and the one that exists is read. */
 struct local_ports___v1 {
 	int range[2];
+} __attribute__((preserve_access_index));
+
+struct local_ports___v2 {
+	u32 range;
 } __attribute__((preserve_access_index));
 
 static __always_inline void read_port_range(const struct sock *sk, __u16 *lo, __u16 *hi)
@@ -100,8 +105,8 @@ static __always_inline void read_port_range(const struct sock *sk, __u16 *lo, __
 	struct net *net = BPF_CORE_READ(sk, __sk_common.skc_net.net);
 	void *lp = &net->ipv4.ip_local_ports;
 
-	if (bpf_core_field_size(struct local_ports, range) == 4) {
-		__u32 r = BPF_CORE_READ((struct local_ports *)lp, range);
+	if (bpf_core_field_exists(((struct local_ports___v2 *)lp)->range)) {
+		__u32 r = BPF_CORE_READ((struct local_ports___v2 *)lp, range);
 
 		*lo = r & 0xffff;
 		*hi = r >> 16;

@@ -32,6 +32,27 @@ const volatile bool want_syscalls = true;
 extern int CONFIG_HZ __kconfig __weak;
 
 
+/*
+ * The state-change body runs on trusted BTF pointers (tp_btf, fentry: plain
+ * loads) or, in the kprobe fallback for kernels without the tracepoint, on
+ * a raw pointer (probe reads). 'btf' is a constant in each caller, so only
+ * one kind of read is left in each program.
+ */
+#define SK_READ(btf, sk, field) ((btf) ? (sk)->field : BPF_CORE_READ(sk, field))
+
+static __always_inline void sk_tuple(bool btf, const struct sock *sk, struct ev_tuple *t)
+{
+	if (btf)
+		read_sk_tuple_btf(sk, t);
+	else
+		read_sk_tuple(sk, t);
+}
+
+static __always_inline __u32 sk_netns(bool btf, const struct sock *sk)
+{
+	return btf ? sk->__sk_common.skc_net.net->ns.inum : read_netns(&sk->__sk_common);
+}
+
 /* Where a socket's life (as tcpscope follows it) begins. */
 static __always_inline bool sock_starts(int old, int new)
 {
@@ -145,7 +166,7 @@ static __always_inline void tw_flush(struct tw_pending *p)
 /* The full socket's FIN_WAIT2/CLOSING->CLOSE right after tcp_time_wait():
  * the parked timewait socket with its cookie gets this owner; none parked
  * while tcp_time_wait() was seen entering means the bucket limit refused it. */
-static __always_inline void tw_adopt(const struct sock *sk, __u64 cookie,
+static __always_inline void tw_adopt(bool btf, const struct sock *sk, __u64 cookie,
 				     const struct ev_owner *o, bool known)
 {
 	__u32 zero = 0;
@@ -157,9 +178,9 @@ static __always_inline void tw_adopt(const struct sock *sk, __u64 cookie,
 	 * and for CLOSING), not an abort. FIN_WAIT2-substate refusals stay
 	 * unseen: nothing tells them from aborts. */
 	bool inferred = !expected && tw_timer_fn &&
-			(sk->__sk_common.skc_flags &
+			(SK_READ(btf, sk, __sk_common.skc_flags) &
 			 (1UL << bpf_core_enum_value(enum sock_flags, SOCK_DONE))) &&
-			!sk->sk_err;
+			!SK_READ(btf, sk, sk_err);
 
 	if (x)
 		x->armed = 0;
@@ -178,8 +199,8 @@ static __always_inline void tw_adopt(const struct sock *sk, __u64 cookie,
 		ti.owner_known = known;
 		ti.cookie = cookie;
 		ti.substate = expected ? x->substate : TS_TIME_WAIT;
-		read_sk_tuple_btf(sk, &ti.t);
-		ti.netns = sk->__sk_common.skc_net.net->ns.inum;
+		sk_tuple(btf, sk, &ti.t);
+		ti.netns = sk_netns(btf, sk);
 		emit_tw(0, &ti, TW_OVERFLOW, TW_CAUSE_NONE, 0, 0);
 	}
 }
@@ -202,7 +223,7 @@ static __always_inline void connecting_mark(__u64 tid)
 		*c = tid;
 }
 
-static __always_inline void connect_outcome(const struct sock *sk, int newstate,
+static __always_inline void connect_outcome(bool btf, const struct sock *sk, int newstate,
 					    const struct ev_owner *o, const struct ev_tuple *t,
 					    __u16 flags, __u64 latency)
 {
@@ -210,7 +231,7 @@ static __always_inline void connect_outcome(const struct sock *sk, int newstate,
 
 	connecting_mark(0);
 	if (newstate == TS_CLOSE) {
-		int err = sk->sk_err;
+		int err = SK_READ(btf, sk, sk_err);
 
 		if (err)
 			ret = -err; /* refused, timed out, unreachable */
@@ -221,7 +242,7 @@ static __always_inline void connect_outcome(const struct sock *sk, int newstate,
 	emit_call(OP_CONNECT, ret, flags, sk, latency, o, t);
 }
 
-static __always_inline int set_state_body(const struct sock *sk, const int oldstate,
+static __always_inline int set_state_body(bool btf, const struct sock *sk, const int oldstate,
 					  const int newstate)
 {
 	struct ev_owner owner = {};
@@ -232,19 +253,20 @@ static __always_inline int set_state_body(const struct sock *sk, const int oldst
 	__u16 flags = 0;
 	__u32 netns;
 
-	if (BPF_CORE_READ_BITFIELD(sk, sk_protocol) != IPPROTO_TCP)
+	if ((btf ? BPF_CORE_READ_BITFIELD(sk, sk_protocol) :
+		   BPF_CORE_READ_BITFIELD_PROBED(sk, sk_protocol)) != IPPROTO_TCP)
 		return 0;
 	now = bpf_ktime_get_ns();
 	/* The active close is the only way to a timewait socket: generating the
 	 * cookie there means the timewait socket inherits it (inet_twsk_alloc
 	 * copies sk_cookie). Otherwise read it: 0 until someone generates it. */
-	if (newstate == TS_FIN_WAIT1)
-		cookie = bpf_get_socket_cookie((void *)sk);
+	if (btf && newstate == TS_FIN_WAIT1)
+		cookie = bpf_get_socket_cookie((void *)sk); /* not for kprobes */
 	else
-		cookie = sk->__sk_common.skc_cookie.counter;
+		cookie = SK_READ(btf, sk, __sk_common.skc_cookie.counter);
 
-	read_sk_tuple_btf(sk, &t);
-	netns = sk->__sk_common.skc_net.net->ns.inum;
+	sk_tuple(btf, sk, &t);
+	netns = sk_netns(btf, sk);
 
 	if (sock_starts(oldstate, newstate)) {
 		/* A socket's life starts here (connect, listen, or a child
@@ -315,7 +337,7 @@ static __always_inline int set_state_body(const struct sock *sk, const int oldst
 	/* tcp_time_wait() armed the timewait socket's timer just before this
 	 * transition: give that socket its owner and announce it. */
 	if (newstate == TS_CLOSE && (oldstate == TS_FIN_WAIT2 || oldstate == TS_CLOSING))
-		tw_adopt(sk, cookie, &owner, flags & EVF_OWNER_KNOWN);
+		tw_adopt(btf, sk, cookie, &owner, flags & EVF_OWNER_KNOWN);
 
 	if (EMITS(EV_STATE) && pass_states(oldstate, newstate) && pass_common(&owner, &t)) {
 		e = ev_reserve(sizeof(*e), EV_STATE);
@@ -338,7 +360,7 @@ static __always_inline int set_state_body(const struct sock *sk, const int oldst
 	if (oldstate == TS_CLOSE && newstate == TS_SYN_SENT)
 		connecting_mark(bpf_get_current_pid_tgid());
 	else if (oldstate == TS_SYN_SENT)
-		connect_outcome(sk, newstate, &owner, &t, flags, in_old);
+		connect_outcome(btf, sk, newstate, &owner, &t, flags, in_old);
 	return 0;
 }
 
@@ -410,7 +432,7 @@ SEC("tp_btf/inet_sock_set_state")
 int BPF_PROG(on_set_state, const struct sock *sk, const int oldstate, const int newstate)
 {
 	TWIN_OUTER(TWIN_STATE, (__u64)sk, oldstate << 8 | newstate,
-		   set_state_body(sk, oldstate, newstate));
+		   set_state_body(true, sk, oldstate, newstate));
 	return 0;
 }
 
@@ -418,8 +440,25 @@ SEC("tp_btf/inet_sock_set_state")
 int BPF_PROG(on_set_state_nested, const struct sock *sk, const int oldstate, const int newstate)
 {
 	TWIN_NESTED(TWIN_STATE, (__u64)sk, oldstate << 8 | newstate,
-		    set_state_body(sk, oldstate, newstate));
+		    set_state_body(true, sk, oldstate, newstate));
 	return 0;
+}
+
+/* Kernels without sock:inet_sock_set_state (before 4.16), or when told not
+ * to use it: tcp_set_state(sk, state) itself, two arguments in every
+ * version; the old state is still in sk. Transitions made outside it
+ * (inet_sk_state_store: listen() and its end, a new child's SYN_RECV) are
+ * not seen. The kprobe variant cannot generate socket cookies. */
+SEC("fentry/tcp_set_state")
+int BPF_PROG(fe_tcp_set_state, struct sock *sk, int state)
+{
+	return set_state_body(true, sk, sk->__sk_common.skc_state, state);
+}
+
+SEC("kprobe/tcp_set_state")
+int BPF_KPROBE(kp_tcp_set_state, struct sock *sk, int state)
+{
+	return set_state_body(false, sk, BPF_CORE_READ(sk, __sk_common.skc_state), state);
 }
 
 /* ------------------------------------------------------------------ */

@@ -3,9 +3,10 @@
 # tcpscope's test runner: unit tests (pure user-space logic), then end-to-end
 # tests on the real kernel (root). Prints "N passed, N failed" at the end and
 # exits non-zero on any failure.
-#   tests/run.sh [unit|e2e|vm] [NAME-PATTERN]
+#   tests/run.sh [unit|e2e|vm] [NAME-REGEX]   (e.g. "port|hooks")
 # "vm" boots Debian's packaged kernel under qemu (tests/vm/run.sh) and runs
-# the end-to-end tests there with fentry (make vmtest adds the kprobe pass).
+# the end-to-end tests there with fentry, then the tier tests with kprobes
+# (make vmtest: the whole suite with kprobes too).
 set -u
 cd "$(dirname "$0")/.."
 what=${1:-all}
@@ -45,7 +46,7 @@ if [ "$what" = all ] || [ "$what" = e2e ]; then
 			source "$file"
 		done
 		for t in $(declare -F | awk '{print $3}' | grep '^test_' ); do
-			[ -n "$pattern" ] && [[ "$t" != *$pattern* ]] && continue
+			[ -n "$pattern" ] && ! [[ "$t" =~ $pattern ]] && continue
 			( set -o pipefail; trap cleanup_test EXIT; "$t" )
 			result "e2e/${t#test_}" $?
 			[ -n "${TRACER_PID:-}" ] && kill -KILL "$TRACER_PID" 2>/dev/null
@@ -58,6 +59,10 @@ if [ "$what" = all ] || [ "$what" = vm ]; then
 	if [ -n "${TCPSCOPE_NO_VM:-}" ]; then
 		echo "skip vm: TCPSCOPE_NO_VM is set"
 	else
+		# the fentry pass runs everything; the kprobe pass (--no-fentry) the
+		# tests whose subject is the tier (make vmtest: everything twice)
+		export VMTEST_PASSES=${VMTEST_PASSES:-fentry,kprobe}
+		export VMTEST_KPROBE_PATTERN=${VMTEST_KPROBE_PATTERN-hooks|port_|reuse|overflow|exhaustion|fallback}
 		tests/vm/run.sh "$pattern"
 		rc=$?
 		if [ "$rc" = 2 ]; then

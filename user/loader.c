@@ -35,6 +35,7 @@ struct loader {
 	struct bpf_link *twin_link[2];
 	uint64_t last_sweep_ns;
 	bool syscalls;
+	bool no_state; /* no mechanism at all for state transitions */
 	struct ladder ladder;
 };
 
@@ -267,12 +268,39 @@ static void plan_hooks(struct loader *l, const struct loader_opts *o)
 		s->progs.fe_check_est6, s->progs.fe_bind_conflict, s->progs.kp_check_est,
 		s->progs.kp_check_est6, s->progs.kp_bind_conflict, s->progs.fx_twsk_unique,
 		s->progs.kr_twsk_unique, s->progs.on_connect_exit, s->progs.on_listen_exit,
+		s->progs.fe_tcp_set_state, s->progs.kp_tcp_set_state,
 	};
 	for (size_t i = 0; i < sizeof(optional) / sizeof(optional[0]); i++)
 		load(optional[i], false);
 
-	/* State transitions: the tracepoint is the best tier (kernel-hooks.md 9). */
-	ladder_use(lad, FACT_STATE, VIA_TRACEPOINT, "tp_btf sock:inet_sock_set_state");
+	/* State transitions: the tracepoint is the best tier (kernel-hooks.md 9);
+	 * without it (before 4.16), tcp_set_state() by fentry, else kprobe. */
+	if (!o->no_state_tp && probe_tp_btf("inet_sock_set_state")) {
+		ladder_use(lad, FACT_STATE, VIA_TRACEPOINT, "tp_btf sock:inet_sock_set_state");
+	} else {
+		static const char *const st[] = { "tcp_set_state" };
+
+		ladder_failed(lad, FACT_STATE, VIA_TRACEPOINT,
+			      o->no_state_tp ? "disabled by --no-tracepoint-state" :
+					       "no sock:inet_sock_set_state (kernel before 4.16)");
+		load(s->progs.on_set_state, false);
+		load(s->progs.on_set_state_nested, false);
+		via = climb(lad, FACT_STATE, st, 1, o);
+		if (via == VIA_FENTRY) {
+			load(s->progs.fe_tcp_set_state, true);
+			ladder_use(lad, FACT_STATE, via, "fentry tcp_set_state");
+		} else if (via == VIA_KPROBE) {
+			load(s->progs.kp_tcp_set_state, true);
+			ladder_use(lad, FACT_STATE, via, "kprobe tcp_set_state");
+			ladder_unknown(lad, FACT_STATE, "socket cookies (timewait sockets are matched "
+				       "to their connection only by fentry or the tracepoint)");
+		} else {
+			l->no_state = true;
+			return;
+		}
+		ladder_unknown(lad, FACT_STATE, "transitions made outside tcp_set_state: listen() "
+			       "and its end, a new connection's SYN_RECV");
+	}
 
 	/* TIME_WAIT: timer events on tw_timer_handler; tcp_time_wait() itself,
 	 * where it can be hooked, adds the per-socket bucket overflow. */
@@ -450,6 +478,15 @@ struct loader *loader_start(const struct loader_opts *o, char *err, size_t errle
 	bpf_map__set_max_entries(skel->maps.tw_cancel, o->max_sockets);
 
 	plan_hooks(l, o);
+	if (l->no_state) {
+		const struct fact_status *f = &l->ladder.f[FACT_STATE];
+
+		snprintf(err, errlen, "no way to see state transitions on this kernel: %s: %s; "
+			 "%s: %s; %s: %s", via_name(f->failed[0].via), f->failed[0].why,
+			 via_name(f->failed[1].via), f->failed[1].why, via_name(f->failed[2].via),
+			 f->failed[2].why);
+		goto fail;
+	}
 	/* the second of each pair must run after the first: attached by hand,
 	 * after the skeleton's (a tracepoint calls its programs in order) */
 	bpf_program__set_autoattach(skel->progs.on_set_state_nested, false);

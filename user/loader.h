@@ -18,6 +18,7 @@ struct loader_opts {
 	uint32_t max_sockets;	/* per-socket LRU map size */
 	int verbose;
 	bool no_fentry, no_kprobe; /* skip these tiers even where they work */
+	bool no_state_tp; /* state transitions by tcp_set_state, as before 4.16 */
 	/* called for every record in the ring buffer; < 0 stops consumption */
 	int (*on_record)(void *ctx, void *data, size_t len);
 	void *ctx;

@@ -59,6 +59,7 @@ enum {
 	OPT_NO_FENTRY,
 	OPT_NO_KPROBE,
 	OPT_SCAN_WARN,
+	OPT_NO_STATE_TP,
 };
 
 static const struct argp_option options[] = {
@@ -88,6 +89,8 @@ static const struct argp_option options[] = {
 	  "Capacity of the per-socket maps (default 65536)", 4 },
 	{ "no-fentry", OPT_NO_FENTRY, NULL, 0, "Do not use fentry/fexit even where allowed", 4 },
 	{ "no-kprobe", OPT_NO_KPROBE, NULL, 0, "Do not use kprobes even where available", 4 },
+	{ "no-tracepoint-state", OPT_NO_STATE_TP, NULL, 0,
+	  "Follow states with tcp_set_state (fentry/kprobe) as on kernels before 4.16 (tests)", 4 },
 	{ "verbose", 'v', NULL, 0, "Show libbpf's log (-vv: debug and verifier log)", 4 },
 	{},
 };
@@ -98,7 +101,7 @@ struct config {
 	struct filter filter;
 	enum sink_format format;
 	const char *output;
-	bool wide, no_header, no_fentry, no_kprobe;
+	bool wide, no_header, no_fentry, no_kprobe, no_state_tp;
 	uint64_t ringbuf_bytes;
 	uint32_t max_sockets;
 	unsigned scan_warn;
@@ -186,6 +189,9 @@ static error_t parse_opt(int key, char *arg, struct argp_state *state)
 		break;
 	case OPT_NO_KPROBE:
 		c->no_kprobe = true;
+		break;
+	case OPT_NO_STATE_TP:
+		c->no_state_tp = true;
 		break;
 	case OPT_RINGBUF:
 		ret = parse_size(arg, &c->ringbuf_bytes, err, sizeof(err));
@@ -309,6 +315,7 @@ static int run_trace(struct config *c)
 		.verbose = c->verbose,
 		.no_fentry = c->no_fentry,
 		.no_kprobe = c->no_kprobe,
+		.no_state_tp = c->no_state_tp,
 		.on_record = on_record,
 		.ctx = &p,
 	};
@@ -426,6 +433,7 @@ static int run_hooks(struct config *c)
 		.verbose = c->verbose,
 		.no_fentry = c->no_fentry,
 		.no_kprobe = c->no_kprobe,
+		.no_state_tp = c->no_state_tp,
 		.on_record = discard,
 	};
 	struct loader *l;

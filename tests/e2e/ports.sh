@@ -127,3 +127,30 @@ test_text_marks_exhaustion() {
 		grep -q '!! port pressure toward 127.0.0.1:8080: 3 long scans/failures in 10s' "$out" ||
 		{ echo "  text output lacks the marks:" >&2; cat "$out" >&2; return 1; }
 }
+
+# Kernels before 4.16 have no state tracepoint: tcp_set_state by fentry,
+# else kprobe, chosen by the same probing (forced here by a flag). Where
+# neither can run, tcpscope refuses with the reasons.
+test_state_fallback_tcp_set_state() {
+	local f="$TMP/sf.json.ours" c s cp
+	# shellcheck disable=SC2086
+	if ! "$TCPSCOPE" hooks -F json --no-tracepoint-state ${TRACE_EXTRA:-} > "$TMP/sf.hooks" 2>"$TMP/sf.err"; then
+		grep -q '^tcpscope: no way to see state transitions on this kernel: tracepoint: disabled by --no-tracepoint-state; fentry: .*; kprobe: ' "$TMP/sf.err" ||
+			{ echo "  refusal without reasons: $(cat "$TMP/sf.err")" >&2; return 1; }
+		echo "  skip: $(cat "$TMP/sf.err")" >&2
+		return 0
+	fi
+	[ -z "${VMTEST_TIER:-}" ] || jq -e --arg t "$VMTEST_TIER" '.facts[0].via == $t and .facts[0].fact == "state transitions"' "$TMP/sf.hooks" >/dev/null ||
+		{ echo "  state tier is not ${VMTEST_TIER:-}:" >&2; cat "$TMP/sf.hooks" >&2; return 1; }
+	new_netns sf || return 1
+	TRACE_ARGS="--no-tracepoint-state" run_scenario "$TMP/sf.json" client-close 127.0.0.1 8080 || return 1
+	c=$(j client_pid) s=$(j server_pid) cp=$(j client_port)
+	expect "the client's handshake and active close, owned by the client" \
+		"any(.[]; .type==\"state\" and .old==\"SYN_SENT\" and .new==\"ESTABLISHED\" and .pid==$c and .sport==$cp) and any(.[]; .type==\"state\" and .old==\"ESTABLISHED\" and .new==\"FIN_WAIT1\" and .pid==$c)" "$f" &&
+	expect "the server side's CLOSE_WAIT -> LAST_ACK, owned by the server" \
+		"any(.[]; .type==\"state\" and .old==\"CLOSE_WAIT\" and .new==\"LAST_ACK\" and .pid==$s and .dport==$cp)" "$f" &&
+	expect "the connect() result and its port allocation" \
+		"any(.[]; .type==\"connect\" and .ret==0 and .pid==$c and .sport==$cp) and any(.[]; .type==\"port\" and .op==\"connect\" and .sport==$cp)" "$f" &&
+	expect "the TIME_WAIT entry of the client's port" \
+		"any(.[]; .type==\"timewait\" and .event==\"enter\" and .sport==$cp)" "$f"
+}

@@ -16,16 +16,26 @@ ip link set lo up
 echo "VMTEST-KERNEL: $(uname -r)"
 pattern=$(sed -n 's/.*vmtest_pattern=\([^ ]*\).*/\1/p' /proc/cmdline)
 cd /tcpscope
+if [ -f cmd.sh ]; then
+	sh cmd.sh 2>&1
+	echo "VMTEST-RESULT: rc=$? cmd"
+	poweroff -f
+fi
 # one boot: the fentry pass (the best tier here), and the kprobe pass
 # (--no-fentry) when vmtest_passes asks for it
 passes_wanted=$(sed -n 's/.*vmtest_passes=\([^ ]*\).*/\1/p' /proc/cmdline)
+# the kprobe pass may run a subset (make test: the tier-specific tests)
+kprobe_pattern=$(sed -n 's/.*vmtest_kprobe_pattern=\([^ ]*\).*/\1/p' /proc/cmdline)
 export TCPSCOPE=/bin/tcpscope SCENARIO=/bin/scenario
 rc=0 passes=""
 for tier in $(echo "${passes_wanted:-fentry}" | tr ',' ' '); do
-	extra=""
-	[ "$tier" = kprobe ] && extra=--no-fentry
-	echo "== pass: $tier"
-	VMTEST_TIER=$tier TRACE_EXTRA=$extra bash tests/run.sh e2e "$pattern" 2>&1 | tee /tmp/out
+	extra="" pat=$pattern
+	if [ "$tier" = kprobe ]; then
+		extra=--no-fentry
+		[ -n "$kprobe_pattern" ] && pat=$kprobe_pattern
+	fi
+	echo "== pass: $tier${pat:+ (tests matching $pat)}"
+	VMTEST_TIER=$tier TRACE_EXTRA=$extra bash tests/run.sh e2e "$pat" 2>&1 | tee /tmp/out
 	tail -1 /tmp/out | grep -q ' 0 failed$' || rc=1
 	passes="$passes $tier: $(tail -1 /tmp/out);"
 done

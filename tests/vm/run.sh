@@ -8,7 +8,9 @@
 # refuses are the ones in use.
 #   tests/vm/run.sh [TEST-NAME-PATTERN]
 # VMTEST_PASSES: the tiers to run the suite with, "fentry" (default) or
-# "fentry,kprobe" (make vmtest).
+# "fentry,kprobe" (make vmtest); VMTEST_KPROBE_PATTERN: the tests of the
+# kprobe pass (default: the same as the fentry pass).
+# VMTEST_CMD: a shell command to run in the guest instead (debugging).
 # Exit: 0 tests passed; 1 tests failed; 2 the VM could not run them.
 set -uo pipefail
 cd "$(dirname "$0")/../.."
@@ -52,6 +54,8 @@ mkdir -p "$root/tcpscope/tests/e2e"
 cp tests/run.sh tests/lib.sh "$root/tcpscope/tests/"
 cp tests/e2e/*.sh "$root/tcpscope/tests/e2e/"
 cp tests/vm/init.sh "$root/init"
+# VMTEST_CMD: run this shell command in the guest instead of the tests (debugging)
+[ -n "${VMTEST_CMD:-}" ] && printf '%s\n' "$VMTEST_CMD" > "$root/tcpscope/cmd.sh"
 chmod +x "$root/init"
 echo "root:x:0:0::/root:/bin/sh" > "$root/etc/passwd"
 ( cd "$root" && find . | cpio -o -H newc --quiet ) > "$root.cpio" || exit 2
@@ -62,7 +66,7 @@ trap 'rm -rf "$root" "$root.cpio"' EXIT
 run_vm() {
 	timeout 600 qemu-system-x86_64 -accel tcg,thread=multi -cpu max,-cx16 -smp 2 -m 1G \
 		-kernel "$cache/$kpkg/vmlinuz" -initrd "$root.cpio" -nographic -no-reboot \
-		-append "console=ttyS0 panic=-1 oops=panic rdinit=/init quiet vmtest_pattern=$pattern vmtest_passes=${VMTEST_PASSES:-fentry}" \
+		-append "console=ttyS0 panic=-1 oops=panic rdinit=/init quiet vmtest_pattern=$pattern vmtest_passes=${VMTEST_PASSES:-fentry} vmtest_kprobe_pattern=${VMTEST_KPROBE_PATTERN:-}" \
 		> "$cache/console.log" 2>&1
 }
 
