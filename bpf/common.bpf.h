@@ -121,6 +121,45 @@ __u64 drops[DROP_MAX] = {};
 __s64 lru_live[LRU_MAX] = {};
 
 
+/*
+ * kprobe and classic tracepoint programs share one per-CPU guard in the
+ * kernel (bpf_prog_active): while one runs, a softirq on that CPU skips every
+ * other one, silently before 6.7. Ours mark the time they run, so that what
+ * the tcp_time_wait kprobe may have missed meanwhile is counted.
+ */
+struct {
+	__uint(type, BPF_MAP_TYPE_PERCPU_ARRAY);
+	__uint(max_entries, 1);
+	__type(key, __u32);
+	__type(value, __u32);
+} kp_depth SEC(".maps");
+
+static __always_inline void kp_mark(int d)
+{
+	__u32 zero = 0, *n = bpf_map_lookup_elem(&kp_depth, &zero);
+
+	if (n)
+		*n += d;
+}
+
+/* Programs of ours running on this CPU, the caller excluded (self: 1 when
+ * the caller is itself a guarded program) */
+static __always_inline bool kp_busy(__u32 self)
+{
+	__u32 zero = 0, *n = bpf_map_lookup_elem(&kp_depth, &zero);
+
+	return n && *n > self;
+}
+
+#define KP_GUARDED(expr)              \
+	({                            \
+		int __r;              \
+		kp_mark(1);           \
+		__r = (expr);         \
+		kp_mark(-1);          \
+		__r;                  \
+	})
+
 static __always_inline void count_drop(int reason)
 {
 	__sync_fetch_and_add(&drops[reason], 1);

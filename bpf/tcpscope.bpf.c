@@ -29,6 +29,7 @@ char LICENSE[] SEC("license") = "Dual BSD/GPL";
 
 const volatile __u64 tw_timer_fn = 0; /* address of tw_timer_handler, from kallsyms */
 const volatile bool want_syscalls = true;
+const volatile __u8 tw_via = VIA_TRACEPOINT; /* tier of the tcp_time_wait hook */
 extern int CONFIG_HZ __kconfig __weak;
 
 
@@ -202,6 +203,10 @@ static __always_inline void tw_adopt(bool btf, const struct sock *sk, __u64 cook
 		sk_tuple(btf, sk, &ti.t);
 		ti.netns = sk_netns(btf, sk);
 		emit_tw(0, &ti, TW_OVERFLOW, TW_CAUSE_NONE, 0, 0);
+	} else if (tw_via == VIA_KPROBE && kp_busy(btf ? 0 : 1)) {
+		/* no timewait socket, and the kprobe could not have run: an
+		 * overflow may have gone unseen */
+		count_drop(DROP_KPROBE_BUSY);
 	}
 }
 
@@ -458,7 +463,7 @@ int BPF_PROG(fe_tcp_set_state, struct sock *sk, int state)
 SEC("kprobe/tcp_set_state")
 int BPF_KPROBE(kp_tcp_set_state, struct sock *sk, int state)
 {
-	return set_state_body(false, sk, BPF_CORE_READ(sk, __sk_common.skc_state), state);
+	return KP_GUARDED(set_state_body(false, sk, BPF_CORE_READ(sk, __sk_common.skc_state), state));
 }
 
 /* ------------------------------------------------------------------ */
@@ -781,13 +786,13 @@ out:
 SEC("tracepoint/syscalls/sys_enter_bind")
 int on_bind_enter(struct sys_enter_ctx *ctx)
 {
-	return bind_enter(ctx);
+	return KP_GUARDED(bind_enter(ctx));
 }
 
 SEC("tracepoint/syscalls/sys_exit_bind")
 int on_bind_exit(struct sys_exit_ctx *ctx)
 {
-	return bind_exit(ctx);
+	return KP_GUARDED(bind_exit(ctx));
 }
 
 static __always_inline int accept_exit(struct sys_exit_ctx *ctx)
@@ -815,26 +820,30 @@ static __always_inline int accept_exit(struct sys_exit_ctx *ctx)
 SEC("tracepoint/syscalls/sys_exit_accept4")
 int on_accept4_exit(struct sys_exit_ctx *ctx)
 {
-	return accept_exit(ctx);
+	return KP_GUARDED(accept_exit(ctx));
 }
 
 SEC("tracepoint/syscalls/sys_exit_accept")
 int on_accept_exit(struct sys_exit_ctx *ctx)
 {
-	return accept_exit(ctx);
+	return KP_GUARDED(accept_exit(ctx));
 }
 
 SEC("tracepoint/syscalls/sys_exit_connect")
 int on_connect_exit(struct sys_exit_ctx *ctx)
 {
+	kp_mark(1);
 	port_tp_sys_exit(PORT_CONNECT, ctx->ret);
+	kp_mark(-1);
 	return 0;
 }
 
 SEC("tracepoint/syscalls/sys_exit_listen")
 int on_listen_exit(struct sys_exit_ctx *ctx)
 {
+	kp_mark(1);
 	port_tp_sys_exit(PORT_LISTEN, ctx->ret);
+	kp_mark(-1);
 	return 0;
 }
 
@@ -897,47 +906,47 @@ int BPF_PROG(fe_bind_conflict, const struct sock *sk, const struct inet_bind_buc
 SEC("kprobe/__inet_hash_connect")
 int BPF_KPROBE(kp_hash_connect, void *death_row, struct sock *sk)
 {
-	return hash_connect_enter(sk);
+	return KP_GUARDED(hash_connect_enter(sk));
 }
 
 SEC("kretprobe/__inet_hash_connect")
 int BPF_KRETPROBE(kr_hash_connect, int ret)
 {
-	return hash_connect_exit(ret, VIA_KPROBE);
+	return KP_GUARDED(hash_connect_exit(ret, VIA_KPROBE));
 }
 
 SEC("kprobe/__inet_check_established")
 int BPF_KPROBE(kp_check_est, void *death_row, struct sock *sk, __u16 lport)
 {
-	return check_established_enter(lport);
+	return KP_GUARDED(check_established_enter(lport));
 }
 
 SEC("kprobe/__inet6_check_established")
 int BPF_KPROBE(kp_check_est6, void *death_row, struct sock *sk, __u16 lport)
 {
-	return check_established_enter(lport);
+	return KP_GUARDED(check_established_enter(lport));
 }
 
 SEC("kretprobe/tcp_twsk_unique")
 int BPF_KRETPROBE(kr_twsk_unique, int ret)
 {
-	return twsk_unique_exit(ret);
+	return KP_GUARDED(twsk_unique_exit(ret));
 }
 
 SEC("kprobe/inet_csk_get_port")
 int BPF_KPROBE(kp_get_port, struct sock *sk, unsigned short snum)
 {
-	return get_port_enter(sk, snum);
+	return KP_GUARDED(get_port_enter(sk, snum));
 }
 
 SEC("kretprobe/inet_csk_get_port")
 int BPF_KRETPROBE(kr_get_port, int ret)
 {
-	return get_port_exit(ret, VIA_KPROBE);
+	return KP_GUARDED(get_port_exit(ret, VIA_KPROBE));
 }
 
 SEC("kprobe/inet_csk_bind_conflict")
 int BPF_KPROBE(kp_bind_conflict, const struct sock *sk, const struct inet_bind_bucket *tb)
 {
-	return bind_conflict_enter(tb);
+	return KP_GUARDED(bind_conflict_enter(tb));
 }

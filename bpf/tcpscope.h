@@ -171,6 +171,9 @@ struct ev_port {
 enum drop_reason {
 	DROP_RINGBUF = 0,  /* bpf_ringbuf_reserve failed: buffer full */
 	DROP_MAP_FULL,	   /* a hash map refused an insert */
+	DROP_KPROBE_BUSY,  /* a tcp_time_wait kprobe may have been skipped: another kprobe
+			    * or classic tracepoint program of ours was running on that CPU
+			    * (the kernel's bpf_prog_active guard; uncounted before 6.7) */
 	DROP_MAX,
 };
 

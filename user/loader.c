@@ -316,6 +316,7 @@ static void plan_hooks(struct loader *l, const struct loader_opts *o)
 		static const char *const tw[] = { "tcp_time_wait" };
 
 		via = climb(lad, FACT_TW_ENTRY, tw, 1, o);
+		s->rodata->tw_via = via;
 		if (via == VIA_FENTRY) {
 			load(s->progs.fe_tcp_time_wait, true);
 			ladder_use(lad, FACT_TW_ENTRY, via, "fentry tcp_time_wait + tp_btf timer_start(tw_timer_handler)");
@@ -591,6 +592,7 @@ void loader_lost(struct loader *l, uint64_t out[LOST_KINDS])
 	memset(out, 0, sizeof(uint64_t) * LOST_KINDS);
 	out[LOST_RINGBUF] = s->bss->drops[DROP_RINGBUF];
 	out[LOST_MAP_FULL] = s->bss->drops[DROP_MAP_FULL];
+	out[LOST_KPROBE_BUSY] = s->bss->drops[DROP_KPROBE_BUSY];
 	/* inserts - deletes above capacity means the LRU evicted live entries
 	 * (a lower bound: the tracker keeps the high-water mark). */
 	for (int i = 0; i < LRU_MAX_USER; i++) {
@@ -624,7 +626,8 @@ void loader_lost(struct loader *l, uint64_t out[LOST_KINDS])
 				paired = true;
 			}
 		}
-		if (!paired && p != s->progs.tw_sweep)
+		/* kp_tcp_time_wait's skips (counted by 6.7+) are kprobe_skipped */
+		if (!paired && p != s->progs.tw_sweep && p != s->progs.kp_tcp_time_wait)
 			out[LOST_RECURSION] += recursion_misses(p);
 	}
 }

@@ -10,6 +10,7 @@ const char *lost_kind_name(int k)
 		[LOST_EVICTED] = "socket_map_evicted",
 		[LOST_RECURSION] = "recursion_miss",
 		[LOST_UNDECODABLE] = "undecodable",
+		[LOST_KPROBE_BUSY] = "kprobe_skipped",
 	};
 	return k >= 0 && k < LOST_KINDS ? names[k] : "?";
 }

@@ -14,6 +14,7 @@ enum lost_kind {
 	LOST_EVICTED,	  /* per-socket LRU map evicted live entries */
 	LOST_RECURSION,	  /* program skipped by the kernel's recursion guard */
 	LOST_UNDECODABLE, /* a record user space could not decode */
+	LOST_KPROBE_BUSY, /* a kprobe skipped while another of our programs ran */
 	LOST_KINDS,
 };
 

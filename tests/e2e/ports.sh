@@ -100,7 +100,8 @@ test_port_scan_grows() {
 		'[.[] | select(.type=="port" and .ret==0) | .scan] | (.[8:16] | add) > (.[0:8] | add)' "$f" &&
 	DUMP_FILTER='select(.type=="port") | [.sport, .ret, .scan]' \
 	expect "each failure examined at least half the range, more than any success before it" \
-		'([.[] | select(.type=="port" and .ret==0) | .scan] | max) as $m | [.[] | select(.type=="port" and .ret!=0)] | length == 3 and all(.scan >= 8 and .scan >= $m)' "$f"
+		'([.[] | select(.type=="port" and .ret==0) | .scan] | max) as $m | [.[] | select(.type=="port" and .ret!=0)] | length == 3 and all(.scan >= 8 and .scan >= $m)' "$f" || return 1
+	echo "  scan lengths in order ($(via "scan length")): $(jq -s -c '[.[] | select(.type=="port") | .scan]' "$f")" >&2
 }
 
 # -P: port allocations only.
