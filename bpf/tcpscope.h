@@ -20,6 +20,7 @@ enum ev_type {
 	EV_TW = 2,    /* a timewait socket was created, changed substate or died */
 	EV_CALL = 3,  /* connect() outcome, bind() result */
 	EV_PORT = 4,  /* an ephemeral port allocation (connect, bind/listen to port 0) */
+	EV_LISTEN_OVF = 5, /* a listener's accept queue was full: a SYN or final ACK dropped */
 	EV_TYPE_MAX,
 };
 
@@ -67,6 +68,12 @@ enum port_op {
 	PORT_BIND = 2,	   /* bind() to port 0: inet_csk_get_port */
 	PORT_LISTEN = 3,   /* listen() on an unbound socket: inet_csk_get_port */
 	PORT_AUTOBIND = 4, /* any other inet_csk_get_port(sk, 0) */
+};
+
+/* ev_listen_ovf.stage: where the connection was dropped */
+enum ovf_stage {
+	OVF_SYN = 1, /* tcp_conn_request(): the SYN (the client retransmits it) */
+	OVF_ACK = 2, /* tcp_v4/v6_syn_recv_sock(): the handshake's last ACK */
 };
 
 /* How a fact was observed (ev_port.via, and the capability ladder) */
@@ -167,6 +174,19 @@ struct ev_port {
 	__u8 _pad[4];
 };
 
+struct ev_listen_ovf {
+	struct ev_hdr hdr;
+	__u64 sk;	       /* the listener */
+	struct ev_owner owner; /* the listener's owner, when known */
+	struct ev_tuple t;     /* listener address:port; the peer when known (ACK stage) */
+	__u32 netns;
+	__u32 accept_queue; /* sk_ack_backlog at the drop */
+	__u32 backlog;	    /* sk_max_ack_backlog: min(listen() backlog, somaxconn) */
+	__u16 flags;
+	__u8 stage; /* enum ovf_stage */
+	__u8 via;   /* enum hook_via */
+};
+
 /* Counters in the BPF program's .bss, read by user space on every poll pass */
 enum drop_reason {
 	DROP_RINGBUF = 0,  /* bpf_ringbuf_reserve failed: buffer full */
@@ -185,5 +205,6 @@ TS_ASSERT_SIZE(struct ev_state, 16 + 24 + 24 + 40 + 8);
 TS_ASSERT_SIZE(struct ev_tw, 16 + 32 + 24 + 40 + 8 + 8);
 TS_ASSERT_SIZE(struct ev_call, 16 + 16 + 24 + 40 + 16);
 TS_ASSERT_SIZE(struct ev_port, 16 + 16 + 24 + 40 + 24);
+TS_ASSERT_SIZE(struct ev_listen_ovf, 16 + 8 + 24 + 40 + 16);
 
 #endif /* TCPSCOPE_H */

@@ -392,6 +392,39 @@ static int sc_ports(int max)
 	return err == EADDRINUSE ? 0 : 1;
 }
 
+/* A listener with listen(fd, 1) that never accepts, and ARG clients
+ * (default 8) connecting to it without waiting: beyond the queue's limit
+ * the kernel drops their SYNs (ListenOverflows). */
+static int sc_backlog(int n)
+{
+	int lfd, fds[256], one = 1;
+	pid_t me = getpid();
+
+	if (n <= 0 || n > 256)
+		n = 8;
+	prctl(PR_SET_NAME, "ts-backlog");
+	lfd = socket(family, SOCK_STREAM, 0);
+	if (lfd < 0)
+		die("socket");
+	setsockopt(lfd, SOL_SOCKET, SO_REUSEADDR, &one, sizeof(one));
+	if (bind(lfd, (void *)&dst, dstlen) || listen(lfd, 1))
+		die("listen");
+	for (int i = 0; i < n; i++) {
+		fds[i] = socket(family, SOCK_STREAM | SOCK_NONBLOCK, 0);
+		if (fds[i] < 0)
+			die("socket");
+		if (connect(fds[i], (void *)&dst, dstlen) && errno != EINPROGRESS)
+			die("connect");
+		msleep(20);
+	}
+	msleep(300);
+	for (int i = 0; i < n; i++)
+		close(fds[i]);
+	close(lfd);
+	printf("{\"pid\":%d,\"clients\":%d}\n", me, n);
+	return 0;
+}
+
 /* Churn for the benchmark: n connections, client closes first, as fast as
  * possible; prints the rate. */
 static int sc_churn(int n)
@@ -453,6 +486,7 @@ static const struct {
 	{ "reuse", sc_reuse, "ARG connections 150 ms apart (timewait reuse)" },
 	{ "reuse-slow", sc_reuse_slow, "ARG connections 1.1 s apart (reuse, older kernels)" },
 	{ "ports", sc_ports, "connect/bind/listen port allocations, then bind(0) until EADDRINUSE" },
+	{ "backlog", sc_backlog, "listen(fd, 1), never accept(); ARG clients connect (overflow)" },
 	{ "churn", sc_churn, "ARG connections as fast as possible (benchmark)" },
 };
 

@@ -7,6 +7,7 @@ static const size_t sizes[EV_TYPE_MAX] = {
 	[EV_TW] = sizeof(struct ev_tw),
 	[EV_CALL] = sizeof(struct ev_call),
 	[EV_PORT] = sizeof(struct ev_port),
+	[EV_LISTEN_OVF] = sizeof(struct ev_listen_ovf),
 };
 
 const struct ev_hdr *decode(const void *data, size_t len, char *err, size_t errlen)

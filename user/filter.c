@@ -185,6 +185,11 @@ bool filter_match(const struct filter *f, const struct ev_hdr *h)
 
 		return !f->state_mask && pass_common(f, &e->owner, &e->t);
 	}
+	case EV_LISTEN_OVF: {
+		const struct ev_listen_ovf *e = (const void *)h;
+
+		return !f->state_mask && pass_common(f, &e->owner, &e->t);
+	}
 	}
 	return false;
 }

@@ -269,6 +269,9 @@ static void plan_hooks(struct loader *l, const struct loader_opts *o)
 		s->progs.kp_check_est6, s->progs.kp_bind_conflict, s->progs.fx_twsk_unique,
 		s->progs.kr_twsk_unique, s->progs.on_connect_exit, s->progs.on_listen_exit,
 		s->progs.fe_tcp_set_state, s->progs.kp_tcp_set_state,
+		s->progs.fe_conn_request, s->progs.fe_syn_recv4, s->progs.fe_syn_recv6,
+		s->progs.kp_conn_request, s->progs.kp_syn_recv4, s->progs.kp_syn_recv6,
+		s->progs.on_kfree_skb,
 	};
 	for (size_t i = 0; i < sizeof(optional) / sizeof(optional[0]); i++)
 		load(optional[i], false);
@@ -430,7 +433,36 @@ static void plan_hooks(struct loader *l, const struct loader_opts *o)
 		ladder_use(lad, FACT_TW_REUSE, via, "tp_btf timer_cancel(tw_timer_handler) in connect()");
 	}
 
-	ladder_unknown(lad, FACT_LISTEN_OVF, "not traced yet (netns counters: nstat ListenOverflows)");
+	/* Listen overflow: the accept-queue test at the entry of the two
+	 * functions that drop (SYN, final ACK); else the final ACK's drop
+	 * reason (6.15+). */
+	static const char *const ovf[] = { "tcp_conn_request", "tcp_v4_syn_recv_sock" };
+	char why6[200];
+
+	via = climb(lad, FACT_LISTEN_OVF, ovf, 2, o);
+	if (via == VIA_FENTRY) {
+		load(s->progs.fe_conn_request, true);
+		load(s->progs.fe_syn_recv4, true);
+		load(s->progs.fe_syn_recv6, probe_fentry("tcp_v6_syn_recv_sock", why6, sizeof(why6)));
+		ladder_use(lad, FACT_LISTEN_OVF, via, "fentry tcp_conn_request (SYN), tcp_v4/v6_syn_recv_sock (ACK)");
+	} else if (via == VIA_KPROBE) {
+		load(s->progs.kp_conn_request, true);
+		load(s->progs.kp_syn_recv4, true);
+		load(s->progs.kp_syn_recv6, probe_kprobe("tcp_v6_syn_recv_sock", why6, sizeof(why6)));
+		ladder_use(lad, FACT_LISTEN_OVF, via, "kprobe tcp_conn_request (SYN), tcp_v4/v6_syn_recv_sock (ACK)");
+	} else if (probe_tp_btf_args("kfree_skb") == 4 &&
+		   probe_enum_value("skb_drop_reason", "SKB_DROP_REASON_TCP_LISTEN_OVERFLOW")) {
+		load(s->progs.on_kfree_skb, true);
+		ladder_use(lad, FACT_LISTEN_OVF, via, "tp_btf kfree_skb (reason TCP_LISTEN_OVERFLOW)");
+		ladder_unknown(lad, FACT_LISTEN_OVF, "SYNs dropped at a full accept queue "
+			       "(counted in nstat TcpExtListenOverflows)");
+	} else {
+		ladder_failed(lad, FACT_LISTEN_OVF, VIA_TRACEPOINT,
+			      "no kfree_skb drop reason TCP_LISTEN_OVERFLOW (before 6.15)");
+		ladder_unknown(lad, FACT_LISTEN_OVF, "every overflow (counted in nstat "
+			       "TcpExtListenOverflows)");
+		l->ladder.f[FACT_LISTEN_OVF].via = VIA_NONE;
+	}
 
 	if (!l->syscalls) {
 		ladder_unknown(lad, FACT_STATE, "owners of accepted sockets (the listener's owner "

@@ -399,13 +399,14 @@ done:
 		ret = 1;
 	}
 	fprintf(stderr,
-		"tcpscope: %llu events (%llu state, %llu timewait, %llu connect/bind, %llu port), "
-		"%llu lost",
+		"tcpscope: %llu events (%llu state, %llu timewait, %llu connect/bind, %llu port, "
+		"%llu overflow), %llu lost",
 		(unsigned long long)p.tracker.seen_total,
 		(unsigned long long)p.tracker.seen[EV_STATE],
 		(unsigned long long)p.tracker.seen[EV_TW],
 		(unsigned long long)p.tracker.seen[EV_CALL],
 		(unsigned long long)p.tracker.seen[EV_PORT],
+		(unsigned long long)p.tracker.seen[EV_LISTEN_OVF],
 		(unsigned long long)p.tracker.lost_total);
 	for (int k = 0, first = 1; k < LOST_KINDS; k++) {
 		if (!p.tracker.lost[k])

@@ -94,11 +94,43 @@ bool probe_kprobe(const char *func, char *why, size_t len)
 	return true;
 }
 
-bool probe_tp_btf(const char *tp)
+int probe_tp_btf_args(const char *tp)
 {
 	char name[128];
 	struct btf *btf = vmlinux_btf();
+	const struct btf_type *t;
+	int id;
 
 	snprintf(name, sizeof(name), "btf_trace_%s", tp);
-	return btf && btf__find_by_name_kind(btf, name, BTF_KIND_TYPEDEF) > 0;
+	id = btf ? btf__find_by_name_kind(btf, name, BTF_KIND_TYPEDEF) : -1;
+	if (id <= 0)
+		return -1;
+	/* typedef -> pointer -> func_proto(void *ctx, args...) */
+	t = btf__type_by_id(btf, btf__type_by_id(btf, id)->type);
+	if (!t || !btf_is_ptr(t))
+		return -1;
+	t = btf__type_by_id(btf, t->type);
+	if (!t || !btf_is_func_proto(t))
+		return -1;
+	return btf_vlen(t) - 1;
+}
+
+bool probe_tp_btf(const char *tp)
+{
+	return probe_tp_btf_args(tp) >= 0;
+}
+
+bool probe_enum_value(const char *enum_name, const char *value)
+{
+	struct btf *btf = vmlinux_btf();
+	const struct btf_type *t;
+	int id = btf ? btf__find_by_name_kind(btf, enum_name, BTF_KIND_ENUM) : -1;
+
+	if (id <= 0)
+		return false;
+	t = btf__type_by_id(btf, id);
+	for (int i = 0; i < btf_vlen(t); i++)
+		if (!strcmp(btf__name_by_offset(btf, btf_enum(t)[i].name_off), value))
+			return true;
+	return false;
 }

@@ -13,5 +13,9 @@ bool probe_fentry(const char *func, char *why, size_t len);
 bool probe_kprobe(const char *func, char *why, size_t len);
 /* The kernel has the tracepoint tp (e.g. "inet_sock_set_state") for tp_btf. */
 bool probe_tp_btf(const char *tp);
+/* Its number of arguments, or -1 when there is no such tracepoint. */
+int probe_tp_btf_args(const char *tp);
+/* The kernel's BTF has this enumerator in this enum. */
+bool probe_enum_value(const char *enum_name, const char *value);
 
 #endif

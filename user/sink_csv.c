@@ -104,6 +104,16 @@ static int csv_event(struct sink *s, const struct ev_hdr *h)
 			via[e->via <= VIA_FENTRY ? e->via : 0]);
 		break;
 	}
+	case EV_LISTEN_OVF: {
+		const struct ev_listen_ovf *e = (const void *)h;
+		static const char *const via[] = { "none", "tracepoint", "kprobe", "fentry" };
+
+		/* event = stage, count = accept queue, reason = its limit */
+		head(s, "listen_overflow", h, &e->owner, e->flags & EVF_OWNER_KNOWN, &e->t);
+		fprintf(f, ",,,%s,,,,,,%u,%u,,,,,,%s\n", e->stage == OVF_SYN ? "syn" : "ack",
+			e->accept_queue, e->backlog, via[e->via <= VIA_FENTRY ? e->via : 0]);
+		break;
+	}
 	}
 	return ferror(f) ? -1 : 0;
 }

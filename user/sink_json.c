@@ -168,6 +168,19 @@ static int json_event(struct sink *s, const struct ev_hdr *h)
 		p = p_ku(p, "netns", e->netns);
 		break;
 	}
+	case EV_LISTEN_OVF: {
+		const struct ev_listen_ovf *e = (const void *)h;
+		static const char *const via[] = { "none", "tracepoint", "kprobe", "fentry" };
+
+		p = common(s, p, "listen_overflow", h, &e->owner, e->flags & EVF_OWNER_KNOWN, &e->t);
+		p = e->stage == OVF_SYN ? P_LIT(p, ",\"stage\":\"syn\"") : P_LIT(p, ",\"stage\":\"ack\"");
+		p = p_ku(p, "accept_queue", e->accept_queue);
+		p = p_ku(p, "backlog", e->backlog);
+		p = p_kstr(p, "via", via[e->via <= VIA_FENTRY ? e->via : 0]);
+		p = p_khex(p, "sk", e->sk);
+		p = p_ku(p, "netns", e->netns);
+		break;
+	}
 	default:
 		return 0;
 	}

@@ -150,6 +150,14 @@ static int text_event(struct sink *s, const struct ev_hdr *h)
 	}
 	case EV_PORT:
 		return port_line(s, (const void *)h);
+	case EV_LISTEN_OVF: {
+		const struct ev_listen_ovf *e = (const void *)h;
+
+		snprintf(ev, sizeof(ev), "OVERFLOW %s q=%u/%u", e->stage == OVF_SYN ? "syn" : "ack",
+			 e->accept_queue, e->backlog);
+		return line_mark(s, h->ts_ns, &e->owner, e->flags & EVF_OWNER_KNOWN, &e->t, ev, "-",
+				 "  !! accept queue full");
+	}
 	}
 	return 0;
 }

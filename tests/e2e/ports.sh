@@ -155,3 +155,26 @@ test_state_fallback_tcp_set_state() {
 	expect "the TIME_WAIT entry of the client's port" \
 		"any(.[]; .type==\"timewait\" and .event==\"enter\" and .sport==$cp)" "$f"
 }
+
+# listen(fd, 1) and no accept(): the kernel drops what does not fit. With
+# fentry or kprobe every drop is an event (SYN or final ACK stage), as many
+# as the netns's ListenOverflows; tracepoint-only kernels (6.15+) see the
+# ACK stage only, never more than the counter.
+test_listen_overflow() {
+	local f="$TMP/lo.json.ours" n tier cmp
+	hooks_json || return 1
+	tier=$(via "listen overflow")
+	if [ "$tier" = none ]; then
+		echo "  skip: $(jq -r '.facts[] | select(.fact=="listen overflow") | .unknown' "$TMP/hooks.json")" >&2
+		return 0
+	fi
+	new_netns lo || return 1
+	run_scenario "$TMP/lo.json" backlog 127.0.0.1 8080 8 || return 1
+	n=$(netstat_counter ListenOverflows)
+	[ -n "$n" ] && [ "$n" -gt 0 ] || { echo "  the kernel counted no overflow ($n)" >&2; return 1; }
+	cmp="length == $n"
+	[ "$tier" = tracepoint ] && cmp="length <= $n and all(.stage == \"ack\")"
+	echo "  ListenOverflows $n, events: $(jq -s -c '[.[] | select(.type=="listen_overflow") | .stage] | group_by(.) | map({(.[0]): length}) | add' "$f")" >&2
+	expect "overflow events on port 8080, owned by ts-backlog ($(j pid)), queue over its limit of 1 ($tier): $cmp" \
+		"[.[] | select(.type==\"listen_overflow\")] | all(.sport==8080 and .pid==$(j pid) and .comm==\"ts-backlog\" and .backlog==1 and .accept_queue > 1 and .via==\"$tier\") and ($cmp)" "$f"
+}
