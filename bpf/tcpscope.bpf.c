@@ -379,12 +379,16 @@ static __always_inline int set_state_body(bool btf, const struct sock *sk, const
  */
 enum twin_hook { TWIN_STATE, TWIN_TIMER_START, TWIN_MAX };
 
-/* Per CPU and pair: is the first program inside its body, and which
- * invocation did it complete last (two words that identify it). */
+/* Per CPU and pair: is the first program inside its body, and the last
+ * invocations it completed (two words identify one). More than one: between
+ * the first's completion of X and its twin's check of X, an interrupt may
+ * run the pair for Y; X must still be found then, or it would be done twice. */
+#define TWIN_RECENT 4
+
 struct twin_state {
-	__u64 a, b;
+	__u64 a[TWIN_RECENT], b[TWIN_RECENT];
 	__u32 busy;
-	__u32 _pad;
+	__u32 head;
 };
 
 struct {
@@ -401,8 +405,8 @@ __u64 twin_rescued[TWIN_MAX] = {};
  * on the same tracepoint, attached after the first (so it runs after it for
  * every invocation), takes over exactly the invocations the first missed:
  *  - the first is inside its body (busy): a nested invocation;
- *  - the first did not just complete this very invocation: it was missed in
- *    the first's prologue or epilogue (where an interrupt's softirq lands).
+ *  - the first did not complete this very invocation lately: it was missed
+ *    in the first's prologue or epilogue (where an interrupt's softirq lands).
  * User space reports the first's recursion_misses minus the rescues as lost.
  */
 #define TWIN_OUTER(hook, ida, idb, call)                                        \
@@ -413,8 +417,9 @@ __u64 twin_rescued[TWIN_MAX] = {};
 			ts->busy = 1;                                           \
 		call;                                                           \
 		if (ts) {                                                       \
-			ts->a = (ida);                                          \
-			ts->b = (idb);                                          \
+			__u32 slot = ts->head++ % TWIN_RECENT;                  \
+			ts->a[slot] = (ida);                                    \
+			ts->b[slot] = (idb);                                    \
 			ts->busy = 0;                                           \
 		}                                                               \
 	} while (0)
@@ -425,9 +430,13 @@ __u64 twin_rescued[TWIN_MAX] = {};
 		struct twin_state *ts = bpf_map_lookup_elem(&twin, &k);          \
 		if (!ts)                                                        \
 			return 0;                                               \
-		if (!ts->busy && ts->a == (ida) && ts->b == (idb)) {            \
-			ts->a = 0; /* the first one handled it */               \
-			return 0;                                               \
+		if (!ts->busy) {                                                \
+			for (int i = 0; i < TWIN_RECENT; i++) {                 \
+				if (ts->a[i] == (ida) && ts->b[i] == (idb)) {   \
+					ts->a[i] = 0; /* the first handled it */ \
+					return 0;                               \
+				}                                               \
+			}                                                       \
 		}                                                               \
 		__sync_fetch_and_add(&twin_rescued[(hook)], 1);                 \
 		call;                                                           \

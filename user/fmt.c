@@ -96,7 +96,14 @@ const char *fmt_errno(int err)
 	if (!err)
 		return "ok";
 	name = strerrorname_np(err);
-	return name ? name : "E?";
+	if (name)
+		return name;
+	if (err == 524)
+		return "ENOTSUPP"; /* kernel-internal: e.g. no BPF trampoline for this function */
+	static char num[24];
+
+	snprintf(num, sizeof(num), "errno %d", err);
+	return num;
 }
 
 const char *fmt_comm(const struct ev_owner *o, int known, char *buf, size_t len)

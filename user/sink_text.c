@@ -67,9 +67,11 @@ static const char *const port_ops[] = { "?", "conn", "bind", "listen", "auto" };
 static int port_line(struct sink *s, const struct ev_port *e)
 {
 	char ev[64], ms[32], mark[160] = "", dst[ENDPOINT_STRLEN];
-	struct pressure_verdict v = pressure_note(s->pressure, e);
+	struct pressure_verdict v = { MARK_NONE, 0 };
 	size_t n;
 
+	if (s->pressure)
+		v = pressure_note(s->pressure, e);
 	n = (size_t)snprintf(ev, sizeof(ev), "port %s", port_ops[e->op <= PORT_AUTOBIND ? e->op : 0]);
 	if (e->ret)
 		snprintf(ev + n, sizeof(ev) - n, " %s", fmt_errno(e->ret));

@@ -22,6 +22,7 @@ static char *render(const struct sink_ops *ops, bool wide, const struct ev_hdr *
 	sink_flush(&s);
 	fclose(s.f);
 	free(s.ob);
+	free(s.pressure);
 	return buf;
 }
 
@@ -124,7 +125,7 @@ static void csv_and_text(void)
 	fclose(s.f);
 	int header_fields = count_fields(buf);
 
-	CHECK(header_fields == 21, "header has %d fields", header_fields);
+	CHECK(header_fields == 27, "header has %d fields", header_fields);
 	out = render(&sink_csv_ops, false, &e.hdr);
 	CHECK(count_fields(out) == header_fields, "state row has %d fields: %s", count_fields(out), out);
 	tw.hdr.type = EV_TW;
@@ -145,6 +146,41 @@ static void csv_and_text(void)
 	s.ops->lost(&s, 1, "ringbuf_full", 7);
 	fclose(s.f);
 	CHECK(count_fields(buf) == header_fields, "lost row: %s", buf);
+	{
+		struct ev_port p = {};
+		struct ev_listen_ovf o = {};
+
+		p.hdr.type = EV_PORT;
+		p.op = PORT_CONNECT;
+		p.via = VIA_FENTRY;
+		p.scan = 12;
+		p.range_lo = 40000;
+		p.range_hi = 40015;
+		p.flags = EVF_SCAN_KNOWN | EVF_TW_REUSED | EVF_IN_OLD_KNOWN;
+		out = render(&sink_csv_ops, false, &p.hdr);
+		CHECK(count_fields(out) == header_fields, "port row: %s", out);
+		CHECK(strstr(out, ",connect,12,40000,40015,1,fentry\n"), "%s", out);
+		out = render(&sink_json_ops, false, &p.hdr);
+		CHECK(strstr(out, "\"op\":\"connect\"") && strstr(out, "\"scan\":12,\"tw_reused\":true,\"range\":[40000,40015],\"via\":\"fentry\""), "%s", out);
+		p.flags = EVF_IN_OLD_KNOWN | EVF_LAT_UPPER;
+		p.via = VIA_TRACEPOINT;
+		p.ret = -99;
+		out = render(&sink_json_ops, false, &p.hdr);
+		CHECK(strstr(out, "\"errno\":\"EADDRNOTAVAIL\"") && strstr(out, "\"latency_exact\":false,\"scan\":null,\"tw_reused\":false"), "%s", out);
+		out = render(&sink_csv_ops, false, &p.hdr);
+		CHECK(strstr(out, ",-99,EADDRNOTAVAIL,,,connect,,40000,40015,0,tracepoint\n"), "unknown scan is empty: %s", out);
+		o.hdr.type = EV_LISTEN_OVF;
+		o.stage = OVF_SYN;
+		o.accept_queue = 6;
+		o.backlog = 5;
+		o.via = VIA_KPROBE;
+		out = render(&sink_csv_ops, false, &o.hdr);
+		CHECK(count_fields(out) == header_fields, "listen_overflow row: %s", out);
+		out = render(&sink_json_ops, false, &o.hdr);
+		CHECK(strstr(out, "\"type\":\"listen_overflow\"") && strstr(out, "\"stage\":\"syn\",\"accept_queue\":6,\"backlog\":5,\"via\":\"kprobe\""), "%s", out);
+		out = render(&sink_text_ops, false, &o.hdr);
+		CHECK(strstr(out, "OVERFLOW syn q=6/5") && strstr(out, "!! accept queue full"), "%s", out);
+	}
 
 	/* text: fits 80 columns for IPv4 endpoints up to 15 characters */
 	out = render(&sink_text_ops, false, &e.hdr);
