@@ -679,9 +679,9 @@ void loader_report(struct loader *l, FILE *f)
 				(unsigned long long)m);
 	}
 	for (int i = 0; i < 2; i++)
-		if (l->skel->bss->twin_rescued[i])
-			fprintf(f, "tcpscope: twin %d rescued %llu nested invocations\n", i,
-				(unsigned long long)l->skel->bss->twin_rescued[i]);
+		fprintf(f, "tcpscope: twin of %s rescued %llu invocations\n",
+			i ? "on_timer_start" : "on_set_state",
+			(unsigned long long)l->skel->bss->twin_rescued[i]);
 }
 
 const struct ladder *loader_ladder(const struct loader *l)

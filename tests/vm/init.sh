@@ -17,7 +17,7 @@ echo "VMTEST-KERNEL: $(uname -r)"
 pattern=$(sed -n 's/.*vmtest_pattern=\([^ ]*\).*/\1/p' /proc/cmdline)
 cd /tcpscope
 if [ -f cmd.sh ]; then
-	sh cmd.sh 2>&1
+	bash cmd.sh 2>&1
 	echo "VMTEST-RESULT: rc=$? cmd"
 	poweroff -f
 fi
