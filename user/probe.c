@@ -44,12 +44,12 @@ bool probe_fentry(const char *func, char *why, size_t len)
 	opts.attach_btf_id = id;
 	fd = bpf_prog_load(BPF_PROG_TYPE_TRACING, "tcpscope_probe", "GPL", insns, 2, &opts);
 	if (fd < 0) {
-		snprintf(why, len, "fentry: %s at load", fmt_errno(errno));
+		snprintf(why, len, "fentry: %s at load (%s)", fmt_errno(errno), func);
 		return false;
 	}
 	link = bpf_raw_tracepoint_open(NULL, fd);
 	if (link < 0) {
-		snprintf(why, len, "fentry: %s at attach", fmt_errno(errno));
+		snprintf(why, len, "fentry: %s at attach (%s)", fmt_errno(errno), func);
 		close(fd);
 		return false;
 	}
