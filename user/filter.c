@@ -2,6 +2,7 @@
 #include <stdio.h>
 #include <string.h>
 #include <sys/socket.h>
+#include "census.h"
 #include "filter.h"
 #include "parse.h"
 #include "states.h"
@@ -158,6 +159,16 @@ static bool pass_states(const struct filter *f, int a, int b)
 	if (!f->state_mask)
 		return true;
 	return (f->state_mask & (1u << (a & 31))) || (f->state_mask & (1u << (b & 31)));
+}
+
+bool filter_match_census(const struct filter *f, const struct census_sock *s)
+{
+	if (f->types)
+		return false;
+	if (f->state_mask && !(f->state_mask & (1u << (s->timewait ? TS_TIME_WAIT : s->state))) &&
+	    !(f->state_mask & (1u << s->state)))
+		return false;
+	return pass_common(f, &s->owner, &s->t);
 }
 
 bool filter_match(const struct filter *f, const struct ev_hdr *h)

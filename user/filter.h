@@ -34,6 +34,9 @@ int filter_add_states(struct filter *f, const char *list, char *err, size_t errl
 int filter_set_family(struct filter *f, uint16_t family, char *err, size_t errlen);
 
 bool filter_active(const struct filter *f);
+struct census_sock;
+/* The same filters for a socket of the census (-P excludes the census). */
+bool filter_match_census(const struct filter *f, const struct census_sock *s);
 /* The test the BPF programs apply, for one decoded record. */
 bool filter_match(const struct filter *f, const struct ev_hdr *h);
 

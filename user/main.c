@@ -14,6 +14,7 @@
 #include <time.h>
 #include <unistd.h>
 #include <bpf/libbpf.h>
+#include "census.h"
 #include "decode.h"
 #include "filter.h"
 #include "fmt.h"
@@ -60,6 +61,7 @@ enum {
 	OPT_NO_KPROBE,
 	OPT_SCAN_WARN,
 	OPT_NO_STATE_TP,
+	OPT_NO_CENSUS,
 };
 
 static const struct argp_option options[] = {
@@ -81,6 +83,8 @@ static const struct argp_option options[] = {
 	{ "output", 'o', "FILE", 0, "Write to FILE instead of standard output", 3 },
 	{ "wide", 'w', NULL, 0, "Wide text columns (IPv6, microseconds)", 3 },
 	{ "no-header", 'H', NULL, 0, "No header line (text, csv)", 3 },
+	{ "no-census", OPT_NO_CENSUS, NULL, 0,
+	  "JSON: do not start with a census of the sockets that already exist", 3 },
 	{ "scan-warn", OPT_SCAN_WARN, "N", 0,
 	  "Text: mark port allocations that examined at least N ports (default 8)", 3 },
 	{ NULL, 0, NULL, 0, "ADVANCED:", 4 },
@@ -101,7 +105,7 @@ struct config {
 	struct filter filter;
 	enum sink_format format;
 	const char *output;
-	bool wide, no_header, no_fentry, no_kprobe, no_state_tp;
+	bool wide, no_header, no_fentry, no_kprobe, no_state_tp, no_census;
 	uint64_t ringbuf_bytes;
 	uint32_t max_sockets;
 	unsigned scan_warn;
@@ -192,6 +196,9 @@ static error_t parse_opt(int key, char *arg, struct argp_state *state)
 		break;
 	case OPT_NO_STATE_TP:
 		c->no_state_tp = true;
+		break;
+	case OPT_NO_CENSUS:
+		c->no_census = true;
 		break;
 	case OPT_RINGBUF:
 		ret = parse_size(arg, &c->ringbuf_bytes, err, sizeof(err));
@@ -305,6 +312,31 @@ static void check_lost(struct pipeline *p, struct loader *l, bool final)
 	}
 }
 
+/* The sockets that exist already, taken once the hooks are attached (so
+ * nothing falls between the two), written before any event. */
+static int write_census(struct config *c, struct pipeline *p)
+{
+	struct census cs;
+	char err[256];
+	size_t shown = 0;
+	int ret = 0;
+
+	if (census_take(&cs, err, sizeof(err))) {
+		fprintf(stderr, "tcpscope: warning: %s; no census\n", err);
+		return 0;
+	}
+	for (size_t i = 0; i < cs.n && !ret; i++) {
+		if (!filter_match_census(&c->filter, &cs.s[i]))
+			continue;
+		ret = p->sink.ops->census(&p->sink, cs.taken_ns, &cs.s[i]);
+		shown++;
+	}
+	fprintf(stderr, "tcpscope: census: %zu TCP sockets in %u network namespaces (%zu written)%s\n",
+		cs.n, cs.netns_seen, shown, cs.netns_failed ? ", some namespaces unreadable" : "");
+	census_free(&cs);
+	return ret;
+}
+
 static int run_trace(struct config *c)
 {
 	struct pipeline p = {};
@@ -355,6 +387,8 @@ static int run_trace(struct config *c)
 	if (c->duration_ns)
 		deadline = mono_ns() + c->duration_ns;
 	if (p.sink.ops->begin(&p.sink))
+		goto write_error;
+	if (p.sink.ops->census && !c->no_census && write_census(c, &p))
 		goto write_error;
 
 	while (!exiting) {

@@ -10,6 +10,7 @@
 #include "tcpscope.h"
 #include "outbuf.h"
 #include "pressure.h"
+#include "census.h"
 
 enum sink_format { FMT_TEXT, FMT_JSON, FMT_CSV };
 
@@ -20,6 +21,8 @@ struct sink_ops {
 	int (*event)(struct sink *s, const struct ev_hdr *h);
 	/* count events lost for reason since the previous report */
 	int (*lost)(struct sink *s, uint64_t ts_ns, const char *reason, uint64_t count);
+	/* one socket of the census taken at start (NULL: the format has none) */
+	int (*census)(struct sink *s, uint64_t ts_ns, const struct census_sock *cs);
 };
 
 struct sink {

@@ -205,6 +205,40 @@ static int json_lost(struct sink *s, uint64_t ts_ns, const char *reason, uint64_
 	return s->ob->failed ? -1 : 0;
 }
 
+static const char *timer_name(int t)
+{
+	static const char *const names[] = { "none", "retransmit", "keepalive", "timewait", "probe" };
+
+	return t >= 0 && t <= CT_PROBE ? names[t] : "?";
+}
+
+/* {"type":"socket"}: one socket of the census, as ss -tanpo shows it */
+static int json_census(struct sink *s, uint64_t ts_ns, const struct census_sock *cs)
+{
+	struct ev_hdr h = { .ts_ns = ts_ns };
+	char *p = ob_begin(s->ob);
+
+	p = common(s, p, "socket", &h, &cs->owner, cs->owner.pid != 0, &cs->t);
+	p = p_kstr(p, "state", state_kernel_name(cs->state));
+	p = cs->timewait ? P_LIT(p, ",\"timewait\":true") : P_LIT(p, ",\"timewait\":false");
+	p = p_kstr(p, "timer", timer_name(cs->timer));
+	p = P_LIT(p, ",\"expires_ms\":");
+	p = cs->timer ? p_u64(p, cs->expires_ms) : P_LIT(p, "null");
+	p = p_ku(p, "recv_q", cs->rqueue);
+	p = p_ku(p, "send_q", cs->wqueue);
+	if (cs->state == TS_LISTEN) {
+		p = p_ku(p, "accept_queue", cs->rqueue);
+		p = p_ku(p, "backlog", cs->wqueue);
+	}
+	p = p_ku(p, "uid", cs->uid);
+	p = p_ku(p, "inode", cs->inode);
+	p = p_ku(p, "cookie", cs->cookie);
+	p = p_ku(p, "netns", cs->netns);
+	p = P_LIT(p, "}\n");
+	ob_end(s->ob, p);
+	return s->ob->failed ? -1 : 0;
+}
+
 static int json_begin(struct sink *s)
 {
 	return 0;
@@ -214,4 +248,5 @@ const struct sink_ops sink_json_ops = {
 	.begin = json_begin,
 	.event = json_event,
 	.lost = json_lost,
+	.census = json_census,
 };

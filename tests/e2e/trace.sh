@@ -336,3 +336,30 @@ test_json_escapes_any_comm() {
 	expect "the refused connect of pid $p with its comm escaped" \
 		"any(.[]; .type==\"connect\" and .pid==$p and .comm==\"a\\\"b\\\\c\\u0001\\u00ff\" and .errno==\"ECONNREFUSED\")" "$f"
 }
+
+# The census: sockets older than tcpscope are in the JSON before any event,
+# with their owners as ss -p finds them (here a CLOSE_WAIT leak that began
+# before the tracer, and the server's timewait socket in the FIN_WAIT2
+# substate); --no-census leaves it out.
+test_census_at_start() {
+	local out="$TMP/cs.json" f="$TMP/cs.json.ours" c cp
+	new_netns cs || return 1
+	in_ns "$SCENARIO" leak 127.0.0.1 8080 4000 > "$TMP/cs.sc" &
+	local sc=$!
+	sleep 1
+	start_tracer "$out" || return 1
+	stop_tracer || return 1
+	ours "$out" > "$f"
+	start_tracer "$TMP/cs2.json" --no-census || return 1
+	stop_tracer || return 1
+	wait "$sc"
+	SC=$(cat "$TMP/cs.sc")
+	c=$(j client_pid) cp=$(j client_port)
+	expect "the leaker's CLOSE_WAIT socket, owned by ts-leaker ($c), older than the tracer" \
+		"any(.[]; .type==\"socket\" and .state==\"CLOSE_WAIT\" and .pid==$c and .comm==\"ts-leaker\" and .sport==$cp and .dport==8080 and .inode > 0)" "$f" &&
+	expect "the server's side: a timewait socket in the FIN_WAIT2 substate, with its timer" \
+		"any(.[]; .type==\"socket\" and .timewait and .state==\"FIN_WAIT2\" and .sport==8080 and .dport==$cp and .timer==\"timewait\" and .expires_ms > 0)" "$f" &&
+	expect "census records come before any event" \
+		'[.[].type] | (index("socket") // -1) as $s | ($s >= 0) and all(.[0:$s][]; . == "socket")' "$out" &&
+	expect "--no-census: none" 'all(.[]; .type != "socket")' "$TMP/cs2.json"
+}

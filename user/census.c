@@ -1,0 +1,276 @@
+// SPDX-License-Identifier: GPL-2.0 OR BSD-2-Clause
+#include <dirent.h>
+#include <errno.h>
+#include <fcntl.h>
+#include <sched.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/socket.h>
+#include <sys/stat.h>
+#include <time.h>
+#include <unistd.h>
+#include <arpa/inet.h>
+#include <netinet/in.h>
+#include <linux/inet_diag.h>
+#include <linux/netlink.h>
+#include <linux/sock_diag.h>
+#include "census.h"
+
+#define MAX_NETNS 4096
+
+static int push(struct census *c, const struct census_sock *s)
+{
+	if (c->n == c->cap) {
+		size_t cap = c->cap ? c->cap * 2 : 1024;
+		struct census_sock *p = realloc(c->s, cap * sizeof(*p));
+
+		if (!p)
+			return -1;
+		c->s = p;
+		c->cap = cap;
+	}
+	c->s[c->n++] = *s;
+	return 0;
+}
+
+static void from_msg(const struct inet_diag_msg *m, uint32_t netns, struct census_sock *s)
+{
+	memset(s, 0, sizeof(*s));
+	s->netns = netns;
+	s->state = m->idiag_state;
+	s->timer = m->idiag_timer;
+	s->timewait = m->idiag_timer == CT_TIMEWAIT;
+	s->t.family = m->idiag_family;
+	s->t.sport = ntohs(m->id.idiag_sport);
+	s->t.dport = ntohs(m->id.idiag_dport);
+	memcpy(s->t.saddr, m->id.idiag_src, m->idiag_family == AF_INET6 ? 16 : 4);
+	memcpy(s->t.daddr, m->id.idiag_dst, m->idiag_family == AF_INET6 ? 16 : 4);
+	s->expires_ms = m->idiag_expires;
+	s->rqueue = m->idiag_rqueue;
+	s->wqueue = m->idiag_wqueue;
+	s->uid = m->idiag_uid;
+	s->inode = m->idiag_inode;
+	s->cookie = (uint64_t)m->id.idiag_cookie[1] << 32 | m->id.idiag_cookie[0];
+}
+
+/* Every TCP socket of one family in the current namespace. */
+static int dump_family(struct census *c, int family, uint32_t netns)
+{
+	struct {
+		struct nlmsghdr nlh;
+		struct inet_diag_req_v2 r;
+	} req = {
+		.nlh = { .nlmsg_len = sizeof(req), .nlmsg_type = SOCK_DIAG_BY_FAMILY,
+			 .nlmsg_flags = NLM_F_REQUEST | NLM_F_DUMP },
+		.r = { .sdiag_family = family, .sdiag_protocol = IPPROTO_TCP,
+		       .idiag_states = ~0u },
+	};
+	static char buf[32768] __attribute__((aligned(NLMSG_ALIGNTO)));
+	int fd = socket(AF_NETLINK, SOCK_DGRAM | SOCK_CLOEXEC, NETLINK_SOCK_DIAG);
+	int ret = -1;
+
+	if (fd < 0)
+		return -1;
+	if (send(fd, &req, sizeof(req), 0) != sizeof(req))
+		goto out;
+	for (;;) {
+		ssize_t len = recv(fd, buf, sizeof(buf), 0);
+		struct nlmsghdr *h;
+
+		if (len < 0 && errno == EINTR)
+			continue;
+		if (len <= 0)
+			goto out;
+		for (h = (void *)buf; NLMSG_OK(h, (size_t)len); h = NLMSG_NEXT(h, len)) {
+			struct census_sock s;
+
+			if (h->nlmsg_type == NLMSG_DONE) {
+				ret = 0;
+				goto out;
+			}
+			if (h->nlmsg_type == NLMSG_ERROR) {
+				/* a kernel without IPv6 has nothing to dump */
+				ret = family == AF_INET6 ? 0 : -1;
+				goto out;
+			}
+			if (h->nlmsg_len < NLMSG_LENGTH(sizeof(struct inet_diag_msg)))
+				continue;
+			from_msg(NLMSG_DATA(h), netns, &s);
+			if (push(c, &s))
+				goto out;
+		}
+	}
+out:
+	close(fd);
+	return ret;
+}
+
+/* Namespaces: ours, the named ones (ip netns) and every process's. */
+static int add_ns(uint64_t *seen, unsigned *n, const char *path, int *fds)
+{
+	struct stat st;
+	int fd = open(path, O_RDONLY | O_CLOEXEC);
+
+	if (fd < 0)
+		return -1;
+	if (fstat(fd, &st) || *n >= MAX_NETNS) {
+		close(fd);
+		return -1;
+	}
+	for (unsigned i = 0; i < *n; i++)
+		if (seen[i] == st.st_ino) {
+			close(fd);
+			return 0;
+		}
+	seen[*n] = st.st_ino;
+	fds[(*n)++] = fd;
+	return 0;
+}
+
+static unsigned list_netns(uint64_t *seen, int *fds)
+{
+	unsigned n = 0;
+	char path[300];
+	struct dirent *d;
+	DIR *dir;
+
+	add_ns(seen, &n, "/proc/self/ns/net", fds);
+	if ((dir = opendir("/run/netns"))) {
+		while ((d = readdir(dir)))
+			if (d->d_name[0] != '.') {
+				snprintf(path, sizeof(path), "/run/netns/%s", d->d_name);
+				add_ns(seen, &n, path, fds);
+			}
+		closedir(dir);
+	}
+	if ((dir = opendir("/proc"))) {
+		while ((d = readdir(dir)))
+			if (d->d_name[0] >= '1' && d->d_name[0] <= '9') {
+				snprintf(path, sizeof(path), "/proc/%s/ns/net", d->d_name);
+				add_ns(seen, &n, path, fds);
+			}
+		closedir(dir);
+	}
+	return n;
+}
+
+static int by_inode(const void *a, const void *b)
+{
+	const struct census_sock *x = a, *y = b;
+
+	return x->inode < y->inode ? -1 : x->inode > y->inode;
+}
+
+/* Owners, as ss -p finds them: the first process whose fd table holds it. */
+static void find_owners(struct census *c)
+{
+	struct dirent *p, *f;
+	DIR *proc = opendir("/proc");
+
+	if (!proc || !c->n)
+		goto out;
+	qsort(c->s, c->n, sizeof(c->s[0]), by_inode);
+	while ((p = readdir(proc))) {
+		char path[600], link[64], comm[32] = "";
+		unsigned long ino;
+		DIR *fds;
+
+		if (p->d_name[0] < '1' || p->d_name[0] > '9')
+			continue;
+		snprintf(path, sizeof(path), "/proc/%s/fd", p->d_name);
+		fds = opendir(path);
+		if (!fds)
+			continue;
+		while ((f = readdir(fds))) {
+			struct census_sock key = {}, *hit;
+			ssize_t n;
+
+			snprintf(path, sizeof(path), "/proc/%s/fd/%s", p->d_name, f->d_name);
+			n = readlink(path, link, sizeof(link) - 1);
+			if (n <= 0)
+				continue;
+			link[n] = 0;
+			if (sscanf(link, "socket:[%lu]", &ino) != 1 || !ino)
+				continue;
+			key.inode = (uint32_t)ino;
+			hit = bsearch(&key, c->s, c->n, sizeof(c->s[0]), by_inode);
+			if (!hit || hit->owner.pid)
+				continue;
+			if (!comm[0]) {
+				FILE *cf;
+
+				snprintf(path, sizeof(path), "/proc/%s/comm", p->d_name);
+				cf = fopen(path, "r");
+				if (!cf || !fgets(comm, sizeof(comm), cf))
+					strcpy(comm, "?");
+				if (cf)
+					fclose(cf);
+				comm[strcspn(comm, "\n")] = 0;
+			}
+			/* the same socket may sit in several entries (v4 and v6 dumps never
+			 * overlap, but be safe): mark every entry with this inode */
+			while (hit > c->s && hit[-1].inode == key.inode)
+				hit--;
+			for (; hit < c->s + c->n && hit->inode == key.inode; hit++) {
+				hit->owner.pid = (uint32_t)atoi(p->d_name);
+				hit->owner.tid = hit->owner.pid;
+				snprintf(hit->owner.comm, sizeof(hit->owner.comm), "%s", comm);
+			}
+		}
+		closedir(fds);
+	}
+out:
+	if (proc)
+		closedir(proc);
+}
+
+int census_take(struct census *c, char *err, size_t errlen)
+{
+	static uint64_t seen[MAX_NETNS];
+	static int fds[MAX_NETNS];
+	struct timespec ts;
+	unsigned n;
+	int self = open("/proc/self/ns/net", O_RDONLY | O_CLOEXEC);
+
+	memset(c, 0, sizeof(*c));
+	if (self < 0) {
+		snprintf(err, errlen, "census: cannot open /proc/self/ns/net: %s", strerror(errno));
+		return -1;
+	}
+	clock_gettime(CLOCK_MONOTONIC, &ts);
+	c->taken_ns = ts.tv_sec * 1000000000ULL + ts.tv_nsec;
+	n = list_netns(seen, fds);
+	for (unsigned i = 0; i < n; i++) {
+		if (setns(fds[i], CLONE_NEWNET) || dump_family(c, AF_INET, (uint32_t)seen[i]) ||
+		    dump_family(c, AF_INET6, (uint32_t)seen[i]))
+			c->netns_failed++;
+		else
+			c->netns_seen++;
+		close(fds[i]);
+	}
+	if (setns(self, CLONE_NEWNET)) {
+		snprintf(err, errlen, "census: cannot return to our network namespace: %s",
+			 strerror(errno));
+		close(self);
+		return -1;
+	}
+	close(self);
+	find_owners(c);
+	return 0;
+}
+
+void census_free(struct census *c)
+{
+	free(c->s);
+	memset(c, 0, sizeof(*c));
+}
+
+size_t census_count(const struct census *c, int st, bool timewait)
+{
+	size_t n = 0;
+
+	for (size_t i = 0; i < c->n; i++)
+		n += c->s[i].state == st && c->s[i].timewait == timewait;
+	return n;
+}

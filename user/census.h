@@ -1,0 +1,56 @@
+/* SPDX-License-Identifier: GPL-2.0 OR BSD-2-Clause */
+/*
+ * Census: a snapshot of every TCP socket in every network namespace
+ * tcpscope can see, as `ss -tanp` gives it, taken with NETLINK_SOCK_DIAG in
+ * each namespace (setns). Sockets older than tcpscope are counted from here;
+ * live events then update the picture. Owners come from /proc/PID/fd, as
+ * ss -p finds them: a socket no file descriptor holds has none.
+ */
+#ifndef CENSUS_H
+#define CENSUS_H
+#include <stdbool.h>
+#include <stddef.h>
+#include <stdint.h>
+#include <linux/types.h>
+#include "tcpscope.h"
+
+enum census_timer { /* inet_diag's idiag_timer */
+	CT_NONE = 0,
+	CT_RETRANSMIT = 1,
+	CT_KEEPALIVE = 2, /* also the FIN_WAIT2 timer of an orphan */
+	CT_TIMEWAIT = 3,
+	CT_PROBE = 4, /* zero-window probe */
+};
+
+struct census_sock {
+	uint32_t netns; /* namespace inode */
+	uint8_t state;	/* enum ts_tcp_state; a timewait socket's is its substate */
+	uint8_t timer;	/* enum census_timer */
+	bool timewait;	/* a timewait socket (FIN_WAIT2 or TIME_WAIT substate) */
+	uint8_t _pad;
+	struct ev_tuple t;
+	uint32_t expires_ms; /* time left on the timer */
+	uint32_t rqueue;     /* Recv-Q; listeners: connections waiting for accept() */
+	uint32_t wqueue;     /* Send-Q; listeners: the accept queue's limit */
+	uint32_t uid;
+	uint32_t inode; /* 0: no file refers to it (orphan, timewait, request) */
+	uint64_t cookie;
+	struct ev_owner owner; /* pid 0: none found */
+};
+
+struct census {
+	struct census_sock *s;
+	size_t n, cap;
+	unsigned netns_seen;   /* namespaces dumped */
+	unsigned netns_failed; /* namespaces that could not be entered or dumped */
+	uint64_t taken_ns;     /* CLOCK_MONOTONIC at the snapshot */
+};
+
+/* Take the snapshot. 0, or -1 with a message (partial failures are counted
+ * in netns_failed, not fatal). */
+int census_take(struct census *c, char *err, size_t errlen);
+void census_free(struct census *c);
+/* Number of sockets in state st (timewait ones included by substate). */
+size_t census_count(const struct census *c, int st, bool timewait);
+
+#endif
