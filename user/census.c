@@ -90,8 +90,11 @@ static int dump_family(struct census *c, int family, uint32_t netns)
 				goto out;
 			}
 			if (h->nlmsg_type == NLMSG_ERROR) {
+				struct nlmsgerr *e = NLMSG_DATA(h);
+
 				/* a kernel without IPv6 has nothing to dump */
 				ret = family == AF_INET6 ? 0 : -1;
+				c->last_error = -e->error;
 				goto out;
 			}
 			if (h->nlmsg_len < NLMSG_LENGTH(sizeof(struct inet_diag_msg)))

@@ -44,6 +44,7 @@ struct census {
 	unsigned netns_seen;   /* namespaces dumped */
 	unsigned netns_failed; /* namespaces that could not be entered or dumped */
 	uint64_t taken_ns;     /* CLOCK_MONOTONIC at the snapshot */
+	int last_error;	       /* errno of the last failed dump (ENOENT: no tcp_diag) */
 };
 
 /* Take the snapshot. 0, or -1 with a message (partial failures are counted

@@ -331,8 +331,13 @@ static int write_census(struct config *c, struct pipeline *p)
 		ret = p->sink.ops->census(&p->sink, cs.taken_ns, &cs.s[i]);
 		shown++;
 	}
-	fprintf(stderr, "tcpscope: census: %zu TCP sockets in %u network namespaces (%zu written)%s\n",
-		cs.n, cs.netns_seen, shown, cs.netns_failed ? ", some namespaces unreadable" : "");
+	if (!cs.netns_seen && cs.last_error == ENOENT)
+		fprintf(stderr, "tcpscope: warning: no census: the kernel has no NETLINK_SOCK_DIAG "
+				"handler for TCP; load it with 'modprobe tcp_diag'\n");
+	else
+		fprintf(stderr, "tcpscope: census: %zu TCP sockets in %u network namespaces "
+				"(%zu written)%s\n", cs.n, cs.netns_seen, shown,
+			cs.netns_failed ? ", some namespaces unreadable" : "");
 	census_free(&cs);
 	return ret;
 }

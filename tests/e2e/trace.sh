@@ -344,14 +344,19 @@ test_json_escapes_any_comm() {
 test_census_at_start() {
 	local out="$TMP/cs.json" f="$TMP/cs.json.ours" c cp
 	new_netns cs || return 1
-	in_ns "$SCENARIO" leak 127.0.0.1 8080 4000 > "$TMP/cs.sc" &
+	in_ns "$SCENARIO" leak 127.0.0.1 8080 60000 > "$TMP/cs.sc" &
 	local sc=$!
-	sleep 1
+	# until the leak exists (a CLOSE_WAIT socket, state 08), at most 10 s
+	for _ in $(seq 1 100); do
+		in_ns cat /proc/net/tcp | awk '$4 == "08"' | grep -q . && break
+		sleep 0.1
+	done
 	start_tracer "$out" || return 1
 	stop_tracer || return 1
 	ours "$out" > "$f"
 	start_tracer "$TMP/cs2.json" --no-census || return 1
 	stop_tracer || return 1
+	pkill -KILL -x ts-leaker # ends the leak; the scenario then reports
 	wait "$sc"
 	SC=$(cat "$TMP/cs.sc")
 	c=$(j client_pid) cp=$(j client_port)

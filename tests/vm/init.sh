@@ -13,6 +13,8 @@ mount -t tracefs tracefs /sys/kernel/tracing
 mount -t debugfs debugfs /sys/kernel/debug
 mount -t bpf bpf /sys/fs/bpf
 ip link set lo up
+# in load order: tcp_diag needs inet_diag
+for m in inet_diag tcp_diag; do insmod /modules/$m.ko || echo "VMTEST: insmod $m failed"; done
 echo "VMTEST-KERNEL: $(uname -r)"
 pattern=$(sed -n 's/.*vmtest_pattern=\([^ ]*\).*/\1/p' /proc/cmdline)
 cd /tcpscope

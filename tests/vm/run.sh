@@ -23,12 +23,18 @@ log() { echo "vmtest: $*" >&2; }
 
 kpkg=$(apt-cache depends linux-image-cloud-amd64 2>/dev/null | awk '/Depends: linux-image-[0-9]/ {print $2; exit}')
 [ -n "$kpkg" ] || { log "no linux-image-cloud-amd64 in the apt sources"; exit 2; }
-if [ ! -f "$cache/$kpkg/vmlinuz" ]; then
+# the kernel, and the modules the tests need that Debian builds as modules
+# (inet_diag, tcp_diag: the census's NETLINK_SOCK_DIAG for TCP)
+mods="kernel/net/ipv4/inet_diag.ko kernel/net/ipv4/tcp_diag.ko"
+if [ ! -f "$cache/$kpkg/vmlinuz" ] || [ ! -f "$cache/$kpkg/modules/tcp_diag.ko" ]; then
 	log "downloading $kpkg"
 	( cd "$cache" && apt-get download "$kpkg" >/dev/null 2>&1 ) || { log "apt-get download $kpkg failed"; exit 2; }
 	rm -rf "$cache/$kpkg.x" && dpkg-deb -x "$cache/$kpkg"_*.deb "$cache/$kpkg.x" || exit 2
-	mkdir -p "$cache/$kpkg"
+	mkdir -p "$cache/$kpkg/modules"
 	cp "$cache/$kpkg.x"/boot/vmlinuz-* "$cache/$kpkg/vmlinuz"
+	for m in $mods; do
+		cp "$cache/$kpkg.x"/lib/modules/*/"$m" "$cache/$kpkg/modules/" || exit 2
+	done
 	rm -rf "$cache/$kpkg.x" "$cache/$kpkg"_*.deb
 fi
 
@@ -47,6 +53,8 @@ for bin in /bin/bash /usr/bin/jq /sbin/ip /usr/bin/setpriv; do
 	done
 done
 cp .output-static/tcpscope .output-static/tests/scenario "$root/bin/"
+mkdir -p "$root/modules"
+for m in $mods; do cp "$cache/$kpkg/modules/$(basename "$m")" "$root/modules/"; done
 for app in $(/bin/busybox --list); do
 	[ -e "$root/bin/$app" ] || ln -s busybox "$root/bin/$app"
 done
