@@ -16,8 +16,7 @@
 #include <linux/netlink.h>
 #include <linux/sock_diag.h>
 #include "census.h"
-
-#define MAX_NETNS 4096
+#include "netns.h"
 
 static int push(struct census *c, const struct census_sock *s)
 {
@@ -109,55 +108,6 @@ out:
 	return ret;
 }
 
-/* Namespaces: ours, the named ones (ip netns) and every process's. */
-static int add_ns(uint64_t *seen, unsigned *n, const char *path, int *fds)
-{
-	struct stat st;
-	int fd = open(path, O_RDONLY | O_CLOEXEC);
-
-	if (fd < 0)
-		return -1;
-	if (fstat(fd, &st) || *n >= MAX_NETNS) {
-		close(fd);
-		return -1;
-	}
-	for (unsigned i = 0; i < *n; i++)
-		if (seen[i] == st.st_ino) {
-			close(fd);
-			return 0;
-		}
-	seen[*n] = st.st_ino;
-	fds[(*n)++] = fd;
-	return 0;
-}
-
-static unsigned list_netns(uint64_t *seen, int *fds)
-{
-	unsigned n = 0;
-	char path[300];
-	struct dirent *d;
-	DIR *dir;
-
-	add_ns(seen, &n, "/proc/self/ns/net", fds);
-	if ((dir = opendir("/run/netns"))) {
-		while ((d = readdir(dir)))
-			if (d->d_name[0] != '.') {
-				snprintf(path, sizeof(path), "/run/netns/%s", d->d_name);
-				add_ns(seen, &n, path, fds);
-			}
-		closedir(dir);
-	}
-	if ((dir = opendir("/proc"))) {
-		while ((d = readdir(dir)))
-			if (d->d_name[0] >= '1' && d->d_name[0] <= '9') {
-				snprintf(path, sizeof(path), "/proc/%s/ns/net", d->d_name);
-				add_ns(seen, &n, path, fds);
-			}
-		closedir(dir);
-	}
-	return n;
-}
-
 static int by_inode(const void *a, const void *b)
 {
 	const struct census_sock *x = a, *y = b;
@@ -228,37 +178,25 @@ out:
 		closedir(proc);
 }
 
+static int census_one(uint32_t netns, void *ctx)
+{
+	struct census *c = ctx;
+
+	return dump_family(c, AF_INET, netns) || dump_family(c, AF_INET6, netns) ? -1 : 0;
+}
+
 int census_take(struct census *c, char *err, size_t errlen)
 {
-	static uint64_t seen[MAX_NETNS];
-	static int fds[MAX_NETNS];
 	struct timespec ts;
-	unsigned n;
-	int self = open("/proc/self/ns/net", O_RDONLY | O_CLOEXEC);
+	int seen;
 
 	memset(c, 0, sizeof(*c));
-	if (self < 0) {
-		snprintf(err, errlen, "census: cannot open /proc/self/ns/net: %s", strerror(errno));
-		return -1;
-	}
 	clock_gettime(CLOCK_MONOTONIC, &ts);
 	c->taken_ns = ts.tv_sec * 1000000000ULL + ts.tv_nsec;
-	n = list_netns(seen, fds);
-	for (unsigned i = 0; i < n; i++) {
-		if (setns(fds[i], CLONE_NEWNET) || dump_family(c, AF_INET, (uint32_t)seen[i]) ||
-		    dump_family(c, AF_INET6, (uint32_t)seen[i]))
-			c->netns_failed++;
-		else
-			c->netns_seen++;
-		close(fds[i]);
-	}
-	if (setns(self, CLONE_NEWNET)) {
-		snprintf(err, errlen, "census: cannot return to our network namespace: %s",
-			 strerror(errno));
-		close(self);
+	seen = netns_foreach(census_one, c, &c->netns_failed, err, errlen);
+	if (seen < 0)
 		return -1;
-	}
-	close(self);
+	c->netns_seen = (unsigned)seen;
 	find_owners(c);
 	return 0;
 }

@@ -342,6 +342,26 @@ static int write_census(struct config *c, struct pipeline *p)
 	return ret;
 }
 
+/* Sysctls and counters of every namespace, at start and at end. */
+static int write_nsinfo(struct config *c, struct pipeline *p, const char *phase)
+{
+	struct nsinfo_set s;
+	char err[256];
+	int ret = 0;
+
+	/* context for a whole-host export: not in a filtered trace */
+	if (!p->sink.ops->nsinfo || c->no_census || filter_active(&c->filter))
+		return 0;
+	if (nsinfo_take(&s, err, sizeof(err))) {
+		fprintf(stderr, "tcpscope: warning: sysctls and counters: %s\n", err);
+		return 0;
+	}
+	for (size_t i = 0; i < s.n && !ret; i++)
+		ret = p->sink.ops->nsinfo(&p->sink, s.taken_ns, phase, &s.ns[i]);
+	nsinfo_free(&s);
+	return ret;
+}
+
 static int run_trace(struct config *c)
 {
 	struct pipeline p = {};
@@ -393,6 +413,8 @@ static int run_trace(struct config *c)
 		deadline = mono_ns() + c->duration_ns;
 	if (p.sink.ops->begin(&p.sink))
 		goto write_error;
+	if (write_nsinfo(c, &p, "start"))
+		goto write_error;
 	if (p.sink.ops->census && !c->no_census && write_census(c, &p))
 		goto write_error;
 
@@ -422,6 +444,8 @@ static int run_trace(struct config *c)
 	if (n < 0 && p.sink_errno)
 		goto write_error;
 	check_lost(&p, l, true);
+	if (write_nsinfo(c, &p, "end"))
+		goto write_error;
 	goto done;
 
 write_error:

@@ -11,6 +11,7 @@
 #include "outbuf.h"
 #include "pressure.h"
 #include "census.h"
+#include "nsinfo.h"
 
 enum sink_format { FMT_TEXT, FMT_JSON, FMT_CSV };
 
@@ -23,6 +24,8 @@ struct sink_ops {
 	int (*lost)(struct sink *s, uint64_t ts_ns, const char *reason, uint64_t count);
 	/* one socket of the census taken at start (NULL: the format has none) */
 	int (*census)(struct sink *s, uint64_t ts_ns, const struct census_sock *cs);
+	/* a namespace's sysctls and counters, phase "start" or "end" (NULL: none) */
+	int (*nsinfo)(struct sink *s, uint64_t ts_ns, const char *phase, const struct nsinfo *ns);
 };
 
 struct sink {

@@ -239,6 +239,43 @@ static int json_census(struct sink *s, uint64_t ts_ns, const struct census_sock 
 	return s->ob->failed ? -1 : 0;
 }
 
+/* {"type":"netns"}: sysctls and counters of one namespace */
+static int json_nsinfo(struct sink *s, uint64_t ts_ns, const char *phase, const struct nsinfo *ns)
+{
+	char *p = ob_begin(s->ob);
+
+	p = P_LIT(p, "{\"type\":\"netns\"");
+	p = p_ku(p, "ts_ns", ts_ns);
+	p = p_time(s, p, ts_ns);
+	p = p_kstr(p, "phase", phase);
+	p = p_ku(p, "netns", ns->netns);
+	p = P_LIT(p, ",\"sysctl\":{");
+	for (int i = 0, first = 1; i < NSINFO_SYSCTLS; i++) {
+		if (!(ns->have_sysctl & (1u << i)))
+			continue;
+		if (!first)
+			*p++ = ',';
+		first = 0;
+		p = p_json_str(p, nsinfo_sysctl_names[i], 64);
+		*p++ = ':';
+		p = p_json_str(p, ns->sysctl[i], sizeof(ns->sysctl[i]));
+	}
+	p = P_LIT(p, "},\"counters\":{");
+	for (int i = 0, first = 1; i < NSINFO_COUNTERS; i++) {
+		if (!(ns->have_counter & (1u << i)))
+			continue;
+		if (!first)
+			*p++ = ',';
+		first = 0;
+		p = p_json_str(p, nsinfo_counter_names[i], 64);
+		*p++ = ':';
+		p = p_u64(p, ns->counter[i]);
+	}
+	p = P_LIT(p, "}}\n");
+	ob_end(s->ob, p);
+	return s->ob->failed ? -1 : 0;
+}
+
 static int json_begin(struct sink *s)
 {
 	return 0;
@@ -249,4 +286,5 @@ const struct sink_ops sink_json_ops = {
 	.event = json_event,
 	.lost = json_lost,
 	.census = json_census,
+	.nsinfo = json_nsinfo,
 };

@@ -73,6 +73,8 @@ test_port_allocations() {
 		"([.[] | select(.type==\"port\" and .op==\"bind\" and .ret==0)] | length == $(j binds) + 1) and ([.[] | select(.type==\"port\" and .op==\"bind\" and .ret!=0)] | length == 1 and .[0].errno==\"EADDRINUSE\" and .[0].sport==0)" "$f" &&
 	expect "every allocation: the netns's range, a latency, scan per tier ($scan), no tw reuse" \
 		"[.[] | select(.type==\"port\")] | length == $(j binds) + 4 and all(.range == [40000,40009] and (.latency_ms | type)==\"number\" and $scan and .tw_reused==false and .via==\"$tier\")" "$f" &&
+	expect "the namespace's sysctls, at start and end, say the same range" \
+		'[.[] | select(.type=="netns") | .sysctl["net.ipv4.ip_local_port_range"]] == ["40000\t40009","40000\t40009"]' "$f" &&
 	expect "latency is exact only with fentry/kprobe" \
 		"all(.[]; .type != \"port\" or .latency_exact == (\"$tier\" != \"tracepoint\"))" "$f" &&
 	expect "a bind() to port 0 is not also a bind call event" \
@@ -175,6 +177,8 @@ test_listen_overflow() {
 	cmp="length == $n"
 	[ "$tier" = tracepoint ] && cmp="length <= $n and all(.stage == \"ack\")"
 	echo "  ListenOverflows $n, events: $(jq -s -c '[.[] | select(.type=="listen_overflow") | .stage] | group_by(.) | map({(.[0]): length}) | add' "$f")" >&2
+	expect "the netns records at start and end hold ListenOverflows, $n apart" \
+		"([.[] | select(.type==\"netns\" and .phase==\"end\")][0].counters[\"TcpExt.ListenOverflows\"] - [.[] | select(.type==\"netns\" and .phase==\"start\")][0].counters[\"TcpExt.ListenOverflows\"]) == $n" "$f" || return 1
 	expect "overflow events on port 8080, owned by ts-backlog ($(j pid)), queue over its limit of 1 ($tier): $cmp" \
 		"[.[] | select(.type==\"listen_overflow\")] | all(.sport==8080 and .pid==$(j pid) and .comm==\"ts-backlog\" and .backlog==1 and .accept_queue > 1 and .via==\"$tier\") and ($cmp)" "$f"
 }

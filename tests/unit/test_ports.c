@@ -5,6 +5,7 @@
 #include "check.h"
 #include "ladder.h"
 #include "pressure.h"
+#include "nsinfo.h"
 
 static struct ev_port port_ev(uint64_t ts, uint8_t op, uint16_t dport, int ret, int scan_known,
 			      unsigned scan)
@@ -109,8 +110,37 @@ static void test_ladder(void)
 	CHECK_STR(fact_name(FACT_TW_REUSE), "TIME_WAIT reuse");
 }
 
+static void test_counters(void)
+{
+	struct nsinfo ns = {};
+
+	nsinfo_parse_counters(&ns, "TcpExt: SyncookiesSent ListenOverflows ListenDrops\n"
+				   "TcpExt: 3 17 18\n"
+				   "IpExt: InOctets\nIpExt: 99\n"
+				   "Tcp: RtoAlgorithm ActiveOpens CurrEstab\nTcp: 1 42 5\n");
+	for (int i = 0; i < NSINFO_COUNTERS; i++) {
+		const char *n = nsinfo_counter_names[i];
+		uint64_t want = !strcmp(n, "TcpExt.ListenOverflows") ? 17 :
+				!strcmp(n, "TcpExt.ListenDrops")     ? 18 :
+				!strcmp(n, "TcpExt.SyncookiesSent")  ? 3 :
+				!strcmp(n, "Tcp.ActiveOpens")	     ? 42 :
+				!strcmp(n, "Tcp.CurrEstab")	     ? 5 :
+								       0;
+		bool have = want != 0;
+
+		CHECK(!!(ns.have_counter & (1u << i)) == have && ns.counter[i] == want,
+		      "%s: have %d value %llu", n, !!(ns.have_counter & (1u << i)),
+		      (unsigned long long)ns.counter[i]);
+	}
+	/* a truncated file: a header with no value line sets nothing */
+	memset(&ns, 0, sizeof(ns));
+	nsinfo_parse_counters(&ns, "TcpExt: ListenOverflows\n");
+	CHECK(ns.have_counter == 0, "header only: %x", ns.have_counter);
+}
+
 int main(void)
 {
+	test_counters();
 	test_pressure();
 	test_ladder();
 	return check_summary("test_ports");

@@ -1,0 +1,40 @@
+/* SPDX-License-Identifier: GPL-2.0 OR BSD-2-Clause */
+/*
+ * Per network namespace: the sysctls that decide TCP's lifecycle limits and
+ * the kernel's TCP counters (/proc/net/netstat, /proc/net/snmp), read inside
+ * each namespace. Taken at the start and the end of a trace, so that a
+ * diagnosis (live or from the file) has both and their difference.
+ */
+#ifndef NSINFO_H
+#define NSINFO_H
+#include <stdbool.h>
+#include <stddef.h>
+#include <stdint.h>
+
+#define NSINFO_SYSCTLS 10
+#define NSINFO_COUNTERS 21
+
+extern const char *const nsinfo_sysctl_names[NSINFO_SYSCTLS]; /* "net.ipv4.tcp_tw_reuse" */
+extern const char *const nsinfo_counter_names[NSINFO_COUNTERS]; /* "TcpExt.ListenOverflows" */
+
+struct nsinfo {
+	uint32_t netns;
+	char sysctl[NSINFO_SYSCTLS][64];
+	uint32_t have_sysctl; /* bit i: the kernel has sysctl i (its value may be empty) */
+	uint64_t counter[NSINFO_COUNTERS];
+	uint32_t have_counter; /* bit i: counter[i] was found */
+};
+
+struct nsinfo_set {
+	struct nsinfo *ns;
+	size_t n, cap;
+	unsigned failed;
+	uint64_t taken_ns;
+};
+
+int nsinfo_take(struct nsinfo_set *s, char *err, size_t errlen);
+void nsinfo_free(struct nsinfo_set *s);
+/* Counters of a /proc/net/netstat or snmp text ("TcpExt: A B\nTcpExt: 1 2\n") */
+void nsinfo_parse_counters(struct nsinfo *ns, const char *text);
+
+#endif
