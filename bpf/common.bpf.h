@@ -127,6 +127,8 @@ __s64 lru_live[LRU_MAX] = {};
  * other one, silently before 6.7. Ours mark the time they run, so that what
  * the tcp_time_wait kprobe may have missed meanwhile is counted.
  */
+const volatile __u8 tw_via = VIA_TRACEPOINT; /* tier of the tcp_time_wait hook */
+
 struct {
 	__uint(type, BPF_MAP_TYPE_PERCPU_ARRAY);
 	__uint(max_entries, 1);
@@ -134,10 +136,15 @@ struct {
 	__type(value, __u32);
 } kp_depth SEC(".maps");
 
+/* Only the kprobe tier of tcp_time_wait reads the marks: elsewhere the
+ * constant folds them away. */
 static __always_inline void kp_mark(int d)
 {
-	__u32 zero = 0, *n = bpf_map_lookup_elem(&kp_depth, &zero);
+	__u32 zero = 0, *n;
 
+	if (tw_via != VIA_KPROBE)
+		return;
+	n = bpf_map_lookup_elem(&kp_depth, &zero);
 	if (n)
 		*n += d;
 }

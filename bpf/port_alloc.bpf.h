@@ -32,8 +32,7 @@ const volatile __u64 tcp_write_timer_fn = 0;	 /* kallsyms; ends a connect's allo
 enum alloc_flags {
 	AF_SCANNING = 1 << 0, /* between entry and exit of the allocation function */
 	AF_TW_REUSED = 1 << 1,
-	AF_PORT0 = 1 << 2,    /* bind(): the caller asked for port 0 */
-	AF_DONE = 1 << 3,     /* bind(): the allocation was reported already */
+	AF_DONE = 1 << 2,     /* bind(): the allocation was reported already */
 };
 
 /* Thread -> allocation (or bind() call) in progress. */
@@ -44,7 +43,7 @@ struct alloc_ctx {
 	struct ev_tuple t; /* bind(): requested address; connect(): destination */
 	__u32 scan;	   /* distinct candidate ports checked so far */
 	__u16 last_port;
-	__u8 op; /* enum port_op; 0 = a bind() to a fixed port */
+	__u8 op; /* enum port_op; 0 = a bind() to a fixed port (PORT_BIND: to port 0) */
 	__u8 flags;
 };
 
@@ -194,11 +193,7 @@ static __always_inline int hash_connect_enter(struct sock *sk)
 	if (!a)
 		return 0;
 	a->flags = AF_SCANNING;
-	a->t.dport = bswap16(BPF_CORE_READ(sk, __sk_common.skc_dport));
-	if (BPF_CORE_READ(sk, __sk_common.skc_family) == AF_INET6)
-		BPF_CORE_READ_INTO(&a->t.daddr, sk, __sk_common.skc_v6_daddr.in6_u.u6_addr8);
-	else
-		BPF_CORE_READ_INTO((__u32 *)a->t.daddr, sk, __sk_common.skc_daddr);
+	read_sk_tuple(sk, &a->t); /* the destination, kept for a failure */
 	return 0;
 }
 

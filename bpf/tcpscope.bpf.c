@@ -29,7 +29,6 @@ char LICENSE[] SEC("license") = "Dual BSD/GPL";
 
 const volatile __u64 tw_timer_fn = 0; /* address of tw_timer_handler, from kallsyms */
 const volatile bool want_syscalls = true;
-const volatile __u8 tw_via = VIA_TRACEPOINT; /* tier of the tcp_time_wait hook */
 extern int CONFIG_HZ __kconfig __weak;
 
 
@@ -744,11 +743,8 @@ static __always_inline int bind_enter(struct sys_enter_ctx *ctx)
 	if (!read_user_addr((void *)ctx->args[1], req.saddr, &req.sport, &req.family))
 		return 0;
 	a = alloc_new(req.sport ? 0 : PORT_BIND, sk, bpf_ktime_get_ns());
-	if (a) {
+	if (a)
 		a->t = req;
-		if (!req.sport)
-			a->flags = AF_PORT0;
-	}
 	return 0;
 }
 
@@ -981,11 +977,11 @@ static __always_inline void emit_listen_ovf(const struct sock *sk, __u8 stage, _
 		return;
 	read_sk_tuple(sk, &t);
 	if (req) {
-		t.dport = bswap16(BPF_CORE_READ(req, __req_common.skc_dport));
-		if (t.family == AF_INET6)
-			BPF_CORE_READ_INTO(&t.daddr, req, __req_common.skc_v6_daddr.in6_u.u6_addr8);
-		else
-			BPF_CORE_READ_INTO((__u32 *)t.daddr, req, __req_common.skc_daddr);
+		struct ev_tuple peer = {};
+
+		read_tuple(&req->__req_common, &peer);
+		__builtin_memcpy(t.daddr, peer.daddr, sizeof(t.daddr));
+		t.dport = peer.dport;
 	}
 	lk.netns = read_netns(&sk->__sk_common);
 	lk.port = t.sport;

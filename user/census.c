@@ -206,12 +206,3 @@ void census_free(struct census *c)
 	free(c->s);
 	memset(c, 0, sizeof(*c));
 }
-
-size_t census_count(const struct census *c, int st, bool timewait)
-{
-	size_t n = 0;
-
-	for (size_t i = 0; i < c->n; i++)
-		n += c->s[i].state == st && c->s[i].timewait == timewait;
-	return n;
-}

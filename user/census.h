@@ -51,7 +51,5 @@ struct census {
  * in netns_failed, not fatal). */
 int census_take(struct census *c, char *err, size_t errlen);
 void census_free(struct census *c);
-/* Number of sockets in state st (timewait ones included by substate). */
-size_t census_count(const struct census *c, int st, bool timewait);
 
 #endif

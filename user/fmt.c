@@ -87,6 +87,13 @@ const char *fmt_clock(uint64_t mono_ns, int64_t offset_ns, int precise, char *bu
 	return buf;
 }
 
+const char *fmt_port_op(int op)
+{
+	static const char *const names[] = { "?", "connect", "bind", "listen", "autobind" };
+
+	return op > 0 && op <= PORT_AUTOBIND ? names[op] : "?";
+}
+
 const char *fmt_errno(int err)
 {
 	const char *name;

@@ -24,6 +24,8 @@ const char *fmt_rfc3339(uint64_t mono_ns, int64_t offset_ns, char *buf, size_t l
 const char *fmt_clock(uint64_t mono_ns, int64_t offset_ns, int precise, char *buf, size_t len);
 /* "EADDRNOTAVAIL" for -99 or 99; "0" is "ok" */
 const char *fmt_errno(int err);
+/* enum port_op as in JSON and CSV: "connect", "bind", "listen", "autobind" */
+const char *fmt_port_op(int op);
 /* Fill a comm for display: '-' when the owner is unknown. */
 const char *fmt_comm(const struct ev_owner *o, int known, char *buf, size_t len);
 /* Monotonic minus realtime, measured now. */

@@ -100,29 +100,6 @@ static bool ensure_tracefs(void)
 	return !access("/sys/kernel/tracing/events/syscalls", F_OK);
 }
 
-/* Addresses of n kernel symbols, in one pass over /proc/kallsyms. */
-static void kallsyms_lookup(const char *const *names, uint64_t *addrs, int n)
-{
-	char line[256], sym[128], type;
-	unsigned long long addr;
-	int found = 0;
-	FILE *f = fopen("/proc/kallsyms", "r");
-
-	memset(addrs, 0, sizeof(*addrs) * n);
-	if (!f)
-		return;
-	while (found < n && fgets(line, sizeof(line), f)) {
-		if (sscanf(line, "%llx %c %127s", &addr, &type, sym) != 3)
-			continue;
-		for (int i = 0; i < n; i++)
-			if (!addrs[i] && !strcmp(sym, names[i])) {
-				addrs[i] = addr;
-				found++;
-			}
-	}
-	fclose(f);
-}
-
 /* CONFIG_HZ, for timer lengths in milliseconds. The BPF object gets it as
  * kconfig text, so libbpf needs no config file (Debian kernels have no
  * /proc/config.gz). From the config when there is one, else measured. */
@@ -243,17 +220,38 @@ static void load(struct bpf_program *p, bool on)
 	bpf_program__set_autoload(p, on);
 }
 
+/* The programs and the description of one tier of one fact. */
+struct tier_progs {
+	struct bpf_program *p[4];
+	const char *mech;
+};
+
+/* Load the programs of the tier that won (fentry or kprobe) and name it in
+ * the ladder; false for the tracepoint tier, which the caller describes. */
+static bool use_tier(struct ladder *lad, enum fact f, int via, const struct tier_progs *fentry,
+		     const struct tier_progs *kprobe)
+{
+	const struct tier_progs *t = via == VIA_FENTRY ? fentry : via == VIA_KPROBE ? kprobe : NULL;
+
+	if (!t)
+		return false;
+	for (int i = 0; i < 4 && t->p[i]; i++)
+		load(t->p[i], true);
+	ladder_use(lad, f, via, "%s", t->mech);
+	return true;
+}
+
 /* The capability ladder applied to the skeleton: per fact, probe in order
  * fentry/fexit, kprobe/kretprobe, tracepoints; the losers are not loaded. */
 static void plan_hooks(struct loader *l, const struct loader_opts *o)
 {
-	static const char *const syms[] = { "tw_timer_handler", "tcp_write_timer" };
 	struct tcpscope_bpf *s = l->skel;
 	struct ladder *lad = &l->ladder;
 	uint64_t addr[2];
 	int via;
 
-	kallsyms_lookup(syms, addr, 2);
+	addr[0] = probe_ksym_addr("tw_timer_handler");
+	addr[1] = probe_ksym_addr("tcp_write_timer");
 	s->rodata->tw_timer_fn = addr[0];
 	s->rodata->tcp_write_timer_fn = addr[1];
 	l->syscalls = ensure_tracefs();
@@ -289,18 +287,15 @@ static void plan_hooks(struct loader *l, const struct loader_opts *o)
 		load(s->progs.on_set_state, false);
 		load(s->progs.on_set_state_nested, false);
 		via = climb(lad, FACT_STATE, st, 1, o);
-		if (via == VIA_FENTRY) {
-			load(s->progs.fe_tcp_set_state, true);
-			ladder_use(lad, FACT_STATE, via, "fentry tcp_set_state");
-		} else if (via == VIA_KPROBE) {
-			load(s->progs.kp_tcp_set_state, true);
-			ladder_use(lad, FACT_STATE, via, "kprobe tcp_set_state");
-			ladder_unknown(lad, FACT_STATE, "socket cookies (timewait sockets are matched "
-				       "to their connection only by fentry or the tracepoint)");
-		} else {
+		if (!use_tier(lad, FACT_STATE, via,
+			      &(struct tier_progs){ { s->progs.fe_tcp_set_state }, "fentry tcp_set_state" },
+			      &(struct tier_progs){ { s->progs.kp_tcp_set_state }, "kprobe tcp_set_state" })) {
 			l->no_state = true;
 			return;
 		}
+		if (via == VIA_KPROBE)
+			ladder_unknown(lad, FACT_STATE, "socket cookies (timewait sockets are matched "
+				       "to their connection only by fentry or the tracepoint)");
 		ladder_unknown(lad, FACT_STATE, "transitions made outside tcp_set_state: listen() "
 			       "and its end, a new connection's SYN_RECV");
 	}
@@ -320,13 +315,11 @@ static void plan_hooks(struct loader *l, const struct loader_opts *o)
 
 		via = climb(lad, FACT_TW_ENTRY, tw, 1, o);
 		s->rodata->tw_via = via;
-		if (via == VIA_FENTRY) {
-			load(s->progs.fe_tcp_time_wait, true);
-			ladder_use(lad, FACT_TW_ENTRY, via, "fentry tcp_time_wait + tp_btf timer_start(tw_timer_handler)");
-		} else if (via == VIA_KPROBE) {
-			load(s->progs.kp_tcp_time_wait, true);
-			ladder_use(lad, FACT_TW_ENTRY, via, "kprobe tcp_time_wait + tp_btf timer_start(tw_timer_handler)");
-		} else {
+		if (!use_tier(lad, FACT_TW_ENTRY, via,
+			      &(struct tier_progs){ { s->progs.fe_tcp_time_wait },
+						    "fentry tcp_time_wait + tp_btf timer_start(tw_timer_handler)" },
+			      &(struct tier_progs){ { s->progs.kp_tcp_time_wait },
+						    "kprobe tcp_time_wait + tp_btf timer_start(tw_timer_handler)" })) {
 			ladder_use(lad, FACT_TW_ENTRY, via,
 				   "tp_btf timer_start(tw_timer_handler) + the socket's ->CLOSE");
 			ladder_unknown(lad, FACT_TW_ENTRY,
@@ -346,19 +339,13 @@ static void plan_hooks(struct loader *l, const struct loader_opts *o)
 
 	via = climb(lad, FACT_PORT, alloc, 2, o);
 	s->rodata->port_via = via;
-	if (via == VIA_FENTRY) {
-		load(s->progs.fe_hash_connect, true);
-		load(s->progs.fx_hash_connect, true);
-		load(s->progs.fe_get_port, true);
-		load(s->progs.fx_get_port, true);
-		ladder_use(lad, FACT_PORT, via, "fentry/fexit __inet_hash_connect, inet_csk_get_port");
-	} else if (via == VIA_KPROBE) {
-		load(s->progs.kp_hash_connect, true);
-		load(s->progs.kr_hash_connect, true);
-		load(s->progs.kp_get_port, true);
-		load(s->progs.kr_get_port, true);
-		ladder_use(lad, FACT_PORT, via, "kprobe/kretprobe __inet_hash_connect, inet_csk_get_port");
-	} else {
+	if (!use_tier(lad, FACT_PORT, via,
+		      &(struct tier_progs){ { s->progs.fe_hash_connect, s->progs.fx_hash_connect,
+					      s->progs.fe_get_port, s->progs.fx_get_port },
+					    "fentry/fexit __inet_hash_connect, inet_csk_get_port" },
+		      &(struct tier_progs){ { s->progs.kp_hash_connect, s->progs.kr_hash_connect,
+					      s->progs.kp_get_port, s->progs.kr_get_port },
+					    "kprobe/kretprobe __inet_hash_connect, inet_csk_get_port" })) {
 		load(s->progs.on_connect_exit, l->syscalls);
 		load(s->progs.on_listen_exit, l->syscalls);
 		ladder_use(lad, FACT_PORT, via,
@@ -423,13 +410,10 @@ static void plan_hooks(struct loader *l, const struct loader_opts *o)
 		via = VIA_NONE;
 	}
 	s->rodata->reuse_via = via;
-	if (via == VIA_FENTRY) {
-		load(s->progs.fx_twsk_unique, true);
-		ladder_use(lad, FACT_TW_REUSE, via, "fexit tcp_twsk_unique");
-	} else if (via == VIA_KPROBE) {
-		load(s->progs.kr_twsk_unique, true);
-		ladder_use(lad, FACT_TW_REUSE, via, "kretprobe tcp_twsk_unique");
-	} else if (via == VIA_TRACEPOINT) {
+	if (!use_tier(lad, FACT_TW_REUSE, via,
+		      &(struct tier_progs){ { s->progs.fx_twsk_unique }, "fexit tcp_twsk_unique" },
+		      &(struct tier_progs){ { s->progs.kr_twsk_unique }, "kretprobe tcp_twsk_unique" }) &&
+	    via == VIA_TRACEPOINT) {
 		ladder_use(lad, FACT_TW_REUSE, via, "tp_btf timer_cancel(tw_timer_handler) in connect()");
 	}
 
@@ -440,16 +424,16 @@ static void plan_hooks(struct loader *l, const struct loader_opts *o)
 	char why6[200];
 
 	via = climb(lad, FACT_LISTEN_OVF, ovf, 2, o);
-	if (via == VIA_FENTRY) {
-		load(s->progs.fe_conn_request, true);
-		load(s->progs.fe_syn_recv4, true);
-		load(s->progs.fe_syn_recv6, probe_fentry("tcp_v6_syn_recv_sock", why6, sizeof(why6)));
-		ladder_use(lad, FACT_LISTEN_OVF, via, "fentry tcp_conn_request (SYN), tcp_v4/v6_syn_recv_sock (ACK)");
-	} else if (via == VIA_KPROBE) {
-		load(s->progs.kp_conn_request, true);
-		load(s->progs.kp_syn_recv4, true);
-		load(s->progs.kp_syn_recv6, probe_kprobe("tcp_v6_syn_recv_sock", why6, sizeof(why6)));
-		ladder_use(lad, FACT_LISTEN_OVF, via, "kprobe tcp_conn_request (SYN), tcp_v4/v6_syn_recv_sock (ACK)");
+	if (use_tier(lad, FACT_LISTEN_OVF, via,
+		     &(struct tier_progs){ { s->progs.fe_conn_request, s->progs.fe_syn_recv4 },
+					   "fentry tcp_conn_request (SYN), tcp_v4/v6_syn_recv_sock (ACK)" },
+		     &(struct tier_progs){ { s->progs.kp_conn_request, s->progs.kp_syn_recv4 },
+					   "kprobe tcp_conn_request (SYN), tcp_v4/v6_syn_recv_sock (ACK)" })) {
+		/* IPv6 when the kernel has it */
+		if (via == VIA_FENTRY)
+			load(s->progs.fe_syn_recv6, probe_fentry("tcp_v6_syn_recv_sock", why6, sizeof(why6)));
+		else
+			load(s->progs.kp_syn_recv6, probe_kprobe("tcp_v6_syn_recv_sock", why6, sizeof(why6)));
 	} else if (probe_tp_btf_args("kfree_skb") == 4 &&
 		   probe_enum_value("skb_drop_reason", "SKB_DROP_REASON_TCP_LISTEN_OVERFLOW")) {
 		load(s->progs.on_kfree_skb, true);

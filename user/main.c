@@ -342,6 +342,23 @@ static int write_census(struct config *c, struct pipeline *p)
 	return ret;
 }
 
+/* What the loader needs from the options; every command loads the same. */
+static struct loader_opts loader_opts_of(const struct config *c,
+					 int (*on_record)(void *, void *, size_t), void *ctx)
+{
+	return (struct loader_opts){
+		.filter = &c->filter,
+		.ringbuf_bytes = c->ringbuf_bytes,
+		.max_sockets = c->max_sockets,
+		.verbose = c->verbose,
+		.no_fentry = c->no_fentry,
+		.no_kprobe = c->no_kprobe,
+		.no_state_tp = c->no_state_tp,
+		.on_record = on_record,
+		.ctx = ctx,
+	};
+}
+
 /* Sysctls and counters of every namespace, at start and at end. */
 static int write_nsinfo(struct config *c, struct pipeline *p, const char *phase)
 {
@@ -365,17 +382,7 @@ static int write_nsinfo(struct config *c, struct pipeline *p, const char *phase)
 static int run_trace(struct config *c)
 {
 	struct pipeline p = {};
-	struct loader_opts lo = {
-		.filter = &c->filter,
-		.ringbuf_bytes = c->ringbuf_bytes,
-		.max_sockets = c->max_sockets,
-		.verbose = c->verbose,
-		.no_fentry = c->no_fentry,
-		.no_kprobe = c->no_kprobe,
-		.no_state_tp = c->no_state_tp,
-		.on_record = on_record,
-		.ctx = &p,
-	};
+	struct loader_opts lo = loader_opts_of(c, on_record, &p);
 	struct loader *l;
 	char err[512];
 	uint64_t deadline = 0;
@@ -490,16 +497,7 @@ static int discard(void *ctx, void *data, size_t len)
 /* tcpscope hooks: load and attach exactly what trace would, then tell. */
 static int run_hooks(struct config *c)
 {
-	struct loader_opts lo = {
-		.filter = &c->filter,
-		.ringbuf_bytes = c->ringbuf_bytes,
-		.max_sockets = c->max_sockets,
-		.verbose = c->verbose,
-		.no_fentry = c->no_fentry,
-		.no_kprobe = c->no_kprobe,
-		.no_state_tp = c->no_state_tp,
-		.on_record = discard,
-	};
+	struct loader_opts lo = loader_opts_of(c, discard, NULL);
 	struct loader *l;
 	char err[512];
 

@@ -1,5 +1,7 @@
 // SPDX-License-Identifier: GPL-2.0 OR BSD-2-Clause
 #include <errno.h>
+#include <stdint.h>
+#include <stdlib.h>
 #include <stdio.h>
 #include <string.h>
 #include <unistd.h>
@@ -77,13 +79,78 @@ static bool in_file(const char *path, const char *func, int field)
 	return found;
 }
 
+/* A whole /proc file (their size reads as 0), NUL-terminated, or NULL. */
+static char *slurp(const char *path)
+{
+	size_t len = 0, cap = 1 << 20;
+	char *buf = malloc(cap);
+	FILE *f = fopen(path, "r");
+	size_t n;
+
+	if (!buf || !f) {
+		free(buf);
+		if (f)
+			fclose(f);
+		return NULL;
+	}
+	while ((n = fread(buf + len, 1, cap - len - 1, f)) > 0) {
+		len += n;
+		if (cap - len - 1 == 0) {
+			char *p = realloc(buf, cap * 2);
+
+			if (!p)
+				break;
+			buf = p;
+			cap *= 2;
+		}
+	}
+	buf[len] = 0;
+	fclose(f);
+	return buf;
+}
+
+/* /proc/kallsyms, read once for every look-up of a run. */
+static const char *kallsyms(void)
+{
+	static char *text;
+	static bool tried;
+
+	if (!tried) {
+		tried = true;
+		text = slurp("/proc/kallsyms");
+	}
+	return text;
+}
+
+/* The line "ADDR T name" (or "ADDR t name\t[module]") of a symbol, or NULL. */
+static const char *ksym_line(const char *name)
+{
+	const char *text = kallsyms(), *p;
+	size_t n = strlen(name);
+
+	for (p = text; p && (p = strstr(p, name)); p += n)
+		if (p > text && p[-1] == ' ' && (p[n] == '\n' || p[n] == '\t' || !p[n])) {
+			while (p > text && p[-1] != '\n')
+				p--;
+			return p;
+		}
+	return NULL;
+}
+
+uint64_t probe_ksym_addr(const char *name)
+{
+	const char *line = ksym_line(name);
+
+	return line ? strtoull(line, NULL, 16) : 0;
+}
+
 bool probe_kprobe(const char *func, char *why, size_t len)
 {
 	if (access("/sys/bus/event_source/devices/kprobe/type", R_OK)) {
 		snprintf(why, len, "kprobe: kernel built without CONFIG_KPROBES");
 		return false;
 	}
-	if (!in_file("/proc/kallsyms", func, 2)) {
+	if (!ksym_line(func)) {
 		snprintf(why, len, "kprobe: %s not in /proc/kallsyms", func);
 		return false;
 	}

@@ -5,10 +5,13 @@
 #define PROBE_H
 #include <stdbool.h>
 #include <stddef.h>
+#include <stdint.h>
 
 /* Load and attach a two-instruction fentry program on func. On failure,
  * why gets e.g. "fentry: EPERM at attach" or "fentry: not in kernel BTF". */
 bool probe_fentry(const char *func, char *why, size_t len);
+/* Address of a kernel symbol in /proc/kallsyms (read once per run), 0 if none. */
+uint64_t probe_ksym_addr(const char *name);
 /* kprobe PMU present and func a traceable kernel symbol. */
 bool probe_kprobe(const char *func, char *why, size_t len);
 /* The kernel has the tracepoint tp (e.g. "inet_sock_set_state") for tp_btf. */

@@ -3,6 +3,7 @@
  * that do not apply stay empty. */
 #include <inttypes.h>
 #include "fmt.h"
+#include "ladder.h"
 #include "sink.h"
 #include "states.h"
 
@@ -89,29 +90,26 @@ static int csv_event(struct sink *s, const struct ev_hdr *h)
 	}
 	case EV_PORT: {
 		const struct ev_port *e = (const void *)h;
-		static const char *const ops[] = { "?", "connect", "bind", "listen", "autobind" };
-		static const char *const via[] = { "none", "tracepoint", "kprobe", "fentry" };
 
 		head(s, "port", h, &e->owner, e->flags & EVF_OWNER_KNOWN, &e->t);
 		fputs(",,,,,,", f);
 		if (e->flags & EVF_IN_OLD_KNOWN)
 			fprintf(f, "%.3f", e->latency_ns / 1e6);
 		fprintf(f, ",%d,%s,,,%s,", e->ret, e->ret ? fmt_errno(e->ret) : "",
-			ops[e->op <= PORT_AUTOBIND ? e->op : 0]);
+			fmt_port_op(e->op));
 		if (e->flags & EVF_SCAN_KNOWN)
 			fprintf(f, "%u", e->scan);
 		fprintf(f, ",%u,%u,%d,%s\n", e->range_lo, e->range_hi, !!(e->flags & EVF_TW_REUSED),
-			via[e->via <= VIA_FENTRY ? e->via : 0]);
+			via_name(e->via));
 		break;
 	}
 	case EV_LISTEN_OVF: {
 		const struct ev_listen_ovf *e = (const void *)h;
-		static const char *const via[] = { "none", "tracepoint", "kprobe", "fentry" };
 
 		/* event = stage, count = accept queue, reason = its limit */
 		head(s, "listen_overflow", h, &e->owner, e->flags & EVF_OWNER_KNOWN, &e->t);
 		fprintf(f, ",,,%s,,,,,,%u,%u,,,,,,%s\n", e->stage == OVF_SYN ? "syn" : "ack",
-			e->accept_queue, e->backlog, via[e->via <= VIA_FENTRY ? e->via : 0]);
+			e->accept_queue, e->backlog, via_name(e->via));
 		break;
 	}
 	}

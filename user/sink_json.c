@@ -4,6 +4,7 @@
  * raw cursor (outbuf.h), no printf. */
 #include <time.h>
 #include "fmt.h"
+#include "ladder.h"
 #include "sink.h"
 #include "states.h"
 
@@ -143,11 +144,9 @@ static int json_event(struct sink *s, const struct ev_hdr *h)
 	}
 	case EV_PORT: {
 		const struct ev_port *e = (const void *)h;
-		static const char *const ops[] = { "?", "connect", "bind", "listen", "autobind" };
-		static const char *const via[] = { "none", "tracepoint", "kprobe", "fentry" };
 
 		p = common(s, p, "port", h, &e->owner, e->flags & EVF_OWNER_KNOWN, &e->t);
-		p = p_kstr(p, "op", ops[e->op <= PORT_AUTOBIND ? e->op : 0]);
+		p = p_kstr(p, "op", fmt_port_op(e->op));
 		p = p_i64(P_LIT(p, ",\"ret\":"), e->ret);
 		if (e->ret < 0)
 			p = p_kstr(p, "errno", fmt_errno(e->ret));
@@ -163,20 +162,19 @@ static int json_event(struct sink *s, const struct ev_hdr *h)
 		p = p_u64(P_LIT(p, ",\"range\":["), e->range_lo);
 		p = p_u64(P_LIT(p, ","), e->range_hi);
 		*p++ = ']';
-		p = p_kstr(p, "via", via[e->via <= VIA_FENTRY ? e->via : 0]);
+		p = p_kstr(p, "via", via_name(e->via));
 		p = p_khex(p, "sk", e->sk);
 		p = p_ku(p, "netns", e->netns);
 		break;
 	}
 	case EV_LISTEN_OVF: {
 		const struct ev_listen_ovf *e = (const void *)h;
-		static const char *const via[] = { "none", "tracepoint", "kprobe", "fentry" };
 
 		p = common(s, p, "listen_overflow", h, &e->owner, e->flags & EVF_OWNER_KNOWN, &e->t);
 		p = e->stage == OVF_SYN ? P_LIT(p, ",\"stage\":\"syn\"") : P_LIT(p, ",\"stage\":\"ack\"");
 		p = p_ku(p, "accept_queue", e->accept_queue);
 		p = p_ku(p, "backlog", e->backlog);
-		p = p_kstr(p, "via", via[e->via <= VIA_FENTRY ? e->via : 0]);
+		p = p_kstr(p, "via", via_name(e->via));
 		p = p_khex(p, "sk", e->sk);
 		p = p_ku(p, "netns", e->netns);
 		break;
@@ -239,6 +237,19 @@ static int json_census(struct sink *s, uint64_t ts_ns, const struct census_sock 
 	return s->ob->failed ? -1 : 0;
 }
 
+/* Start the next "key": of an object, in fresh room of the buffer: a
+ * record of many members must not outgrow OB_MAX_RECORD. */
+static char *member(struct sink *s, char *p, int *n, const char *key)
+{
+	ob_end(s->ob, p);
+	p = ob_begin(s->ob);
+	if ((*n)++)
+		*p++ = ',';
+	p = p_json_str(p, key, 64);
+	*p++ = ':';
+	return p;
+}
+
 /* {"type":"netns"}: sysctls and counters of one namespace */
 static int json_nsinfo(struct sink *s, uint64_t ts_ns, const char *phase, const struct nsinfo *ns)
 {
@@ -249,28 +260,18 @@ static int json_nsinfo(struct sink *s, uint64_t ts_ns, const char *phase, const 
 	p = p_time(s, p, ts_ns);
 	p = p_kstr(p, "phase", phase);
 	p = p_ku(p, "netns", ns->netns);
+	int n = 0;
+
 	p = P_LIT(p, ",\"sysctl\":{");
-	for (int i = 0, first = 1; i < NSINFO_SYSCTLS; i++) {
-		if (!(ns->have_sysctl & (1u << i)))
-			continue;
-		if (!first)
-			*p++ = ',';
-		first = 0;
-		p = p_json_str(p, nsinfo_sysctl_names[i], 64);
-		*p++ = ':';
-		p = p_json_str(p, ns->sysctl[i], sizeof(ns->sysctl[i]));
-	}
+	for (int i = 0; i < NSINFO_SYSCTLS; i++)
+		if (ns->have_sysctl & (1u << i))
+			p = p_json_str(member(s, p, &n, nsinfo_sysctl_names[i]), ns->sysctl[i],
+				       sizeof(ns->sysctl[i]));
 	p = P_LIT(p, "},\"counters\":{");
-	for (int i = 0, first = 1; i < NSINFO_COUNTERS; i++) {
-		if (!(ns->have_counter & (1u << i)))
-			continue;
-		if (!first)
-			*p++ = ',';
-		first = 0;
-		p = p_json_str(p, nsinfo_counter_names[i], 64);
-		*p++ = ':';
-		p = p_u64(p, ns->counter[i]);
-	}
+	n = 0;
+	for (int i = 0; i < NSINFO_COUNTERS; i++)
+		if (ns->have_counter & (1u << i))
+			p = p_u64(member(s, p, &n, nsinfo_counter_names[i]), ns->counter[i]);
 	p = P_LIT(p, "}}\n");
 	ob_end(s->ob, p);
 	return s->ob->failed ? -1 : 0;
