@@ -313,11 +313,15 @@ test_churn_exact_accounting() {
 	grep -qE '^tcpscope: [0-9]+ events .*, 0 lost$' "$TRACER_ERR" ||
 		{ echo "  events were lost: $(tail -1 "$TRACER_ERR")" >&2; return 1; }
 	local t
-	for t in CLOSE:SYN_SENT SYN_SENT:ESTABLISHED LISTEN:SYN_RECV SYN_RECV:ESTABLISHED \
+	for t in CLOSE:SYN_SENT SYN_SENT:ESTABLISHED SYN_RECV:ESTABLISHED \
 		ESTABLISHED:FIN_WAIT1 ESTABLISHED:CLOSE_WAIT; do
 		expect "exactly $n ${t/:/->}" \
 			"[.[] | select(.type==\"state\" and .old==\"${t%:*}\" and .new==\"${t#*:}\" and .dport + .sport > 0 and (.sport==8080 or .dport==8080))] | length == $n" "$f" || return 1
 	done
+	# two CPUs handling one request's final ACK may each create a child;
+	# the loser is closed at once (SYN_RECV->CLOSE; seen 1 in 2000 in the VM)
+	expect "exactly $n children kept: LISTEN->SYN_RECV minus SYN_RECV->CLOSE" \
+		"([.[] | select(.type==\"state\" and .old==\"LISTEN\" and .new==\"SYN_RECV\" and .sport==8080)] | length) - ([.[] | select(.type==\"state\" and .old==\"SYN_RECV\" and .new==\"CLOSE\" and .sport==8080)] | length) == $n" "$f" || return 1
 	expect "exactly $n successful connects" \
 		"[.[] | select(.type==\"connect\" and .ret==0)] | length == $n" "$f" &&
 	expect "one timewait entry per FIN_WAIT2->CLOSE" \
