@@ -11,20 +11,25 @@
 #include <stdlib.h>
 #include <string.h>
 #include <sys/socket.h>
+#include <sys/utsname.h>
 #include <time.h>
 #include <unistd.h>
 #include <bpf/libbpf.h>
 #include "census.h"
 #include "decode.h"
+#include "diagnosis.h"
 #include "filter.h"
 #include "fmt.h"
 #include "ladder.h"
 #include "loader.h"
+#include "model.h"
 #include "parse.h"
+#include "replay.h"
 #include "sink.h"
 #include "tracker.h"
 
 #define EXIT_USAGE 2
+#define DIAGNOSE_DEFAULT_NS (10ULL * 1000000000ULL)
 
 static void print_version(FILE *f, struct argp_state *state)
 {
@@ -40,6 +45,11 @@ static const char doc[] =
 	"COMMANDS:\n"
 	"  trace    stream every state transition, TIME_WAIT entry/end,\n"
 	"           ephemeral port allocation and connect()/bind() result\n"
+	"  diagnose watch for -d (default 10s), then say what is wrong: CLOSE_WAIT\n"
+	"           leaks, port exhaustion, FIN_WAIT2, backlog overflow, resets...\n"
+	"           (exit 0 healthy, 1 warnings, 2 usage or setup error)\n"
+	"  report   the same diagnosis from a trace file (-F json -o FILE[.gz]);\n"
+	"           needs neither root nor BPF\n"
 	"  hooks    which kernel mechanism observes each fact on this kernel,\n"
 	"           what failed and what is therefore unknown (-F json too)\n"
 	"\n"
@@ -49,6 +59,8 @@ static const char doc[] =
 	"  tcpscope trace --state close-wait   # transitions into/out of CLOSE_WAIT\n"
 	"  tcpscope trace -p 1234 -D 5432      # one process, one remote port\n"
 	"  tcpscope trace -P                   # port allocations only\n"
+	"  tcpscope diagnose -d 30s\n"
+	"  tcpscope trace -d 5m -F json -o t.jsonl.gz; tcpscope report t.jsonl.gz\n"
 	"  tcpscope hooks\n"
 	"\n"
 	"Exit status: 0 ok, 1 runtime error, 2 usage or setup error.";
@@ -101,6 +113,7 @@ static const struct argp_option options[] = {
 
 struct config {
 	const char *command;
+	const char *input; /* report: the trace file */
 	uint64_t duration_ns;
 	struct filter filter;
 	enum sink_format format;
@@ -215,12 +228,18 @@ static error_t parse_opt(int key, char *arg, struct argp_state *state)
 		c->max_sockets = (uint32_t)v;
 		break;
 	case ARGP_KEY_ARG:
-		if (!c->command && (!strcmp(arg, "trace") || !strcmp(arg, "hooks"))) {
+		if (!c->command && (!strcmp(arg, "trace") || !strcmp(arg, "hooks") ||
+				    !strcmp(arg, "diagnose") || !strcmp(arg, "report"))) {
 			c->command = arg;
 			break;
 		}
+		if (c->command && !strcmp(c->command, "report") && !c->input) {
+			c->input = arg;
+			break;
+		}
 		if (!c->command)
-			snprintf(err, sizeof(err), "unknown command '%s': use trace or hooks", arg);
+			snprintf(err, sizeof(err),
+				 "unknown command '%s': use trace, diagnose, report or hooks", arg);
 		else
 			snprintf(err, sizeof(err), "unexpected argument '%s'", arg);
 		ret = -1;
@@ -259,6 +278,8 @@ struct pipeline {
 	int sink_errno;
 	uint64_t last_warn_ns;
 	uint64_t last_check_ns;
+	const char *doing;	  /* "tracing", "diagnosing" */
+	int setup_failure_status; /* exit status when the hooks cannot be loaded */
 };
 
 static uint64_t mono_ns(void)
@@ -359,6 +380,15 @@ static struct loader_opts loader_opts_of(const struct config *c,
 	};
 }
 
+static int write_runinfo(struct config *c, struct pipeline *p, const struct run_info *ri)
+{
+	int ret = p->sink.ops->run(&p->sink, ri);
+
+	if (ret)
+		p->sink_errno = errno ? errno : EIO;
+	return ret;
+}
+
 /* Sysctls and counters of every namespace, at start and at end. */
 static int write_nsinfo(struct config *c, struct pipeline *p, const char *phase)
 {
@@ -366,8 +396,9 @@ static int write_nsinfo(struct config *c, struct pipeline *p, const char *phase)
 	char err[256];
 	int ret = 0;
 
-	/* context for a whole-host export: not in a filtered trace */
-	if (!p->sink.ops->nsinfo || c->no_census || filter_active(&c->filter))
+	/* context for a whole-host export or a diagnosis: not in a filtered trace */
+	if (!p->sink.ops->nsinfo || c->no_census ||
+	    (filter_active(&c->filter) && p->sink.ops != &sink_model_ops))
 		return 0;
 	if (nsinfo_take(&s, err, sizeof(err))) {
 		fprintf(stderr, "tcpscope: warning: sysctls and counters: %s\n", err);
@@ -379,16 +410,123 @@ static int write_nsinfo(struct config *c, struct pipeline *p, const char *phase)
 	return ret;
 }
 
-static int run_trace(struct config *c)
+/* The run of trace and diagnose: load, attach, then everything the sink
+ * needs in order (run start, namespaces, census, events, namespaces, run
+ * end). The sink is open; it is closed here. Returns the exit status. */
+static int pipeline_run(struct config *c, struct pipeline *p)
 {
-	struct pipeline p = {};
-	struct loader_opts lo = loader_opts_of(c, on_record, &p);
+	struct loader_opts lo = loader_opts_of(c, on_record, p);
 	struct loader *l;
-	char err[512];
+	char err[512], blind[2048];
 	uint64_t deadline = 0;
 	int ret = 0, n;
+	struct utsname u = {};
+	struct run_info ri = {};
 
-	tracker_init(&p.tracker);
+	tracker_init(&p->tracker);
+	if (loader_preflight(err, sizeof(err))) {
+		fprintf(stderr, "tcpscope: %s\n", err);
+		return EXIT_USAGE;
+	}
+	install_signals();
+	l = loader_start(&lo, err, sizeof(err));
+	if (!l) {
+		fprintf(stderr, "tcpscope: %s\n", err);
+		return p->setup_failure_status;
+	}
+	ladder_blind_spots(loader_ladder(l), blind, sizeof(blind));
+	if (blind[0])
+		fprintf(stderr, "tcpscope: blind spots (tcpscope hooks tells more): %s\n", blind);
+	fprintf(stderr, "tcpscope: %s%s; Ctrl-C to stop\n", p->doing,
+		c->duration_ns ? " for the duration" : "");
+	if (c->duration_ns)
+		deadline = mono_ns() + c->duration_ns;
+	if (p->sink.ops->begin(&p->sink))
+		goto write_error;
+	uname(&u);
+	ri.ts_ns = mono_ns();
+	ri.host = u.nodename;
+	ri.kernel = u.release;
+	ri.blind = blind;
+	if (p->sink.ops->run && write_runinfo(c, p, &ri))
+		goto write_error;
+	if (write_nsinfo(c, p, "start"))
+		goto write_error;
+	if (p->sink.ops->census && !c->no_census && write_census(c, p))
+		goto write_error;
+
+	while (!exiting) {
+		n = loader_poll(l, 100);
+		if (n == -EINTR)
+			break;
+		if (n < 0 && p->sink_errno)
+			goto write_error;
+		if (n < 0) {
+			fprintf(stderr, "tcpscope: reading the ring buffer failed: %s\n", strerror(-n));
+			ret = 1;
+			break;
+		}
+		/* reading the counters costs a syscall per program: not per wakeup */
+		if (mono_ns() - p->last_check_ns >= 200000000ULL) {
+			p->last_check_ns = mono_ns();
+			check_lost(p, l, false);
+		}
+		if (sink_flush(&p->sink))
+			goto write_error;
+		if (deadline && mono_ns() >= deadline)
+			break;
+	}
+	/* Drain what is left, then the final accounting. */
+	n = loader_poll(l, 0);
+	if (n < 0 && p->sink_errno)
+		goto write_error;
+	check_lost(p, l, true);
+	if (write_nsinfo(c, p, "end"))
+		goto write_error;
+	ri = (struct run_info){ .ts_ns = mono_ns(), .end = true };
+	if (p->sink.ops->run && write_runinfo(c, p, &ri))
+		goto write_error;
+	goto done;
+
+write_error:
+	fprintf(stderr, "tcpscope: writing %s failed: %s; stopping\n",
+		c->output ? c->output : "standard output",
+		strerror(p->sink_errno ? p->sink_errno : errno));
+	ret = 1;
+done:
+	if (c->verbose)
+		loader_report(l, stderr);
+	loader_stop(l);
+	if (p->sink.f && sink_close(&p->sink, err, sizeof(err))) {
+		fprintf(stderr, "tcpscope: %s\n", err);
+		ret = 1;
+	}
+	fprintf(stderr,
+		"tcpscope: %llu events (%llu state, %llu timewait, %llu connect/bind, %llu port, "
+		"%llu overflow), %llu lost",
+		(unsigned long long)p->tracker.seen_total,
+		(unsigned long long)p->tracker.seen[EV_STATE],
+		(unsigned long long)p->tracker.seen[EV_TW],
+		(unsigned long long)p->tracker.seen[EV_CALL],
+		(unsigned long long)p->tracker.seen[EV_PORT],
+		(unsigned long long)p->tracker.seen[EV_LISTEN_OVF],
+		(unsigned long long)p->tracker.lost_total);
+	for (int k = 0, first = 1; k < LOST_KINDS; k++) {
+		if (!p->tracker.lost[k])
+			continue;
+		fprintf(stderr, "%s%s %llu", first ? " (" : ", ", lost_kind_name(k),
+			(unsigned long long)p->tracker.lost[k]);
+		first = 0;
+	}
+	fprintf(stderr, "%s\n", p->tracker.lost_total ? ")" : "");
+	return ret;
+}
+
+static int run_trace(struct config *c)
+{
+	struct pipeline p = { .doing = "tracing", .setup_failure_status = 1 };
+	char err[512];
+
 	/* Output problems surface before anything is loaded. */
 	if (sink_open(&p.sink, c->format, c->output, err, sizeof(err))) {
 		fprintf(stderr, "tcpscope: %s\n", err);
@@ -398,94 +536,94 @@ static int run_trace(struct config *c)
 	p.sink.no_header = c->no_header;
 	if (p.sink.pressure && c->scan_warn)
 		p.sink.pressure->scan_warn = c->scan_warn;
-	if (loader_preflight(err, sizeof(err))) {
-		fprintf(stderr, "tcpscope: %s\n", err);
-		return EXIT_USAGE;
-	}
-	install_signals();
-	l = loader_start(&lo, err, sizeof(err));
-	if (!l) {
-		fprintf(stderr, "tcpscope: %s\n", err);
+	return pipeline_run(c, &p);
+}
+
+/* Print the diagnosis of a model to -o or stdout; the exit status. */
+static int print_diagnosis(struct config *c, const struct model *m)
+{
+	struct findings fs;
+	FILE *out = stdout;
+	int ret;
+
+	if (findings_compute(m, &fs)) {
+		fprintf(stderr, "tcpscope: out of memory computing the findings\n");
 		return 1;
 	}
-	{
-		char blind[2048];
-
-		ladder_blind_spots(loader_ladder(l), blind, sizeof(blind));
-		if (blind[0])
-			fprintf(stderr, "tcpscope: blind spots (tcpscope hooks tells more): %s\n", blind);
-	}
-	fprintf(stderr, "tcpscope: tracing%s; Ctrl-C to stop\n", c->duration_ns ? " for the duration" : "");
-	if (c->duration_ns)
-		deadline = mono_ns() + c->duration_ns;
-	if (p.sink.ops->begin(&p.sink))
-		goto write_error;
-	if (write_nsinfo(c, &p, "start"))
-		goto write_error;
-	if (p.sink.ops->census && !c->no_census && write_census(c, &p))
-		goto write_error;
-
-	while (!exiting) {
-		n = loader_poll(l, 100);
-		if (n == -EINTR)
-			break;
-		if (n < 0 && p.sink_errno)
-			goto write_error;
-		if (n < 0) {
-			fprintf(stderr, "tcpscope: reading the ring buffer failed: %s\n", strerror(-n));
-			ret = 1;
-			break;
+	if (c->output && strcmp(c->output, "-")) {
+		out = fopen(c->output, "w");
+		if (!out) {
+			fprintf(stderr, "tcpscope: cannot write %s: %s; pick a writable path for -o\n",
+				c->output, strerror(errno));
+			findings_free(&fs);
+			return EXIT_USAGE;
 		}
-		/* reading the counters costs a syscall per program: not per wakeup */
-		if (mono_ns() - p.last_check_ns >= 200000000ULL) {
-			p.last_check_ns = mono_ns();
-			check_lost(&p, l, false);
-		}
-		if (sink_flush(&p.sink))
-			goto write_error;
-		if (deadline && mono_ns() >= deadline)
-			break;
 	}
-	/* Drain what is left, then the final accounting. */
-	n = loader_poll(l, 0);
-	if (n < 0 && p.sink_errno)
-		goto write_error;
-	check_lost(&p, l, true);
-	if (write_nsinfo(c, &p, "end"))
-		goto write_error;
-	goto done;
+	if (c->format == FMT_JSON)
+		diagnosis_print_json(m, &fs, out);
+	else
+		diagnosis_print_text(m, &fs, out);
+	ret = diagnosis_exit_status(&fs);
+	if (fflush(out) || ferror(out) || (out != stdout && fclose(out))) {
+		fprintf(stderr, "tcpscope: writing the diagnosis failed: %s\n", strerror(errno));
+		ret = EXIT_USAGE;
+	}
+	findings_free(&fs);
+	return ret;
+}
 
-write_error:
-	fprintf(stderr, "tcpscope: writing %s failed: %s; stopping\n",
-		c->output ? c->output : "standard output",
-		strerror(p.sink_errno ? p.sink_errno : errno));
-	ret = 1;
-done:
-	if (c->verbose)
-		loader_report(l, stderr);
-	loader_stop(l);
-	if (p.sink.f && sink_close(&p.sink, err, sizeof(err))) {
+/* tcpscope diagnose: the same run as trace, into the model; then the verdict. */
+static int run_diagnose(struct config *c)
+{
+	struct pipeline p = { .doing = "diagnosing", .setup_failure_status = EXIT_USAGE };
+	struct model m;
+	int ret;
+
+	if (c->format == FMT_CSV) {
+		fprintf(stderr, "tcpscope: diagnose prints text or json: use -F text or -F json\n");
+		return EXIT_USAGE;
+	}
+	if (c->output && strcmp(c->output, "-") && access(c->output, F_OK) == 0 &&
+	    access(c->output, W_OK)) {
+		fprintf(stderr, "tcpscope: cannot write %s: %s; pick a writable path for -o\n",
+			c->output, strerror(errno));
+		return EXIT_USAGE;
+	}
+	if (!c->duration_ns)
+		c->duration_ns = DIAGNOSE_DEFAULT_NS;
+	model_init(&m);
+	sink_attach_model(&p.sink, &m);
+	ret = pipeline_run(c, &p);
+	if (ret) {
+		model_free(&m);
+		return ret == 1 ? EXIT_USAGE : ret;
+	}
+	ret = print_diagnosis(c, &m);
+	model_free(&m);
+	return ret;
+}
+
+/* tcpscope report FILE: the diagnosis of a recorded trace; no root, no BPF. */
+static int run_report(struct config *c)
+{
+	struct model m;
+	struct sink s;
+	char err[512];
+	int ret;
+
+	if (c->format == FMT_CSV) {
+		fprintf(stderr, "tcpscope: report prints text or json: use -F text or -F json\n");
+		return EXIT_USAGE;
+	}
+	model_init(&m);
+	sink_attach_model(&s, &m);
+	if (replay_file(c->input, &s, err, sizeof(err))) {
 		fprintf(stderr, "tcpscope: %s\n", err);
-		ret = 1;
+		model_free(&m);
+		return EXIT_USAGE;
 	}
-	fprintf(stderr,
-		"tcpscope: %llu events (%llu state, %llu timewait, %llu connect/bind, %llu port, "
-		"%llu overflow), %llu lost",
-		(unsigned long long)p.tracker.seen_total,
-		(unsigned long long)p.tracker.seen[EV_STATE],
-		(unsigned long long)p.tracker.seen[EV_TW],
-		(unsigned long long)p.tracker.seen[EV_CALL],
-		(unsigned long long)p.tracker.seen[EV_PORT],
-		(unsigned long long)p.tracker.seen[EV_LISTEN_OVF],
-		(unsigned long long)p.tracker.lost_total);
-	for (int k = 0, first = 1; k < LOST_KINDS; k++) {
-		if (!p.tracker.lost[k])
-			continue;
-		fprintf(stderr, "%s%s %llu", first ? " (" : ", ", lost_kind_name(k),
-			(unsigned long long)p.tracker.lost[k]);
-		first = 0;
-	}
-	fprintf(stderr, "%s\n", p.tracker.lost_total ? ")" : "");
+	ret = print_diagnosis(c, &m);
+	model_free(&m);
 	return ret;
 }
 
@@ -525,7 +663,7 @@ static int run_hooks(struct config *c)
 int main(int argc, char **argv)
 {
 	static const struct argp argp = {
-		.options = options, .parser = parse_opt, .args_doc = "trace|hooks [OPTION...]", .doc = doc,
+		.options = options, .parser = parse_opt, .args_doc = "trace|diagnose|hooks [OPTION...]\nreport FILE [OPTION...]", .doc = doc,
 	};
 	struct config c = {
 		.format = FMT_TEXT,
@@ -539,9 +677,20 @@ int main(int argc, char **argv)
 	if (err)
 		return EXIT_USAGE;
 	if (!c.command) {
-		fprintf(stderr, "tcpscope: no command given: use trace or hooks (see tcpscope --help)\n");
+		fprintf(stderr, "tcpscope: no command given: use trace, diagnose, report or hooks "
+				"(see tcpscope --help)\n");
 		return EXIT_USAGE;
 	}
+	if (!strcmp(c.command, "report")) {
+		if (!c.input) {
+			fprintf(stderr, "tcpscope: report needs a trace file: tcpscope report FILE "
+					"(recorded with tcpscope trace -F json -o FILE)\n");
+			return EXIT_USAGE;
+		}
+		return run_report(&c);
+	}
+	if (!strcmp(c.command, "diagnose"))
+		return run_diagnose(&c);
 	if (!strcmp(c.command, "hooks"))
 		return run_hooks(&c);
 	return run_trace(&c);

@@ -12,6 +12,7 @@ const char *const nsinfo_sysctl_names[NSINFO_SYSCTLS] = {
 	"net.ipv4.tcp_max_tw_buckets",	"net.ipv4.tcp_max_syn_backlog",
 	"net.ipv4.tcp_syncookies",	"net.ipv4.tcp_timestamps",
 	"net.core.somaxconn",		"net.ipv4.tcp_tw_reuse_delay",
+	"net.netfilter.nf_conntrack_count", "net.netfilter.nf_conntrack_max",
 };
 
 const char *const nsinfo_counter_names[NSINFO_COUNTERS] = {
@@ -23,6 +24,39 @@ const char *const nsinfo_counter_names[NSINFO_COUNTERS] = {
 	"Tcp.PassiveOpens",	      "Tcp.AttemptFails",	      "Tcp.EstabResets",
 	"Tcp.CurrEstab",	      "Tcp.OutRsts",		      "Tcp.RetransSegs",
 };
+
+int nsinfo_sysctl_index(const char *name)
+{
+	for (int i = 0; i < NSINFO_SYSCTLS; i++)
+		if (!strcmp(name, nsinfo_sysctl_names[i]))
+			return i;
+	return -1;
+}
+
+int nsinfo_counter_index(const char *name)
+{
+	for (int i = 0; i < NSINFO_COUNTERS; i++)
+		if (!strcmp(name, nsinfo_counter_names[i]))
+			return i;
+	return -1;
+}
+
+const char *nsinfo_sysctl(const struct nsinfo *ns, const char *name)
+{
+	int i = nsinfo_sysctl_index(name);
+
+	return i >= 0 && (ns->have_sysctl & (1u << i)) ? ns->sysctl[i] : NULL;
+}
+
+bool nsinfo_counter(const struct nsinfo *ns, const char *name, uint64_t *v)
+{
+	int i = nsinfo_counter_index(name);
+
+	if (i < 0 || !(ns->have_counter & (1u << i)))
+		return false;
+	*v = ns->counter[i];
+	return true;
+}
 
 static void set_counter(struct nsinfo *ns, const char *group, const char *name, uint64_t v)
 {

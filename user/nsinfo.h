@@ -11,7 +11,7 @@
 #include <stddef.h>
 #include <stdint.h>
 
-#define NSINFO_SYSCTLS 10
+#define NSINFO_SYSCTLS 12
 #define NSINFO_COUNTERS 21
 
 extern const char *const nsinfo_sysctl_names[NSINFO_SYSCTLS]; /* "net.ipv4.tcp_tw_reuse" */
@@ -34,6 +34,13 @@ struct nsinfo_set {
 
 int nsinfo_take(struct nsinfo_set *s, char *err, size_t errlen);
 void nsinfo_free(struct nsinfo_set *s);
+/* Index of a name in the tables above, -1 when not there */
+int nsinfo_sysctl_index(const char *name);
+int nsinfo_counter_index(const char *name);
+/* The value of a sysctl ("net.ipv4.tcp_fin_timeout"), NULL when absent */
+const char *nsinfo_sysctl(const struct nsinfo *ns, const char *name);
+/* A counter ("TcpExt.ListenOverflows"); false when absent */
+bool nsinfo_counter(const struct nsinfo *ns, const char *name, uint64_t *v);
 /* Counters of a /proc/net/netstat or snmp text ("TcpExt: A B\nTcpExt: 1 2\n") */
 void nsinfo_parse_counters(struct nsinfo *ns, const char *text);
 

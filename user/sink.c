@@ -4,6 +4,7 @@
 #include <string.h>
 #include <unistd.h>
 #include "fmt.h"
+#include "gzfile.h"
 #include "sink.h"
 
 int sink_format_parse(const char *s, enum sink_format *fmt)
@@ -45,7 +46,7 @@ int sink_open(struct sink *s, enum sink_format fmt, const char *path, char *err,
 
 	s->path = NULL;
 	if (path && strcmp(path, "-")) {
-		f = fopen(path, "w");
+		f = gz_wanted(path) ? gz_fopen_write(path) : fopen(path, "w");
 		if (!f) {
 			snprintf(err, errlen, "cannot write %s: %s (-%s); pick a writable path for -o",
 				 path, strerror(errno), fmt_errno(errno));
@@ -66,6 +67,8 @@ int sink_open(struct sink *s, enum sink_format fmt, const char *path, char *err,
 
 int sink_flush(struct sink *s)
 {
+	if (!s->f) /* the model sink: nothing buffered */
+		return 0;
 	if (ob_flush(s->ob)) {
 		errno = s->ob->failed;
 		return -1;

@@ -16,6 +16,16 @@
 enum sink_format { FMT_TEXT, FMT_JSON, FMT_CSV };
 
 struct sink;
+struct model;
+
+/* The start or the end of a run: what a reader of the trace needs to know
+ * about the host and the hooks (JSON type "run") */
+struct run_info {
+	uint64_t ts_ns;
+	bool end;
+	const char *host, *kernel;
+	const char *blind; /* ladder_blind_spots(), "" when none */
+};
 
 struct sink_ops {
 	int (*begin)(struct sink *s);
@@ -26,6 +36,8 @@ struct sink_ops {
 	int (*census)(struct sink *s, uint64_t ts_ns, const struct census_sock *cs);
 	/* a namespace's sysctls and counters, phase "start" or "end" (NULL: none) */
 	int (*nsinfo)(struct sink *s, uint64_t ts_ns, const char *phase, const struct nsinfo *ns);
+	/* the run starts or ends (NULL: the format does not record it) */
+	int (*run)(struct sink *s, const struct run_info *ri);
 };
 
 struct sink {
@@ -40,9 +52,13 @@ struct sink {
 	struct pressure *pressure; /* text: exhaustion early warning per destination */
 	int64_t time_sec;     /* second the cached RFC 3339 prefix is for */
 	char time_prefix[24]; /* "2026-11-23T13:06:02." */
+	struct model *model;  /* the model sink: the diagnosis tracker */
 };
 
-extern const struct sink_ops sink_text_ops, sink_json_ops, sink_csv_ops;
+extern const struct sink_ops sink_text_ops, sink_json_ops, sink_csv_ops, sink_model_ops;
+
+/* A sink that feeds the model (diagnose, report) instead of a file. */
+void sink_attach_model(struct sink *s, struct model *m);
 
 /* Parse "text", "json", "csv" (-F). */
 int sink_format_parse(const char *s, enum sink_format *fmt);

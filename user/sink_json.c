@@ -277,6 +277,37 @@ static int json_nsinfo(struct sink *s, uint64_t ts_ns, const char *phase, const 
 	return s->ob->failed ? -1 : 0;
 }
 
+/* {"type":"run"}: where and how the trace was taken, and when it ended */
+static int json_run(struct sink *s, const struct run_info *ri)
+{
+	char *p = ob_begin(s->ob);
+
+	p = P_LIT(p, "{\"type\":\"run\"");
+	p = p_ku(p, "ts_ns", ri->ts_ns);
+	p = p_time(s, p, ri->ts_ns);
+	p = ri->end ? P_LIT(p, ",\"phase\":\"end\"") : P_LIT(p, ",\"phase\":\"start\"");
+	if (!ri->end) {
+		p = p_json_str(P_LIT(p, ",\"host\":"), ri->host, 64);
+		p = p_json_str(P_LIT(p, ",\"kernel\":"), ri->kernel, 64);
+		/* one string per fact ("fact: what is unknown"), each in fresh room */
+		p = P_LIT(p, ",\"blind_spots\":[");
+		for (const char *b = ri->blind, *e; b && *b; b = *e ? e + 2 : e) {
+			e = strstr(b, "; ");
+			if (!e)
+				e = b + strlen(b);
+			ob_end(s->ob, p);
+			p = ob_begin(s->ob);
+			if (b != ri->blind)
+				*p++ = ',';
+			p = p_json_str(p, b, (size_t)(e - b) < 300 ? (size_t)(e - b) : 300);
+		}
+		*p++ = ']';
+	}
+	p = P_LIT(p, "}\n");
+	ob_end(s->ob, p);
+	return s->ob->failed ? -1 : 0;
+}
+
 static int json_begin(struct sink *s)
 {
 	return 0;
@@ -288,4 +319,5 @@ const struct sink_ops sink_json_ops = {
 	.lost = json_lost,
 	.census = json_census,
 	.nsinfo = json_nsinfo,
+	.run = json_run,
 };

@@ -1,0 +1,198 @@
+// SPDX-License-Identifier: GPL-2.0 OR BSD-2-Clause
+#include <string.h>
+#include "diagnosis.h"
+#include "ladder.h"
+#include "states.h"
+
+#define NS 1000000000.0
+
+static const char *const type_names[EV_TYPE_MAX] = {
+	[EV_STATE] = "state",	    [EV_TW] = "timewait",	 [EV_CALL] = "connect/bind",
+	[EV_PORT] = "port",	    [EV_LISTEN_OVF] = "listen overflow",
+};
+
+static double secs(const struct model *m)
+{
+	uint64_t now = model_now(m);
+
+	return now > m->start_ns ? (now - m->start_ns) / NS : 0;
+}
+
+static bool ns_has_findings(const struct findings *fs, uint32_t netns)
+{
+	for (size_t i = 0; i < fs->n; i++)
+		if (fs->f[i].netns == netns)
+			return true;
+	return false;
+}
+
+/* JSON string of at most len bytes: quotes, backslashes and control bytes escaped */
+static void jstr(FILE *out, const char *s)
+{
+	fputc('"', out);
+	for (; *s; s++) {
+		unsigned char c = (unsigned char)*s;
+
+		if (c == '"' || c == '\\')
+			fprintf(out, "\\%c", c);
+		else if (c < 0x20 || c >= 0x7f)
+			fprintf(out, "\\u%04x", c);
+		else
+			fputc(c, out);
+	}
+	fputc('"', out);
+}
+
+void diagnosis_print_text(const struct model *m, const struct findings *fs, FILE *out)
+{
+	uint64_t now[TS_STATE_MAX];
+	double s = secs(m);
+	size_t info = fs->n - fs->warnings;
+
+	model_states_now(m, now);
+	fprintf(out, "tcpscope diagnosis: %s%s%s%s%.1f s observed, %zu network namespace%s\n",
+		m->host[0] ? m->host : "", m->host[0] ? ", " : "",
+		m->kernel[0] ? m->kernel : "", m->kernel[0] ? ", " : "", s, m->nns,
+		m->nns == 1 ? "" : "s");
+	fprintf(out, "\nSUMMARY\n  sockets by state%s:\n", m->have_census ? " (start -> now)" : " (now; no census at start)");
+	for (int st = 1; st < TS_STATE_MAX; st++) {
+		uint64_t a = m->census_states[st], b = now[st];
+
+		if (!a && !b)
+			continue;
+		if (m->have_census)
+			fprintf(out, "    %-12s %7llu -> %-7llu (%+lld)\n", state_kernel_name(st),
+				(unsigned long long)a, (unsigned long long)b, (long long)(b - a));
+		else
+			fprintf(out, "    %-12s %7llu\n", state_kernel_name(st), (unsigned long long)b);
+	}
+	fprintf(out, "  events: %llu (%.1f/s):", (unsigned long long)m->seen_total,
+		s > 0 ? m->seen_total / s : 0.0);
+	for (int t = 1, first = 1; t < EV_TYPE_MAX; t++, first = 0)
+		fprintf(out, "%s %llu %s", first ? "" : ",", (unsigned long long)m->seen[t],
+			type_names[t]);
+	fprintf(out, "; %llu lost", (unsigned long long)m->lost_total);
+	for (int i = 0; i < MODEL_LOST_REASONS && m->lost[i].reason[0]; i++)
+		fprintf(out, "%s%s %llu", i ? ", " : " (", m->lost[i].reason,
+			(unsigned long long)m->lost[i].count);
+	fprintf(out, "%s\n", m->lost[0].reason[0] ? ")" : "");
+	if (m->untracked)
+		fprintf(out, "  %llu sockets not followed (more than %u): counts may be low\n",
+			(unsigned long long)m->untracked, MODEL_MAX_SOCKETS);
+	fprintf(out, "  blind spots: %s\n", m->blind[0] ? m->blind : "none");
+
+	fprintf(out, "\nFINDINGS: ");
+	if (!fs->n)
+		fprintf(out, "none: no sign of trouble in what was observed\n");
+	else
+		fprintf(out, "%zu warning%s, %zu informational\n", fs->warnings,
+			fs->warnings == 1 ? "" : "s", info);
+	for (size_t i = 0; i < fs->n; i++) {
+		const struct finding *f = &fs->f[i];
+		const char *p = f->evidence;
+
+		fprintf(out, "\n[%s] %s\n", f->severity == SEV_CRITICAL ? "CRITICAL" :
+					   f->severity == SEV_WARNING ? "WARNING" : "INFO", f->title);
+		while (*p) {
+			size_t n = strcspn(p, "\n");
+
+			fprintf(out, "    %.*s\n", (int)n, p);
+			p += n + (p[n] == '\n');
+		}
+		fprintf(out, "    netns %u\n    fix: %s\n", f->netns, f->remedy);
+	}
+
+	fprintf(out, "\nSYSCTLS");
+	size_t shown = 0;
+
+	for (size_t i = 0; i < m->nns; i++) {
+		const struct mns *n = &m->ns[i];
+		const struct nsinfo *ns = n->have_end ? &n->end : &n->start;
+
+		/* the first namespace (tcpscope's own) and those with findings */
+		if (i && !ns_has_findings(fs, n->netns))
+			continue;
+		fprintf(out, "%s\n  netns %u:", shown++ ? "" : "", n->netns);
+		for (int j = 0; j < NSINFO_SYSCTLS; j++)
+			if (ns->have_sysctl & (1u << j))
+				fprintf(out, "\n    %-36s %s", nsinfo_sysctl_names[j], ns->sysctl[j]);
+	}
+	if (m->nns > shown)
+		fprintf(out, "\n  (%zu more namespaces without findings: -F json lists all)",
+			m->nns - shown);
+	fprintf(out, "\n");
+}
+
+void diagnosis_print_json(const struct model *m, const struct findings *fs, FILE *out)
+{
+	uint64_t now[TS_STATE_MAX];
+
+	model_states_now(m, now);
+	fprintf(out, "{\"type\":\"diagnosis\",\"host\":");
+	jstr(out, m->host);
+	fprintf(out, ",\"kernel\":");
+	jstr(out, m->kernel);
+	fprintf(out, ",\"duration_s\":%.3f,\"warnings\":%zu,\"worst\":\"%s\"", secs(m),
+		fs->warnings, fs->n ? severity_name(fs->worst) : "none");
+	fprintf(out, ",\"summary\":{\"census\":%s,\"states\":{", m->have_census ? "true" : "false");
+	for (int st = 1, n = 0; st < TS_STATE_MAX; st++) {
+		if (!m->census_states[st] && !now[st])
+			continue;
+		fprintf(out, "%s\"%s\":{\"start\":", n++ ? "," : "", state_kernel_name(st));
+		if (m->have_census)
+			fprintf(out, "%llu", (unsigned long long)m->census_states[st]);
+		else
+			fprintf(out, "null");
+		fprintf(out, ",\"now\":%llu}", (unsigned long long)now[st]);
+	}
+	fprintf(out, "},\"events\":%llu,\"events_per_s\":%.1f,\"lost\":%llu,\"untracked\":%llu",
+		(unsigned long long)m->seen_total, secs(m) > 0 ? m->seen_total / secs(m) : 0.0,
+		(unsigned long long)m->lost_total, (unsigned long long)m->untracked);
+	fprintf(out, ",\"blind_spots\":");
+	jstr(out, m->blind);
+	fprintf(out, "},\"findings\":[");
+	for (size_t i = 0; i < fs->n; i++) {
+		const struct finding *f = &fs->f[i];
+
+		fprintf(out, "%s{\"severity\":\"%s\",\"kind\":\"%s\",\"netns\":%u,\"title\":",
+			i ? "," : "", severity_name(f->severity), f->kind, f->netns);
+		jstr(out, f->title);
+		for (int k = 0; k < f->nkv; k++) {
+			fprintf(out, ",\"%s\":", f->kv[k].key);
+			if (f->kv[k].str)
+				jstr(out, f->kv[k].val);
+			else
+				fputs(f->kv[k].val, out);
+		}
+		fprintf(out, ",\"evidence\":");
+		jstr(out, f->evidence);
+		fprintf(out, ",\"remedy\":");
+		jstr(out, f->remedy);
+		fputc('}', out);
+	}
+	fprintf(out, "],\"netns\":[");
+	for (size_t i = 0; i < m->nns; i++) {
+		const struct mns *n = &m->ns[i];
+		const struct nsinfo *ns = n->have_end ? &n->end : &n->start;
+
+		fprintf(out, "%s{\"netns\":%u,\"sysctl\":{", i ? "," : "", n->netns);
+		for (int j = 0, k = 0; j < NSINFO_SYSCTLS; j++)
+			if (ns->have_sysctl & (1u << j)) {
+				fprintf(out, "%s\"%s\":", k++ ? "," : "", nsinfo_sysctl_names[j]);
+				jstr(out, ns->sysctl[j]);
+			}
+		fprintf(out, "},\"counter_deltas\":{");
+		for (int j = 0, k = 0; j < NSINFO_COUNTERS; j++)
+			if (n->have_start && n->have_end && (n->start.have_counter & (1u << j)) &&
+			    (n->end.have_counter & (1u << j)))
+				fprintf(out, "%s\"%s\":%lld", k++ ? "," : "", nsinfo_counter_names[j],
+					(long long)(n->end.counter[j] - n->start.counter[j]));
+		fprintf(out, "}}");
+	}
+	fprintf(out, "]}\n");
+}
+
+int diagnosis_exit_status(const struct findings *fs)
+{
+	return fs->warnings ? 1 : 0;
+}

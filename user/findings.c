@@ -1,0 +1,904 @@
+// SPDX-License-Identifier: GPL-2.0 OR BSD-2-Clause
+#include <stdarg.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include "findings.h"
+#include "fmt.h"
+
+#define NS 1000000000ULL
+
+const char *severity_name(enum severity s)
+{
+	return s == SEV_CRITICAL ? "critical" : s == SEV_WARNING ? "warning" : "info";
+}
+
+/* ---- grouping sockets: a hash of fixed keys ---- */
+
+struct gkey {
+	uint32_t netns;
+	uint16_t family, port;
+	uint8_t a[16], b[16];
+	uint32_t pid;
+	char comm[TS_COMM_LEN];
+};
+
+struct group {
+	struct gkey k;
+	bool used;
+	uint64_t count, newer; /* sockets; of them, entered their state during the run */
+	uint64_t aged;	       /* older than the rule's minimum age */
+	uint64_t oldest;
+	bool oldest_lb;	       /* the oldest's age is a lower bound */
+	uint64_t c[4];	       /* rule-specific counts */
+	uint64_t peers;	       /* distinct peers (approximate: last differing) */
+	uint8_t peer[16];
+	uint16_t peer_port;
+};
+
+struct gtab {
+	struct group *g;
+	size_t cap, n;
+};
+
+static uint64_t hash_bytes(const void *p, size_t n)
+{
+	const uint8_t *b = p;
+	uint64_t h = 1469598103934665603ULL;
+
+	for (size_t i = 0; i < n; i++)
+		h = (h ^ b[i]) * 1099511628211ULL;
+	return h;
+}
+
+static struct group *gget(struct gtab *t, const struct gkey *k)
+{
+	if ((t->n + 1) * 2 > t->cap) {
+		size_t nc = t->cap ? t->cap * 2 : 64;
+		struct group *ng = calloc(nc, sizeof(*ng));
+
+		if (!ng)
+			return NULL;
+		for (size_t i = 0; i < t->cap; i++) {
+			if (!t->g[i].used)
+				continue;
+			size_t j = hash_bytes(&t->g[i].k, sizeof(struct gkey)) & (nc - 1);
+
+			while (ng[j].used)
+				j = (j + 1) & (nc - 1);
+			ng[j] = t->g[i];
+		}
+		free(t->g);
+		t->g = ng;
+		t->cap = nc;
+	}
+	size_t i = hash_bytes(k, sizeof(*k)) & (t->cap - 1);
+
+	for (; t->g[i].used; i = (i + 1) & (t->cap - 1))
+		if (!memcmp(&t->g[i].k, k, sizeof(*k)))
+			return &t->g[i];
+	t->g[i].used = true;
+	t->g[i].k = *k;
+	t->n++;
+	return &t->g[i];
+}
+
+static void gfree(struct gtab *t)
+{
+	free(t->g);
+	memset(t, 0, sizeof(*t));
+}
+
+/* Account a socket of age ns into a group. */
+static void gnote(struct group *g, const struct model *m, const struct msock *s, uint64_t min_age)
+{
+	bool lb;
+	uint64_t age = model_age(m, s, &lb);
+
+	g->count++;
+	if (s->since_known && !s->census)
+		g->newer++;
+	if (age >= min_age)
+		g->aged++;
+	if (age > g->oldest || (age == g->oldest && lb)) {
+		g->oldest = age;
+		g->oldest_lb = lb;
+	}
+	if (g->count == 1 || memcmp(g->peer, s->t.daddr, 16) || g->peer_port != s->t.dport) {
+		if (g->count == 1 || memcmp(g->peer, s->t.daddr, 16))
+			g->peers++;
+		memcpy(g->peer, s->t.daddr, 16);
+		g->peer_port = s->t.dport;
+	}
+}
+
+/* ---- building findings ---- */
+
+static struct finding *add(struct findings *out, enum severity sev, const char *kind,
+			   uint32_t netns)
+{
+	if (out->n == out->cap) {
+		size_t nc = out->cap ? out->cap * 2 : 16;
+		struct finding *p = realloc(out->f, nc * sizeof(*p));
+
+		if (!p)
+			return NULL;
+		out->f = p;
+		out->cap = nc;
+	}
+	struct finding *f = &out->f[out->n++];
+
+	memset(f, 0, sizeof(*f));
+	f->severity = sev;
+	f->kind = kind;
+	f->netns = netns;
+	if (sev > out->worst)
+		out->worst = sev;
+	if (sev >= SEV_WARNING)
+		out->warnings++;
+	return f;
+}
+
+static void __attribute__((format(printf, 3, 4))) kv(struct finding *f, const char *key,
+						     const char *fmt, ...)
+{
+	va_list ap;
+
+	if (f->nkv == FIND_MAX_KV)
+		return;
+	f->kv[f->nkv].key = key;
+	f->kv[f->nkv].str = false;
+	va_start(ap, fmt);
+	vsnprintf(f->kv[f->nkv].val, sizeof(f->kv[0].val), fmt, ap);
+	va_end(ap);
+	f->nkv++;
+}
+
+static void kvs(struct finding *f, const char *key, const char *val)
+{
+	if (f->nkv == FIND_MAX_KV)
+		return;
+	f->kv[f->nkv].key = key;
+	f->kv[f->nkv].str = true;
+	snprintf(f->kv[f->nkv].val, sizeof(f->kv[0].val), "%s", val);
+	f->nkv++;
+}
+
+static void __attribute__((format(printf, 2, 3))) line(struct finding *f, const char *fmt, ...)
+{
+	size_t n = strlen(f->evidence);
+	va_list ap;
+
+	if (n + 2 >= sizeof(f->evidence))
+		return;
+	if (n)
+		f->evidence[n++] = '\n';
+	va_start(ap, fmt);
+	vsnprintf(f->evidence + n, sizeof(f->evidence) - n, fmt, ap);
+	va_end(ap);
+}
+
+static void kv_owner(struct finding *f, uint32_t pid, const char *comm)
+{
+	char c[TS_COMM_LEN + 1];
+
+	if (!pid) {
+		kv(f, "pid", "null");
+		kv(f, "comm", "null");
+		return;
+	}
+	snprintf(c, sizeof(c), "%.*s", TS_COMM_LEN, comm);
+	kv(f, "pid", "%u", pid);
+	kvs(f, "comm", c);
+}
+
+/* "pid 123 (nginx)" or "no process (orphaned)" */
+static const char *owner_str(uint32_t pid, const char *comm, char *buf, size_t len)
+{
+	if (pid)
+		snprintf(buf, len, "pid %u (%.*s)", pid, TS_COMM_LEN, comm);
+	else
+		snprintf(buf, len, "no process");
+	return buf;
+}
+
+/* "12 s", "≥ 12 min" */
+static const char *age_str(uint64_t ns, bool lb, char *buf, size_t len)
+{
+	uint64_t s = ns / NS;
+	const char *ge = lb ? ">= " : "";
+
+	if (s < 120)
+		snprintf(buf, len, "%s%.1f s", ge, (double)ns / NS);
+	else if (s < 7200)
+		snprintf(buf, len, "%s%llu min", ge, (unsigned long long)(s / 60));
+	else
+		snprintf(buf, len, "%s%.1f h", ge, s / 3600.0);
+	return buf;
+}
+
+static const struct nsinfo *ns_latest(const struct model *m, uint32_t netns)
+{
+	const struct mns *n = model_ns(m, netns);
+
+	return !n ? NULL : n->have_end ? &n->end : n->have_start ? &n->start : NULL;
+}
+
+static const char *sysctl_of(const struct model *m, uint32_t netns, const char *name)
+{
+	const struct nsinfo *ns = ns_latest(m, netns);
+
+	return ns ? nsinfo_sysctl(ns, name) : NULL;
+}
+
+/* Growth of a counter over the run; false when not known at both ends */
+static bool counter_delta(const struct model *m, uint32_t netns, const char *name, uint64_t *d)
+{
+	const struct mns *n = model_ns(m, netns);
+	uint64_t a, b;
+
+	if (!n || !n->have_start || !n->have_end || !nsinfo_counter(&n->start, name, &a) ||
+	    !nsinfo_counter(&n->end, name, &b))
+		return false;
+	*d = b >= a ? b - a : 0;
+	return true;
+}
+
+unsigned usable_ports(const char *range, const char *reserved, unsigned *lo, unsigned *hi)
+{
+	unsigned l = 0, h = 0, n;
+
+	*lo = *hi = 0;
+	if (!range || sscanf(range, "%u %u", &l, &h) != 2 || l > h || h > 65535)
+		return 0;
+	*lo = l;
+	*hi = h;
+	n = h - l + 1;
+	for (const char *p = reserved; p && *p;) {
+		unsigned a, b;
+		int used = 0;
+
+		if (sscanf(p, "%u%n", &a, &used) != 1)
+			break;
+		p += used;
+		b = a;
+		if (*p == '-' && sscanf(p + 1, "%u%n", &b, &used) == 1)
+			p += 1 + used;
+		for (unsigned x = a; x <= b && x <= 65535; x++)
+			if (x >= l && x <= h && n > 0)
+				n--;
+		if (*p != ',')
+			break;
+		p++;
+	}
+	return n;
+}
+
+static bool is_listen_port(const struct model *m, uint32_t netns, uint16_t port)
+{
+	for (size_t i = 0; i < m->nlis; i++)
+		if (m->lis[i].netns == netns && m->lis[i].port == port && !m->lis[i].closed)
+			return true;
+	return false;
+}
+
+static double run_seconds(const struct model *m)
+{
+	uint64_t now = model_now(m);
+
+	return now > m->start_ns ? (double)(now - m->start_ns) / NS : 0;
+}
+
+/* 1. CLOSE_WAIT by process and local port */
+static void close_wait(const struct model *m, struct findings *out)
+{
+	struct gtab t = {};
+	double secs = run_seconds(m);
+
+	for (size_t i = 0; i < m->cap; i++) {
+		const struct msock *s = &m->tab[i];
+		struct gkey k = {};
+
+		if (!s->used || s->tw || s->state != TS_CLOSE_WAIT)
+			continue;
+		k.netns = s->netns;
+		k.family = s->t.family;
+		k.port = s->t.sport;
+		if (s->owner_known) {
+			k.pid = s->owner.pid;
+			memcpy(k.comm, s->owner.comm, TS_COMM_LEN);
+		}
+		struct group *g = gget(&t, &k);
+
+		if (g)
+			gnote(g, m, s, CW_MIN_AGE_NS);
+	}
+	for (size_t i = 0; i < t.cap; i++) {
+		struct group *g = &t.g[i];
+		char o[64], age[32], peer[ENDPOINT_STRLEN];
+
+		if (!g->used || g->aged < CW_MIN_COUNT)
+			continue;
+		struct finding *f = add(out, g->count >= CW_CRITICAL_COUNT ? SEV_CRITICAL : SEV_WARNING,
+					"close_wait_leak", g->k.netns);
+		if (!f)
+			break;
+		owner_str(g->k.pid, g->k.comm, o, sizeof(o));
+		age_str(g->oldest, g->oldest_lb, age, sizeof(age));
+		snprintf(f->title, sizeof(f->title),
+			 "CLOSE_WAIT leak: %s on local port %u: %llu sockets, oldest %s", o, g->k.port,
+			 (unsigned long long)g->count, age);
+		line(f, "%llu sockets in CLOSE_WAIT: the peer closed, this process never called "
+			"close(); %llu of them older than %llu s",
+		     (unsigned long long)g->count, (unsigned long long)g->aged, CW_MIN_AGE_NS / NS);
+		line(f, "%llu entered CLOSE_WAIT during the %.0f s run (%.1f/min)%s",
+		     (unsigned long long)g->newer, secs, secs > 0 ? g->newer * 60.0 / secs : 0.0,
+		     g->count > g->newer ? "; the others are older than the run" : "");
+		line(f, "peers: %llu address%s, e.g. %s", (unsigned long long)g->peers,
+		     g->peers == 1 ? "" : "es",
+		     fmt_endpoint(g->k.family, g->peer, g->peer_port, peer, sizeof(peer)));
+		f->remedy = "fix the application: close() the socket when read() returns 0 (the peer's "
+			    "FIN); no sysctl shortens CLOSE_WAIT (tcp_fin_timeout and keepalive do not "
+			    "apply); restarting the process frees them meanwhile";
+		kv_owner(f, g->k.pid, g->k.comm);
+		kv(f, "lport", "%u", g->k.port);
+		kv(f, "count", "%llu", (unsigned long long)g->count);
+		kv(f, "older_than_min", "%llu", (unsigned long long)g->aged);
+		kv(f, "oldest_s", "%.1f", (double)g->oldest / NS);
+		kv(f, "oldest_lower_bound", "%s", g->oldest_lb ? "true" : "false");
+		kv(f, "new_in_run", "%llu", (unsigned long long)g->newer);
+		kv(f, "per_min", "%.2f", secs > 0 ? g->newer * 60.0 / secs : 0.0);
+	}
+	gfree(&t);
+}
+
+/* 2. Ephemeral ports held toward one destination, and what connect() saw */
+static void port_pressure(const struct model *m, struct findings *out, bool *pressure_ns,
+			  size_t nns)
+{
+	struct gtab t = {};
+	double secs = run_seconds(m);
+
+	/* client-side sockets: local port in the ephemeral range, not a listener's */
+	for (size_t i = 0; i < m->cap; i++) {
+		const struct msock *s = &m->tab[i];
+		unsigned lo, hi;
+		struct gkey k = {};
+
+		if (!s->used || s->state == TS_LISTEN || !s->t.dport)
+			continue;
+		usable_ports(sysctl_of(m, s->netns, "net.ipv4.ip_local_port_range"), NULL, &lo, &hi);
+		if (!lo || s->t.sport < lo || s->t.sport > hi ||
+		    is_listen_port(m, s->netns, s->t.sport))
+			continue;
+		k.netns = s->netns;
+		k.family = s->t.family;
+		k.port = s->t.dport;
+		memcpy(k.a, s->t.saddr, 16);
+		memcpy(k.b, s->t.daddr, 16);
+		struct group *g = gget(&t, &k);
+
+		if (!g)
+			continue;
+		gnote(g, m, s, 0);
+		g->c[s->state == TS_TIME_WAIT ? 0 : s->state == TS_ESTABLISHED ? 1 : 2]++;
+	}
+	/* destinations connect() went to, even with nothing held now */
+	for (size_t i = 0; i < m->ndest; i++) {
+		const struct mdest *d = &m->dest[i];
+		struct gkey k = { .netns = d->netns, .family = d->family, .port = d->dport };
+
+		memcpy(k.a, d->saddr, 16);
+		memcpy(k.b, d->daddr, 16);
+		gget(&t, &k);
+	}
+	for (size_t i = 0; i < t.cap; i++) {
+		struct group *g = &t.g[i];
+		const struct mdest *d = NULL;
+		unsigned lo, hi, usable;
+		char src[ADDR_STRLEN], dst[ENDPOINT_STRLEN], o[64];
+
+		if (!g->used)
+			continue;
+		for (size_t j = 0; j < m->ndest && !d; j++) {
+			const struct mdest *x = &m->dest[j];
+
+			if (x->netns == g->k.netns && x->dport == g->k.port &&
+			    x->family == g->k.family && !memcmp(x->daddr, g->k.b, 16) &&
+			    (!memcmp(x->saddr, g->k.a, 16) || x->failures))
+				d = x;
+		}
+		usable = usable_ports(sysctl_of(m, g->k.netns, "net.ipv4.ip_local_port_range"),
+				      sysctl_of(m, g->k.netns, "net.ipv4.ip_local_reserved_ports"),
+				      &lo, &hi);
+		if (!usable && d && d->range_hi >= d->range_lo && d->range_lo) {
+			lo = d->range_lo;
+			hi = d->range_hi;
+			usable = hi - lo + 1;
+		}
+		if (!usable)
+			continue;
+		double pct = 100.0 * g->count / usable;
+		double rate = d && secs > 0 ? d->connects / secs : 0;
+		double grow = secs > 0 ? g->newer / secs : 0; /* taken in the run and still held */
+		double eta = grow > 0 && g->count < usable ? (usable - g->count) / grow : -1;
+		uint64_t fails = d ? d->failures : 0;
+		enum severity sev;
+
+		if (fails || pct >= PORT_CRIT_PCT)
+			sev = SEV_CRITICAL;
+		else if (pct >= PORT_WARN_PCT || (eta >= 0 && eta < PORT_WARN_ETA_S) ||
+			 rate * TW_SECONDS > usable)
+			sev = SEV_WARNING;
+		else
+			continue;
+		struct finding *f = add(out, sev, "port_exhaustion", g->k.netns);
+
+		if (!f)
+			break;
+		for (size_t j = 0; j < nns; j++)
+			if (m->ns[j].netns == g->k.netns)
+				pressure_ns[j] = true;
+		fmt_addr(g->k.family, g->k.a, src, sizeof(src));
+		fmt_endpoint(g->k.family, g->k.b, g->k.port, dst, sizeof(dst));
+		snprintf(f->title, sizeof(f->title),
+			 "ephemeral port %s: %s -> %s: %llu of %u usable ports held (%.0f%%)%s",
+			 fails ? "exhaustion" : "pressure", src, dst, (unsigned long long)g->count,
+			 usable, pct, fails ? ", connect() failing" : "");
+		line(f, "held: TIME_WAIT %llu, ESTABLISHED %llu, other states %llu; range %u-%u, "
+			"%u reserved",
+		     (unsigned long long)g->c[0], (unsigned long long)g->c[1],
+		     (unsigned long long)g->c[2], lo, hi, hi - lo + 1 - usable);
+		line(f, "new connections: %.1f/s (%llu in %.0f s); at 60 s of TIME_WAIT each, this "
+			"rate needs %.0f ports",
+		     rate, (unsigned long long)(d ? d->connects : 0), secs, rate * TW_SECONDS);
+		if (eta >= 0)
+			line(f, "%llu ports taken during the run are still held (%.1f/s): the range "
+				"runs out in about %.0f s at that rate",
+			     (unsigned long long)g->newer, grow, eta);
+		else if (g->count >= usable)
+			line(f, "the range toward this destination is used up");
+		if (fails) {
+			char who[160] = "";
+			size_t n = 0;
+
+			for (unsigned j = 0; j < d->nfail_pids && n < sizeof(who); j++)
+				n += snprintf(who + n, sizeof(who) - n, "%s%s", j ? ", " : "",
+					      owner_str(d->fail_owner[j].pid, d->fail_owner[j].comm,
+							o, sizeof(o)));
+			line(f, "connect() failed with EADDRNOTAVAIL (Cannot assign requested "
+				"address) %llu times%s%s",
+			     (unsigned long long)fails, who[0] ? ", in " : "", who);
+		}
+		if (d && d->scan_known)
+			line(f, "ports examined per allocation: mean %.1f, max %u (%llu measured)",
+			     (double)d->scan_sum / d->scan_known, d->scan_max,
+			     (unsigned long long)d->scan_known);
+		else
+			line(f, "ports examined per allocation: not measured (needs fentry or kprobes)");
+		if (d && d->tw_reused)
+			line(f, "%llu allocations reused a TIME_WAIT 4-tuple (tcp_tw_reuse)",
+			     (unsigned long long)d->tw_reused);
+		{
+			const char *reuse = sysctl_of(m, g->k.netns, "net.ipv4.tcp_tw_reuse");
+			const char *ts = sysctl_of(m, g->k.netns, "net.ipv4.tcp_timestamps");
+
+			line(f, "net.ipv4.tcp_tw_reuse = %s, net.ipv4.tcp_timestamps = %s",
+			     reuse ? reuse : "?", ts ? ts : "?");
+		}
+		f->remedy = "reuse connections (keep-alive, a connection pool); set "
+			    "net.ipv4.tcp_tw_reuse=1 on this client (TCP timestamps on at both ends); "
+			    "widen net.ipv4.ip_local_port_range; bind with IP_BIND_ADDRESS_NO_PORT; spread "
+			    "over more destination addresses or ports. Not tcp_tw_recycle (removed in "
+			    "4.12, broke NAT); tcp_fin_timeout does not shorten TIME_WAIT";
+		kvs(f, "saddr", src);
+		fmt_addr(g->k.family, g->k.b, dst, sizeof(dst));
+		kvs(f, "daddr", dst);
+		kv(f, "dport", "%u", g->k.port);
+		kv(f, "held", "%llu", (unsigned long long)g->count);
+		kv(f, "held_time_wait", "%llu", (unsigned long long)g->c[0]);
+		kv(f, "held_established", "%llu", (unsigned long long)g->c[1]);
+		kv(f, "usable", "%u", usable);
+		kv(f, "range_lo", "%u", lo);
+		kv(f, "range_hi", "%u", hi);
+		kv(f, "pct", "%.1f", pct);
+		kv(f, "connects", "%llu", (unsigned long long)(d ? d->connects : 0));
+		kv(f, "connects_per_s", "%.2f", rate);
+		if (eta >= 0)
+			kv(f, "eta_s", "%.0f", eta);
+		else
+			kv(f, "eta_s", "null");
+		kv(f, "eaddrnotavail", "%llu", (unsigned long long)fails);
+		if (fails && d->nfail_pids)
+			kv(f, "failed_pid", "%u", d->fail_owner[0].pid);
+		if (d && d->scan_known)
+			kv(f, "scan_max", "%u", d->scan_max);
+		else
+			kv(f, "scan_max", "null");
+	}
+	gfree(&t);
+}
+
+/* 3. TIME_WAIT on a server's own port: explained, not a warning */
+static void server_time_wait(const struct model *m, struct findings *out, const bool *pressure_ns)
+{
+	struct gtab t = {};
+
+	for (size_t i = 0; i < m->cap; i++) {
+		const struct msock *s = &m->tab[i];
+		unsigned lo, hi;
+		struct gkey k = {};
+
+		if (!s->used || !s->tw || s->state != TS_TIME_WAIT)
+			continue;
+		usable_ports(sysctl_of(m, s->netns, "net.ipv4.ip_local_port_range"), NULL, &lo, &hi);
+		if (!is_listen_port(m, s->netns, s->t.sport) && lo && s->t.sport >= lo &&
+		    s->t.sport <= hi)
+			continue;
+		k.netns = s->netns;
+		k.family = s->t.family;
+		k.port = s->t.sport;
+		memcpy(k.a, s->t.saddr, 16);
+		struct group *g = gget(&t, &k);
+
+		if (g)
+			gnote(g, m, s, 0);
+	}
+	for (size_t i = 0; i < t.cap; i++) {
+		struct group *g = &t.g[i];
+		char a[ENDPOINT_STRLEN];
+		bool pressure = false;
+
+		if (!g->used || g->count < SERVER_TW_MIN)
+			continue;
+		for (size_t j = 0; j < m->nns; j++)
+			if (m->ns[j].netns == g->k.netns && pressure_ns[j])
+				pressure = true;
+		struct finding *f = add(out, SEV_INFO, "server_time_wait", g->k.netns);
+
+		if (!f)
+			break;
+		fmt_endpoint(g->k.family, g->k.a, g->k.port, a, sizeof(a));
+		snprintf(f->title, sizeof(f->title),
+			 "server-side TIME_WAIT on %s: %llu sockets toward %llu peers (harmless)", a,
+			 (unsigned long long)g->count, (unsigned long long)g->peers);
+		line(f, "this side closes first, so its connections end in TIME_WAIT (60 s); they "
+			"share one local port and differ by peer address:port: no ephemeral port is "
+			"used up, each costs a small timewait socket and no file descriptor");
+		line(f, "%s", pressure ? "this namespace does show client-side port pressure: see "
+					 "that finding, not this one" :
+					 "no client-side port pressure in this namespace");
+		f->remedy = "none needed; a new SYN from the same peer port may recycle a TIME_WAIT "
+			    "4-tuple. Let the client close first only if the peers run out of ports";
+		kvs(f, "saddr", fmt_addr(g->k.family, g->k.a, a, sizeof(a)));
+		kv(f, "lport", "%u", g->k.port);
+		kv(f, "count", "%llu", (unsigned long long)g->count);
+		kv(f, "peers", "%llu", (unsigned long long)g->peers);
+		kv(f, "port_pressure", "%s", pressure ? "true" : "false");
+	}
+	gfree(&t);
+}
+
+/* 4. FIN_WAIT2 by peer (the peer never closes), FIN_WAIT1 that lasts */
+static void fin_wait(const struct model *m, struct findings *out)
+{
+	struct gtab t = {};
+
+	for (size_t i = 0; i < m->cap; i++) {
+		const struct msock *s = &m->tab[i];
+		struct gkey k = {};
+
+		if (!s->used || (s->state != TS_FIN_WAIT2 && s->state != TS_FIN_WAIT1))
+			continue;
+		k.netns = s->netns;
+		k.family = s->t.family;
+		k.port = s->state; /* one group per state and peer address */
+		memcpy(k.b, s->t.daddr, 16);
+		struct group *g = gget(&t, &k);
+
+		if (!g)
+			continue;
+		gnote(g, m, s, s->state == TS_FIN_WAIT2 ? FW2_MIN_AGE_NS : FW1_MIN_AGE_NS);
+		g->c[s->tw ? 0 : 1]++; /* orphaned (timewait socket) / still held */
+	}
+	for (size_t i = 0; i < t.cap; i++) {
+		struct group *g = &t.g[i];
+		bool fw2 = g->k.port == TS_FIN_WAIT2;
+		char peer[ADDR_STRLEN], age[32];
+
+		if (!g->used || (fw2 ? g->aged < FW2_MIN_COUNT : g->aged < 1))
+			continue;
+		const char *fin = sysctl_of(m, g->k.netns, "net.ipv4.tcp_fin_timeout");
+		struct finding *f = add(out, SEV_WARNING, fw2 ? "fin_wait2" : "fin_wait1", g->k.netns);
+
+		if (!f)
+			break;
+		fmt_addr(g->k.family, g->k.b, peer, sizeof(peer));
+		age_str(g->oldest, g->oldest_lb, age, sizeof(age));
+		if (fw2) {
+			snprintf(f->title, sizeof(f->title),
+				 "FIN_WAIT2 toward %s: %llu sockets, oldest %s: the peer never closes",
+				 peer, (unsigned long long)g->count, age);
+			line(f, "our FIN was acknowledged but the peer's FIN never came: the peer "
+				"application holds its socket in CLOSE_WAIT");
+			line(f, "%llu orphaned (no process; freed after net.ipv4.tcp_fin_timeout = %s s), "
+				"%llu still held by a process (shutdown() without close(): no timeout)",
+			     (unsigned long long)g->c[0], fin ? fin : "?", (unsigned long long)g->c[1]);
+			f->remedy = "fix the peer application at this address to close() its sockets; "
+				    "meanwhile a lower net.ipv4.tcp_fin_timeout frees orphaned FIN_WAIT2 "
+				    "sooner (it does not shorten TIME_WAIT)";
+		} else {
+			snprintf(f->title, sizeof(f->title),
+				 "FIN_WAIT1 toward %s: %llu sockets, oldest %s: the peer does not "
+				 "acknowledge our FIN", peer, (unsigned long long)g->count, age);
+			line(f, "%llu older than %llu s; the kernel retransmits the FIN with back-off "
+				"and then drops the socket",
+			     (unsigned long long)g->aged, FW1_MIN_AGE_NS / NS);
+			f->remedy = "check that the peer host is up and reachable (a firewall dropping "
+				    "packets, a dead host), or whether it advertises a zero window; "
+				    "net.ipv4.tcp_orphan_retries bounds the retransmissions";
+		}
+		kvs(f, "daddr", peer);
+		kv(f, "count", "%llu", (unsigned long long)g->count);
+		kv(f, "older_than_min", "%llu", (unsigned long long)g->aged);
+		kv(f, "orphaned", "%llu", (unsigned long long)g->c[0]);
+		kv(f, "held", "%llu", (unsigned long long)g->c[1]);
+		kv(f, "oldest_s", "%.1f", (double)g->oldest / NS);
+		kv(f, "oldest_lower_bound", "%s", g->oldest_lb ? "true" : "false");
+		if (fin)
+			kv(f, "tcp_fin_timeout", "%s", fin);
+	}
+	gfree(&t);
+}
+
+/* 5. Listen (accept) queue overflow, per listener and per namespace */
+static void listen_overflow(const struct model *m, struct findings *out)
+{
+	for (size_t i = 0; i < m->nns; i++) {
+		uint32_t netns = m->ns[i].netns;
+		uint64_t ovf = 0, drops = 0, synretrans = 0, cookies = 0, reqfull = 0;
+		bool have = counter_delta(m, netns, "TcpExt.ListenOverflows", &ovf);
+		size_t named = 0;
+
+		counter_delta(m, netns, "TcpExt.ListenDrops", &drops);
+		counter_delta(m, netns, "TcpExt.TCPSynRetrans", &synretrans);
+		counter_delta(m, netns, "TcpExt.SyncookiesSent", &cookies);
+		counter_delta(m, netns, "TcpExt.TCPReqQFullDrop", &reqfull);
+		const char *somax = sysctl_of(m, netns, "net.core.somaxconn");
+		const char *synb = sysctl_of(m, netns, "net.ipv4.tcp_max_syn_backlog");
+
+		for (int pass = 0; pass < 2; pass++) {
+			for (size_t j = 0; j < m->nlis; j++) {
+				const struct mlistener *l = &m->lis[j];
+				uint64_t events = l->ovf[OVF_SYN] + l->ovf[OVF_ACK];
+				bool full = l->have_queue && l->accept_queue > l->backlog;
+				char a[ENDPOINT_STRLEN], o[64];
+
+				if (l->netns != netns)
+					continue;
+				/* pass 0: listeners with evidence of their own; pass 1: when the
+				 * namespace overflowed and none was named, the full ones */
+				if (pass == 0 ? !events : (named || !ovf || !full))
+					continue;
+				if (pass == 0 && !events)
+					continue;
+				named++;
+				uint64_t n = events > ovf ? events : ovf;
+				struct finding *f = add(out, n >= 100 ? SEV_CRITICAL : SEV_WARNING,
+							"listen_overflow", netns);
+				if (!f)
+					return;
+				fmt_endpoint(l->family, l->saddr, l->port, a, sizeof(a));
+				owner_str(l->owner_known ? l->owner.pid : 0, l->owner.comm, o, sizeof(o));
+				snprintf(f->title, sizeof(f->title),
+					 "listen backlog overflow on %s (%s): accept queue %u of %u, "
+					 "%llu connections dropped", a, o, l->accept_queue, l->backlog,
+					 (unsigned long long)n);
+				line(f, "accept queue %u, limit %u = min(listen() backlog, "
+					"net.core.somaxconn = %s)%s",
+				     l->accept_queue, l->backlog, somax ? somax : "?",
+				     events ? " at the last drop" : "");
+				if (events)
+					line(f, "drops seen: %llu SYN, %llu final ACK (the client "
+						"retransmits and waits)",
+					     (unsigned long long)l->ovf[OVF_SYN],
+					     (unsigned long long)l->ovf[OVF_ACK]);
+				else
+					line(f, "this kernel's hooks do not name the listener of a drop: "
+						"it is the listener whose queue was full");
+				if (have)
+					line(f, "namespace counters over the run: ListenOverflows +%llu, "
+						"ListenDrops +%llu, TCPSynRetrans +%llu, SyncookiesSent "
+						"+%llu, TCPReqQFullDrop +%llu",
+					     (unsigned long long)ovf, (unsigned long long)drops,
+					     (unsigned long long)synretrans, (unsigned long long)cookies,
+					     (unsigned long long)reqfull);
+				f->remedy = "accept() faster (more workers, a non-blocking accept loop); "
+					    "raise the listen() backlog and net.core.somaxconn together "
+					    "(the smaller wins); net.ipv4.tcp_max_syn_backlog for the SYN "
+					    "queue";
+				kv(f, "lport", "%u", l->port);
+				kv_owner(f, l->owner_known ? l->owner.pid : 0, l->owner.comm);
+				kv(f, "accept_queue", "%u", l->accept_queue);
+				kv(f, "backlog", "%u", l->backlog);
+				kv(f, "dropped_syn", "%llu", (unsigned long long)l->ovf[OVF_SYN]);
+				kv(f, "dropped_ack", "%llu", (unsigned long long)l->ovf[OVF_ACK]);
+				if (have) {
+					kv(f, "listen_overflows", "%llu", (unsigned long long)ovf);
+					kv(f, "listen_drops", "%llu", (unsigned long long)drops);
+				} else {
+					kv(f, "listen_overflows", "null");
+					kv(f, "listen_drops", "null");
+				}
+				if (somax)
+					kv(f, "somaxconn", "%s", somax);
+				if (synb)
+					kv(f, "tcp_max_syn_backlog", "%s", synb);
+			}
+		}
+		if (!named && (ovf || drops)) {
+			struct finding *f = add(out, SEV_WARNING, "listen_overflow", netns);
+
+			if (!f)
+				return;
+			snprintf(f->title, sizeof(f->title),
+				 "listen backlog overflow in network namespace %u: %llu overflows, "
+				 "listener not identified", netns, (unsigned long long)ovf);
+			line(f, "ListenOverflows +%llu, ListenDrops +%llu over the run; no drop event "
+				"named a listener (SYN-stage drops need fentry or kprobes) and none was "
+				"full at the census", (unsigned long long)ovf, (unsigned long long)drops);
+			f->remedy = "ss -lnt in that namespace shows each listener's queue (Recv-Q) "
+				    "and limit (Send-Q); accept faster or raise the backlog and "
+				    "net.core.somaxconn";
+			kv(f, "listen_overflows", "%llu", (unsigned long long)ovf);
+			kv(f, "listen_drops", "%llu", (unsigned long long)drops);
+		}
+	}
+}
+
+/* 6. Timewait bucket overflow and conntrack filling up */
+static void table_limits(const struct model *m, struct findings *out)
+{
+	for (size_t i = 0; i < m->nns; i++) {
+		const struct mns *n = &m->ns[i];
+		uint64_t d = 0;
+		bool have = counter_delta(m, n->netns, "TcpExt.TCPTimeWaitOverflow", &d);
+
+		if (n->tw_overflow || d) {
+			const char *max = sysctl_of(m, n->netns, "net.ipv4.tcp_max_tw_buckets");
+			uint64_t c = n->tw_overflow > d ? n->tw_overflow : d;
+			struct finding *f = add(out, SEV_CRITICAL, "tw_bucket_overflow", n->netns);
+
+			if (!f)
+				return;
+			snprintf(f->title, sizeof(f->title),
+				 "TIME_WAIT bucket overflow: %llu connections closed without TIME_WAIT "
+				 "(net.ipv4.tcp_max_tw_buckets = %s)",
+				 (unsigned long long)c, max ? max : "?");
+			line(f, "%llu overflow events; TCPTimeWaitOverflow %s%llu over the run",
+			     (unsigned long long)n->tw_overflow, have ? "+" : "unknown ",
+			     (unsigned long long)d);
+			line(f, "the kernel logs \"TCP: time wait bucket table overflow\"; late "
+				"segments of those connections can reach a new one");
+			f->remedy = "raise net.ipv4.tcp_max_tw_buckets (a timewait socket costs a few "
+				    "hundred bytes), and cut the churn: connection reuse, tcp_tw_reuse on "
+				    "clients";
+			kv(f, "overflows", "%llu", (unsigned long long)c);
+			if (max)
+				kv(f, "tcp_max_tw_buckets", "%s", max);
+		}
+		const char *cnt = sysctl_of(m, n->netns, "net.netfilter.nf_conntrack_count");
+		const char *max = sysctl_of(m, n->netns, "net.netfilter.nf_conntrack_max");
+		unsigned long long cv, mv;
+
+		if (cnt && max && sscanf(cnt, "%llu", &cv) == 1 && sscanf(max, "%llu", &mv) == 1 &&
+		    mv && cv * 100 >= mv * CONNTRACK_WARN_PCT) {
+			struct finding *f = add(out,
+						cv * 100 >= mv * CONNTRACK_CRIT_PCT ? SEV_CRITICAL :
+										      SEV_WARNING,
+						"conntrack_full", n->netns);
+			if (!f)
+				return;
+			snprintf(f->title, sizeof(f->title),
+				 "conntrack table %llu of %llu entries (%.0f%%)", cv, mv, 100.0 * cv / mv);
+			line(f, "when it is full netfilter drops new connections (\"nf_conntrack: "
+				"table full, dropping packet\"); TIME_WAIT connections keep entries");
+			f->remedy = "raise net.netfilter.nf_conntrack_max (and the hash size), shorten "
+				    "nf_conntrack_tcp_timeout_time_wait, or exempt busy local traffic "
+				    "with NOTRACK rules";
+			kv(f, "count", "%llu", cv);
+			kv(f, "max", "%llu", mv);
+		}
+	}
+}
+
+/* 7. Resets: connections that ended without their FIN exchange */
+static void resets(const struct model *m, struct findings *out)
+{
+	for (size_t i = 0; i < m->nab; i++) {
+		const struct mabort *a = &m->ab[i];
+		uint64_t n = a->from_estab + a->from_close_wait;
+		uint64_t linger = 0, onclose = 0, ondata = 0, estabrst = 0, outrst = 0;
+		char peer[ADDR_STRLEN], o[64];
+
+		if (n < ABORT_MIN)
+			continue;
+		bool have = counter_delta(m, a->netns, "TcpExt.TCPAbortOnLinger", &linger);
+
+		counter_delta(m, a->netns, "TcpExt.TCPAbortOnClose", &onclose);
+		counter_delta(m, a->netns, "TcpExt.TCPAbortOnData", &ondata);
+		counter_delta(m, a->netns, "Tcp.EstabResets", &estabrst);
+		counter_delta(m, a->netns, "Tcp.OutRsts", &outrst);
+		struct finding *f = add(out, SEV_WARNING, "resets", a->netns);
+
+		if (!f)
+			return;
+		fmt_addr(a->family, a->daddr, peer, sizeof(peer));
+		owner_str(a->owner_known ? a->owner.pid : 0, a->owner.comm, o, sizeof(o));
+		snprintf(f->title, sizeof(f->title),
+			 "abortive closes: %s with peer %s: %llu connections reset", o, peer,
+			 (unsigned long long)n);
+		line(f, "%llu ESTABLISHED -> CLOSE, %llu CLOSE_WAIT -> CLOSE: no FIN exchange, a RST "
+			"sent or received", (unsigned long long)a->from_estab,
+		     (unsigned long long)a->from_close_wait);
+		if (have)
+			line(f, "namespace counters over the run: resets sent by a close "
+				"(TCPAbortOnClose +%llu, TCPAbortOnData +%llu, TCPAbortOnLinger +%llu), "
+				"EstabResets +%llu, OutRsts +%llu",
+			     (unsigned long long)onclose, (unsigned long long)ondata,
+			     (unsigned long long)linger, (unsigned long long)estabrst,
+			     (unsigned long long)outrst);
+		f->remedy = "a process that closes with SO_LINGER {1, 0} or with unread data resets "
+			    "its connections (TCPAbortOnLinger, TCPAbortOnData): close gracefully "
+			    "unless that is intended; resets from the peer point at the peer "
+			    "application, a proxy or an idle timeout in between";
+		kv_owner(f, a->owner_known ? a->owner.pid : 0, a->owner.comm);
+		kvs(f, "daddr", peer);
+		kv(f, "count", "%llu", (unsigned long long)n);
+		kv(f, "from_established", "%llu", (unsigned long long)a->from_estab);
+		kv(f, "from_close_wait", "%llu", (unsigned long long)a->from_close_wait);
+		if (have) {
+			kv(f, "abort_on_linger", "%llu", (unsigned long long)linger);
+			kv(f, "abort_on_close", "%llu", (unsigned long long)onclose);
+			kv(f, "abort_on_data", "%llu", (unsigned long long)ondata);
+			kv(f, "estab_resets", "%llu", (unsigned long long)estabrst);
+		}
+	}
+}
+
+static int by_severity(const void *a, const void *b)
+{
+	const struct finding *x = a, *y = b;
+
+	if (x->severity != y->severity)
+		return x->severity > y->severity ? -1 : 1;
+	if (strcmp(x->kind, y->kind))
+		return strcmp(x->kind, y->kind);
+	return strcmp(x->title, y->title);
+}
+
+int findings_compute(const struct model *m, struct findings *out)
+{
+	bool *pressure_ns = calloc(m->nns + 1, sizeof(bool));
+
+	memset(out, 0, sizeof(*out));
+	if (!pressure_ns)
+		return -1;
+	close_wait(m, out);
+	port_pressure(m, out, pressure_ns, m->nns);
+	server_time_wait(m, out, pressure_ns);
+	fin_wait(m, out);
+	listen_overflow(m, out);
+	table_limits(m, out);
+	resets(m, out);
+	free(pressure_ns);
+	if (out->n > 1)
+		qsort(out->f, out->n, sizeof(*out->f), by_severity);
+	return 0;
+}
+
+void findings_free(struct findings *out)
+{
+	free(out->f);
+	memset(out, 0, sizeof(*out));
+}

@@ -1,0 +1,66 @@
+/* SPDX-License-Identifier: GPL-2.0 OR BSD-2-Clause */
+/*
+ * Findings: the model (model.h) turned into what is wrong, each with a
+ * severity, the evidence in numbers and the remedy - the knowledge of
+ * docs/background.md as rules. Pure computation: the same model gives the
+ * same findings, live or from a file.
+ */
+#ifndef FINDINGS_H
+#define FINDINGS_H
+#include <stdbool.h>
+#include <stddef.h>
+#include <stdint.h>
+#include "model.h"
+
+enum severity { SEV_INFO, SEV_WARNING, SEV_CRITICAL };
+
+/* Thresholds (README "Diagnosis") */
+#define CW_MIN_COUNT 5		  /* CLOSE_WAIT sockets of one process and port */
+#define CW_MIN_AGE_NS 5000000000ULL /* ... older than this: not just slow */
+#define CW_CRITICAL_COUNT 100
+#define FW2_MIN_COUNT 5		   /* FIN_WAIT2 toward one peer */
+#define FW2_MIN_AGE_NS 5000000000ULL
+#define FW1_MIN_AGE_NS 10000000000ULL /* a FIN unacknowledged this long */
+#define PORT_WARN_PCT 50	   /* ports held toward one destination, of the usable range */
+#define PORT_CRIT_PCT 90
+#define PORT_WARN_ETA_S 600	   /* projected exhaustion sooner than this */
+#define SERVER_TW_MIN 10	   /* TIME_WAIT on one server port worth explaining */
+#define ABORT_MIN 10		   /* resets of one process with one peer */
+#define CONNTRACK_WARN_PCT 80
+#define CONNTRACK_CRIT_PCT 95
+#define TW_SECONDS 60		   /* TCP_TIMEWAIT_LEN */
+
+#define FIND_MAX_KV 20
+
+struct finding {
+	enum severity severity;
+	const char *kind; /* "close_wait_leak", "port_exhaustion", ... */
+	uint32_t netns;
+	char title[256];    /* one line, with the owner and the main numbers */
+	char evidence[1024]; /* text lines, '\n'-separated */
+	const char *remedy;
+	int nkv;
+	struct {
+		const char *key;
+		char val[128];
+		bool str; /* a JSON string (else a number, true/false or null) */
+	} kv[FIND_MAX_KV];
+};
+
+struct findings {
+	struct finding *f;
+	size_t n, cap;
+	enum severity worst; /* of all findings; SEV_INFO when none */
+	size_t warnings;     /* warnings and critical findings */
+};
+
+int findings_compute(const struct model *m, struct findings *out);
+void findings_free(struct findings *out);
+const char *severity_name(enum severity s);
+
+/* The ports connect() may use, from "net.ipv4.ip_local_port_range" ("32768 60999") and
+ * "net.ipv4.ip_local_reserved_ports" ("8080,9000-9010", no spaces).
+ * Returns the count; lo and hi get the range (0 when unknown). */
+unsigned usable_ports(const char *range, const char *reserved, unsigned *lo, unsigned *hi);
+
+#endif

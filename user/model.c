@@ -1,0 +1,521 @@
+// SPDX-License-Identifier: GPL-2.0 OR BSD-2-Clause
+#include <stdlib.h>
+#include <string.h>
+#include "model.h"
+#include "sink.h"
+
+void model_init(struct model *m)
+{
+	memset(m, 0, sizeof(*m));
+}
+
+void model_free(struct model *m)
+{
+	free(m->tab);
+	free(m->dest);
+	free(m->lis);
+	free(m->ab);
+	free(m->ns);
+	memset(m, 0, sizeof(*m));
+}
+
+/* Grow an array of elements of size sz to hold one more; NULL when out of memory. */
+static void *grow(void **arr, size_t *n, size_t *cap, size_t sz)
+{
+	if (*n == *cap) {
+		size_t nc = *cap ? *cap * 2 : 16;
+		void *p = realloc(*arr, nc * sz);
+
+		if (!p)
+			return NULL;
+		*arr = p;
+		*cap = nc;
+	}
+	void *e = (char *)*arr + (*n)++ * sz;
+
+	memset(e, 0, sz);
+	return e;
+}
+
+/* ---- the socket table: open addressing, linear probing, backward-shift delete ---- */
+
+static size_t slot_of(uint64_t key, bool tw, size_t cap)
+{
+	uint64_t h = (key ^ (tw ? 0x9e3779b97f4a7c15ULL : 0)) * 0xff51afd7ed558ccdULL;
+
+	return (size_t)(h ^ (h >> 29)) & (cap - 1);
+}
+
+static struct msock *find(const struct model *m, uint64_t key, bool tw)
+{
+	if (!m->cap)
+		return NULL;
+	for (size_t i = slot_of(key, tw, m->cap);; i = (i + 1) & (m->cap - 1)) {
+		struct msock *s = &m->tab[i];
+
+		if (!s->used)
+			return NULL;
+		if (s->key == key && s->tw == tw)
+			return s;
+	}
+}
+
+static int rehash(struct model *m, size_t ncap)
+{
+	struct msock *old = m->tab;
+	size_t ocap = m->cap;
+
+	m->tab = calloc(ncap, sizeof(*m->tab));
+	if (!m->tab) {
+		m->tab = old;
+		return -1;
+	}
+	m->cap = ncap;
+	for (size_t i = 0; i < ocap; i++) {
+		if (!old[i].used)
+			continue;
+		size_t j = slot_of(old[i].key, old[i].tw, ncap);
+
+		while (m->tab[j].used)
+			j = (j + 1) & (ncap - 1);
+		m->tab[j] = old[i];
+	}
+	free(old);
+	return 0;
+}
+
+/* The entry for (key, tw), created (state 0) when new; NULL when full. */
+static struct msock *upsert(struct model *m, uint64_t key, bool tw)
+{
+	struct msock *s = find(m, key, tw);
+
+	if (s)
+		return s;
+	if (m->n >= MODEL_MAX_SOCKETS ||
+	    ((m->n + 1) * 4 > m->cap * 3 && rehash(m, m->cap ? m->cap * 2 : 1024))) {
+		m->untracked++;
+		return NULL;
+	}
+	size_t i = slot_of(key, tw, m->cap);
+
+	while (m->tab[i].used)
+		i = (i + 1) & (m->cap - 1);
+	s = &m->tab[i];
+	memset(s, 0, sizeof(*s));
+	s->used = 1;
+	s->key = key;
+	s->tw = tw;
+	m->n++;
+	return s;
+}
+
+static void erase(struct model *m, struct msock *s)
+{
+	size_t i = (size_t)(s - m->tab), j = i;
+
+	m->tab[i].used = 0;
+	m->n--;
+	/* shift back the entries of the run that follows into the hole */
+	for (;;) {
+		j = (j + 1) & (m->cap - 1);
+		if (!m->tab[j].used)
+			return;
+		size_t home = slot_of(m->tab[j].key, m->tab[j].tw, m->cap);
+
+		/* j's entry may move to i when its home is not in (i, j] */
+		if ((i < j) ? (home <= i || home > j) : (home <= i && home > j)) {
+			m->tab[i] = m->tab[j];
+			m->tab[j].used = 0;
+			i = j;
+		}
+	}
+}
+
+/* ---- aggregates ---- */
+
+static struct mns *ns_get(struct model *m, uint32_t netns)
+{
+	for (size_t i = 0; i < m->nns; i++)
+		if (m->ns[i].netns == netns)
+			return &m->ns[i];
+	struct mns *n = grow((void **)&m->ns, &m->nns, &m->capns, sizeof(*m->ns));
+
+	if (n)
+		n->netns = netns;
+	return n;
+}
+
+const struct mns *model_ns(const struct model *m, uint32_t netns)
+{
+	for (size_t i = 0; i < m->nns; i++)
+		if (m->ns[i].netns == netns)
+			return &m->ns[i];
+	return NULL;
+}
+
+static struct mlistener *lis_get(struct model *m, uint32_t netns, const struct ev_tuple *t)
+{
+	for (size_t i = 0; i < m->nlis; i++) {
+		struct mlistener *l = &m->lis[i];
+
+		if (l->netns == netns && l->port == t->sport && l->family == t->family)
+			return l;
+	}
+	struct mlistener *l = grow((void **)&m->lis, &m->nlis, &m->caplis, sizeof(*m->lis));
+
+	if (l) {
+		l->netns = netns;
+		l->family = t->family;
+		l->port = t->sport;
+		memcpy(l->saddr, t->saddr, 16);
+	}
+	return l;
+}
+
+static struct mdest *dest_get(struct model *m, uint32_t netns, const struct ev_tuple *t)
+{
+	for (size_t i = 0; i < m->ndest; i++) {
+		struct mdest *d = &m->dest[i];
+
+		if (d->netns == netns && d->dport == t->dport && d->family == t->family &&
+		    !memcmp(d->daddr, t->daddr, 16) && !memcmp(d->saddr, t->saddr, 16))
+			return d;
+	}
+	struct mdest *d = grow((void **)&m->dest, &m->ndest, &m->capdest, sizeof(*m->dest));
+
+	if (d) {
+		d->netns = netns;
+		d->family = t->family;
+		d->dport = t->dport;
+		memcpy(d->saddr, t->saddr, 16);
+		memcpy(d->daddr, t->daddr, 16);
+	}
+	return d;
+}
+
+static void note_abort(struct model *m, const struct ev_state *e)
+{
+	bool known = e->flags & EVF_OWNER_KNOWN;
+	struct mabort *a = NULL;
+
+	for (size_t i = 0; i < m->nab && !a; i++) {
+		struct mabort *x = &m->ab[i];
+
+		if (x->netns == e->netns && x->family == e->t.family &&
+		    !memcmp(x->daddr, e->t.daddr, 16) && x->owner_known == known &&
+		    (!known || (x->owner.pid == e->owner.pid &&
+				!strncmp(x->owner.comm, e->owner.comm, TS_COMM_LEN))))
+			a = x;
+	}
+	if (!a) {
+		a = grow((void **)&m->ab, &m->nab, &m->capab, sizeof(*m->ab));
+		if (!a)
+			return;
+		a->netns = e->netns;
+		a->family = e->t.family;
+		memcpy(a->daddr, e->t.daddr, 16);
+		a->owner_known = known;
+		if (known)
+			a->owner = e->owner;
+	}
+	if (e->old_state == TS_ESTABLISHED)
+		a->from_estab++;
+	else
+		a->from_close_wait++;
+	a->dport_last = e->t.dport;
+}
+
+/* ---- the calls of a run ---- */
+
+void model_run(struct model *m, const struct run_info *ri)
+{
+	if (ri->end) {
+		m->have_end = true;
+		m->end_ns = ri->ts_ns;
+		return;
+	}
+	m->have_start = true;
+	m->start_ns = ri->ts_ns;
+	snprintf(m->host, sizeof(m->host), "%s", ri->host ? ri->host : "");
+	snprintf(m->kernel, sizeof(m->kernel), "%s", ri->kernel ? ri->kernel : "");
+	snprintf(m->blind, sizeof(m->blind), "%s", ri->blind ? ri->blind : "");
+}
+
+static void seen_ts(struct model *m, uint64_t ts)
+{
+	if (ts > m->last_ts)
+		m->last_ts = ts;
+	if (!m->have_start && (!m->start_ns || ts < m->start_ns))
+		m->start_ns = ts;
+}
+
+void model_nsinfo(struct model *m, uint64_t ts_ns, bool end, const struct nsinfo *ns)
+{
+	struct mns *n = ns_get(m, ns->netns);
+
+	seen_ts(m, ts_ns);
+	if (!n)
+		return;
+	if (end) {
+		n->end = *ns;
+		n->have_end = true;
+	} else {
+		n->start = *ns;
+		n->have_start = true;
+	}
+}
+
+void model_census(struct model *m, uint64_t ts_ns, const struct census_sock *cs)
+{
+	struct msock *s;
+
+	seen_ts(m, ts_ns);
+	m->have_census = true;
+	m->census_ns = ts_ns;
+	if (cs->state < TS_STATE_MAX)
+		m->census_states[cs->state]++;
+	if (cs->state == TS_LISTEN) {
+		struct mlistener *l = lis_get(m, cs->netns, &cs->t);
+
+		if (l) {
+			l->have_queue = true;
+			l->accept_queue = cs->rqueue;
+			l->backlog = cs->wqueue;
+			if (cs->owner.pid) {
+				l->owner = cs->owner;
+				l->owner_known = true;
+			}
+		}
+	}
+	s = upsert(m, cs->cookie, cs->timewait);
+	if (!s)
+		return;
+	s->state = cs->state;
+	s->since_ns = ts_ns;
+	s->since_known = 0;
+	s->census = 1;
+	s->t = cs->t;
+	s->netns = cs->netns;
+	if (cs->owner.pid) {
+		s->owner = cs->owner;
+		s->owner_known = 1;
+	}
+}
+
+static void set_owner(struct msock *s, const struct ev_owner *o, bool known)
+{
+	if (known) {
+		s->owner = *o;
+		s->owner_known = 1;
+	}
+}
+
+static void on_state(struct model *m, const struct ev_state *e)
+{
+	uint64_t key = e->cookie ? e->cookie : e->sk;
+	bool known = e->flags & EVF_OWNER_KNOWN;
+	struct msock *s;
+
+	if (e->old_state < TS_STATE_MAX && e->new_state < TS_STATE_MAX)
+		m->trans[e->old_state][e->new_state]++;
+	if (e->new_state == TS_LISTEN || e->old_state == TS_LISTEN) {
+		struct mlistener *l = lis_get(m, e->netns, &e->t);
+
+		if (l) {
+			l->closed = e->old_state == TS_LISTEN;
+			if (known) {
+				l->owner = e->owner;
+				l->owner_known = true;
+			}
+		}
+	}
+	if (e->new_state == TS_CLOSE) {
+		if (e->old_state == TS_ESTABLISHED || e->old_state == TS_CLOSE_WAIT)
+			note_abort(m, e);
+		s = find(m, key, false);
+		if (s)
+			erase(m, s);
+		return;
+	}
+	s = upsert(m, key, false);
+	if (!s)
+		return;
+	s->state = e->new_state;
+	s->since_ns = e->hdr.ts_ns;
+	s->since_known = 1;
+	s->t = e->t;
+	s->netns = e->netns;
+	set_owner(s, &e->owner, known);
+}
+
+static void on_timewait(struct model *m, const struct ev_tw *e)
+{
+	uint64_t key = e->cookie ? e->cookie : e->tw;
+	bool known = e->flags & EVF_OWNER_KNOWN;
+	struct msock *s, *full;
+
+	switch (e->kind) {
+	case TW_ENTER:
+		s = upsert(m, key, true);
+		if (!s)
+			return;
+		s->state = e->substate;
+		s->since_ns = e->hdr.ts_ns;
+		s->since_known = 1;
+		s->t = e->t;
+		s->netns = e->netns;
+		set_owner(s, &e->owner, known);
+		/* the full socket it replaces: a FIN_WAIT2 goes on aging */
+		full = e->cookie ? find(m, e->cookie, false) : NULL;
+		if (full) {
+			if (full->state == e->substate) {
+				s->since_ns = full->since_ns;
+				s->since_known = full->since_known;
+			}
+			if (!known && full->owner_known) {
+				s->owner = full->owner;
+				s->owner_known = 1;
+			}
+			erase(m, full);
+		}
+		break;
+	case TW_SUBSTATE:
+		s = upsert(m, key, true);
+		if (!s)
+			return;
+		s->state = TS_TIME_WAIT;
+		s->since_ns = e->hdr.ts_ns;
+		s->since_known = 1;
+		s->t = e->t;
+		s->netns = e->netns;
+		set_owner(s, &e->owner, known);
+		break;
+	case TW_END:
+		s = find(m, key, true);
+		if (s)
+			erase(m, s);
+		break;
+	case TW_OVERFLOW: {
+		struct mns *n = ns_get(m, e->netns);
+
+		if (n)
+			n->tw_overflow++;
+		break;
+	}
+	}
+}
+
+static void on_port(struct model *m, const struct ev_port *e)
+{
+	struct mdest *d;
+
+	if (e->op != PORT_CONNECT)
+		return;
+	d = dest_get(m, e->netns, &e->t);
+	if (!d)
+		return;
+	if (!d->first_ns)
+		d->first_ns = e->hdr.ts_ns;
+	d->last_ns = e->hdr.ts_ns;
+	d->range_lo = e->range_lo;
+	d->range_hi = e->range_hi;
+	if (e->ret == 0)
+		d->connects++;
+	else
+		d->failures++;
+	if (e->flags & EVF_TW_REUSED)
+		d->tw_reused++;
+	if (e->flags & EVF_SCAN_KNOWN) {
+		d->scan_known++;
+		d->scan_sum += e->scan;
+		if (e->scan > d->scan_max)
+			d->scan_max = e->scan;
+	}
+	if (e->ret && (e->flags & EVF_OWNER_KNOWN)) {
+		unsigned i;
+
+		for (i = 0; i < d->nfail_pids; i++)
+			if (d->fail_owner[i].pid == e->owner.pid)
+				break;
+		if (i == d->nfail_pids && i < 4)
+			d->fail_owner[d->nfail_pids++] = e->owner;
+	}
+}
+
+static void on_overflow(struct model *m, const struct ev_listen_ovf *e)
+{
+	struct ev_tuple t = e->t;
+	struct mlistener *l = lis_get(m, e->netns, &t);
+
+	if (!l)
+		return;
+	if (e->stage < 3)
+		l->ovf[e->stage]++;
+	l->last_ovf_ns = e->hdr.ts_ns;
+	l->accept_queue = e->accept_queue;
+	l->backlog = e->backlog;
+	l->have_queue = true;
+	if (e->flags & EVF_OWNER_KNOWN) {
+		l->owner = e->owner;
+		l->owner_known = true;
+	}
+}
+
+void model_event(struct model *m, const struct ev_hdr *h)
+{
+	seen_ts(m, h->ts_ns);
+	if (h->type < EV_TYPE_MAX)
+		m->seen[h->type]++;
+	m->seen_total++;
+	switch (h->type) {
+	case EV_STATE:
+		on_state(m, (const void *)h);
+		break;
+	case EV_TW:
+		on_timewait(m, (const void *)h);
+		break;
+	case EV_PORT:
+		on_port(m, (const void *)h);
+		break;
+	case EV_LISTEN_OVF:
+		on_overflow(m, (const void *)h);
+		break;
+	}
+}
+
+void model_lost(struct model *m, uint64_t ts_ns, const char *reason, uint64_t count)
+{
+	int i;
+
+	seen_ts(m, ts_ns);
+	m->lost_total += count;
+	for (i = 0; i < MODEL_LOST_REASONS && m->lost[i].reason[0]; i++)
+		if (!strcmp(m->lost[i].reason, reason))
+			break;
+	if (i == MODEL_LOST_REASONS)
+		i--; /* a reason beyond the known ones joins the last */
+	if (!m->lost[i].reason[0])
+		snprintf(m->lost[i].reason, sizeof(m->lost[i].reason), "%s", reason);
+	m->lost[i].count += count;
+}
+
+uint64_t model_now(const struct model *m)
+{
+	return m->have_end ? m->end_ns : m->last_ts;
+}
+
+uint64_t model_age(const struct model *m, const struct msock *s, bool *lower_bound)
+{
+	uint64_t now = model_now(m);
+
+	*lower_bound = !s->since_known;
+	return now > s->since_ns ? now - s->since_ns : 0;
+}
+
+void model_states_now(const struct model *m, uint64_t out[TS_STATE_MAX])
+{
+	memset(out, 0, sizeof(uint64_t) * TS_STATE_MAX);
+	for (size_t i = 0; i < m->cap; i++)
+		if (m->tab[i].used && m->tab[i].state < TS_STATE_MAX)
+			out[m->tab[i].state]++;
+}

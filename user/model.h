@@ -1,0 +1,134 @@
+/* SPDX-License-Identifier: GPL-2.0 OR BSD-2-Clause */
+/*
+ * The model: the diagnosis tracker's picture of every TCP socket and of
+ * what happened to the namespaces during a run. It is fed by the same calls
+ * whether the run is live (BPF ring buffer -> decode) or read back from a
+ * JSON trace (replay.c): the census seeds it, events update it, the netns
+ * records give its sysctls and counter deltas. findings.c reads it.
+ *
+ * Sockets are keyed by socket cookie (shared by a socket and its timewait
+ * socket, and by the census), kept apart as a full or a timewait socket.
+ * A socket older than the run has a known state but an unknown age: its age
+ * is then a lower bound (the time since the census).
+ */
+#ifndef MODEL_H
+#define MODEL_H
+#include <stdbool.h>
+#include <stddef.h>
+#include <stdint.h>
+#include <linux/types.h>
+#include "tcpscope.h"
+#include "census.h"
+#include "nsinfo.h"
+
+#define MODEL_MAX_SOCKETS (1u << 22) /* beyond this, sockets are counted, not kept */
+#define MODEL_LOST_REASONS 8
+
+struct msock {
+	uint64_t key;	  /* cookie (or the socket id when the tier has no cookie) */
+	uint64_t since_ns; /* entered its state (since_known) or the census (lower bound) */
+	struct ev_tuple t;
+	struct ev_owner owner;
+	uint32_t netns;
+	uint8_t used;
+	uint8_t tw;	    /* a timewait socket (state = its substate) */
+	uint8_t state;	    /* enum ts_tcp_state */
+	uint8_t since_known;
+	uint8_t owner_known;
+	uint8_t census;	    /* seen by the census at start */
+};
+
+/* Port allocations by connect() toward one destination, from one address */
+struct mdest {
+	uint32_t netns;
+	uint16_t family, dport;
+	uint8_t saddr[16], daddr[16];
+	uint64_t connects, failures, tw_reused;
+	uint64_t scan_known, scan_sum;
+	uint32_t scan_max;
+	uint16_t range_lo, range_hi;
+	uint64_t first_ns, last_ns;
+	unsigned nfail_pids;
+	struct ev_owner fail_owner[4]; /* processes that got EADDRNOTAVAIL */
+};
+
+struct mlistener {
+	uint32_t netns;
+	uint16_t family, port;
+	uint8_t saddr[16];
+	struct ev_owner owner;
+	bool owner_known, have_queue, closed;
+	uint32_t accept_queue, backlog; /* census, or the last overflow */
+	uint64_t ovf[3];		/* by enum ovf_stage */
+	uint64_t last_ovf_ns;
+};
+
+/* Connections ended by a reset (a transition to CLOSE from ESTABLISHED or
+ * CLOSE_WAIT: no FIN exchange finished) by owner and peer address */
+struct mabort {
+	uint32_t netns;
+	uint16_t family;
+	uint8_t daddr[16];
+	struct ev_owner owner;
+	bool owner_known;
+	uint64_t from_estab, from_close_wait;
+	uint16_t dport_last;
+};
+
+struct mns {
+	uint32_t netns;
+	bool have_start, have_end;
+	struct nsinfo start, end;
+	uint64_t tw_overflow; /* TW_OVERFLOW events */
+};
+
+struct run_info; /* sink.h */
+
+struct model {
+	struct msock *tab;
+	size_t cap, n;
+	uint64_t untracked; /* sockets not kept: the table was at its limit */
+
+	bool have_start, have_end, have_census;
+	uint64_t start_ns, end_ns, census_ns, last_ts;
+	char host[128], kernel[128], blind[1024];
+
+	uint64_t census_states[TS_STATE_MAX]; /* at start; timewait by substate */
+	uint64_t seen[EV_TYPE_MAX], seen_total;
+	uint64_t trans[TS_STATE_MAX][TS_STATE_MAX];
+	uint64_t lost_total;
+	struct {
+		char reason[32];
+		uint64_t count;
+	} lost[MODEL_LOST_REASONS];
+
+	struct mdest *dest;
+	size_t ndest, capdest;
+	struct mlistener *lis;
+	size_t nlis, caplis;
+	struct mabort *ab;
+	size_t nab, capab;
+	struct mns *ns;
+	size_t nns, capns;
+};
+
+void model_init(struct model *m);
+void model_free(struct model *m);
+
+/* The calls of a run, in order: run start, netns start, census, events and
+ * lost counts, netns end, run end. */
+void model_run(struct model *m, const struct run_info *ri);
+void model_nsinfo(struct model *m, uint64_t ts_ns, bool end, const struct nsinfo *ns);
+void model_census(struct model *m, uint64_t ts_ns, const struct census_sock *cs);
+void model_event(struct model *m, const struct ev_hdr *h);
+void model_lost(struct model *m, uint64_t ts_ns, const char *reason, uint64_t count);
+
+/* The end of the run (its last record when no run end was recorded) */
+uint64_t model_now(const struct model *m);
+/* Nanoseconds a socket has been in its state; *lower_bound when older than the run. */
+uint64_t model_age(const struct model *m, const struct msock *s, bool *lower_bound);
+/* Sockets per state now (timewait sockets by substate) */
+void model_states_now(const struct model *m, uint64_t out[TS_STATE_MAX]);
+const struct mns *model_ns(const struct model *m, uint32_t netns);
+
+#endif

@@ -1,0 +1,58 @@
+// SPDX-License-Identifier: GPL-2.0 OR BSD-2-Clause
+/* The model sink: every record of the run goes to the diagnosis tracker
+ * (model.c) instead of a file. diagnose uses it live, report behind the
+ * trace file reader: the same calls, so the same findings. */
+#include <string.h>
+#include "model.h"
+#include "sink.h"
+
+static int model_begin(struct sink *s)
+{
+	return 0;
+}
+
+static int model_event_(struct sink *s, const struct ev_hdr *h)
+{
+	model_event(s->model, h);
+	return 0;
+}
+
+static int model_lost_(struct sink *s, uint64_t ts_ns, const char *reason, uint64_t count)
+{
+	model_lost(s->model, ts_ns, reason, count);
+	return 0;
+}
+
+static int model_census_(struct sink *s, uint64_t ts_ns, const struct census_sock *cs)
+{
+	model_census(s->model, ts_ns, cs);
+	return 0;
+}
+
+static int model_nsinfo_(struct sink *s, uint64_t ts_ns, const char *phase, const struct nsinfo *ns)
+{
+	model_nsinfo(s->model, ts_ns, !strcmp(phase, "end"), ns);
+	return 0;
+}
+
+static int model_run_(struct sink *s, const struct run_info *ri)
+{
+	model_run(s->model, ri);
+	return 0;
+}
+
+const struct sink_ops sink_model_ops = {
+	.begin = model_begin,
+	.event = model_event_,
+	.lost = model_lost_,
+	.census = model_census_,
+	.nsinfo = model_nsinfo_,
+	.run = model_run_,
+};
+
+void sink_attach_model(struct sink *s, struct model *m)
+{
+	memset(s, 0, sizeof(*s));
+	s->ops = &sink_model_ops;
+	s->model = m;
+}
