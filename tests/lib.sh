@@ -12,6 +12,10 @@ TRACER_PID=
 # Each test runs in a subshell: its namespaces and tracer die with it.
 cleanup_test() {
 	[ -n "$TRACER_PID" ] && kill -KILL "$TRACER_PID" 2>/dev/null
+	# a diagnosis scenario left holding its sockets (its children die with
+	# the namespace's last process only when killed too)
+	[ -n "${SCENARIO_PID:-}" ] && pkill -KILL -P "$SCENARIO_PID" 2>/dev/null
+	[ -n "${SCENARIO_PID:-}" ] && kill -KILL "$SCENARIO_PID" 2>/dev/null
 	for ns in "${NETNSES[@]}"; do ip netns del "$ns" 2>/dev/null; done
 	NETNSES=()
 }

@@ -471,6 +471,321 @@ static int sc_churn(int n)
 	return ok == n ? 0 : 1;
 }
 
+/* ---- Diagnosis scenarios: a situation that lasts ----
+ * Each sets up what must exist before the diagnosis starts, prints its JSON
+ * line (the test then starts tcpscope), waits for SIGUSR1 (tcpscope is
+ * attached), does what must happen during the run, then holds everything
+ * open until SIGTERM. Waits are bounded (30 s for the go, 60 s of hold). */
+
+static sigset_t ctl_signals;
+
+static void ctl_init(void)
+{
+	sigemptyset(&ctl_signals);
+	sigaddset(&ctl_signals, SIGUSR1);
+	sigaddset(&ctl_signals, SIGTERM);
+	sigprocmask(SIG_BLOCK, &ctl_signals, NULL);
+}
+
+/* Children must not inherit the blocked control signals */
+static pid_t fork_child(void)
+{
+	pid_t pid = fork();
+
+	if (pid == 0)
+		sigprocmask(SIG_UNBLOCK, &ctl_signals, NULL);
+	return pid;
+}
+
+static void ready_and_wait_go(void)
+{
+	struct timespec t = { 30, 0 };
+
+	fflush(stdout);
+	sigtimedwait(&ctl_signals, NULL, &t); /* SIGUSR1, or SIGTERM to stop early */
+}
+
+static void hold(void)
+{
+	struct timespec t = { 60, 0 };
+	sigset_t term;
+
+	sigemptyset(&term);
+	sigaddset(&term, SIGTERM);
+	sigtimedwait(&term, NULL, &t);
+}
+
+static int connect_to_dst(int flags)
+{
+	int fd = socket(family, SOCK_STREAM | flags, 0);
+
+	if (fd < 0)
+		die("socket");
+	if (connect(fd, (void *)&dst, dstlen) && errno != EINPROGRESS)
+		die("connect");
+	return fd;
+}
+
+/* A server process that accepts and never closes: its sockets sit in
+ * CLOSE_WAIT once the clients close. n before the go, more during the run. */
+static int sc_cw_leak(int n)
+{
+	int before = n > 0 ? n : 12, during = 8, lfd, fds[64];
+	pid_t leaker, me = getpid();
+	int p[2];
+	char c = 0;
+
+	ctl_init();
+	if (before > 40)
+		before = 40;
+	if (pipe(p))
+		die("pipe");
+	leaker = fork_child();
+	if (leaker == 0) {
+		prctl(PR_SET_NAME, "ts-leaky");
+		lfd = listener(128);
+		if (write(p[1], &c, 1) != 1)
+			_exit(1);
+		for (int i = 0; i < before + during; i++) {
+			struct pollfd pfd = { lfd, POLLIN, 0 };
+
+			if (poll(&pfd, 1, 40000) <= 0)
+				_exit(3);
+			if (accept(lfd, NULL, NULL) < 0) /* kept open: the leak */
+				_exit(1);
+		}
+		pause();
+		_exit(0);
+	}
+	if (read(p[0], &c, 1) != 1)
+		die("leaker did not start");
+	prctl(PR_SET_NAME, "ts-peer");
+	for (int i = 0; i < before; i++) {
+		fds[i] = connect_to_dst(0);
+		msleep(5);
+		close(fds[i]);
+	}
+	msleep(200);
+	printf("{\"leaker_pid\":%d,\"peer_pid\":%d,\"before\":%d,\"during\":%d}\n", leaker, me,
+	       before, during);
+	ready_and_wait_go();
+	for (int i = 0; i < during; i++) {
+		close(connect_to_dst(0));
+		msleep(250);
+	}
+	hold();
+	kill(leaker, SIGKILL);
+	wait_pid(leaker);
+	return 0;
+}
+
+/* A 16-port range (the test sets it) used up by TIME_WAIT toward one
+ * ip:port before the go; during the run the client keeps failing. */
+static int sc_exhaust_hold(int arg)
+{
+	pid_t srv, me = getpid();
+	int ok = 0, fails = 0;
+
+	ctl_init();
+	prctl(PR_SET_NAME, "ts-exhaust");
+	srv = start_server(SRV_WAIT_EOF, 64, "ts-server");
+	for (int i = 0; i < 64; i++) {
+		int fd = socket(family, SOCK_STREAM, 0);
+
+		if (fd < 0)
+			die("socket");
+		if (connect(fd, (void *)&dst, dstlen)) {
+			close(fd);
+			if (errno != EADDRNOTAVAIL)
+				die("connect");
+			fails++;
+			break;
+		}
+		ok++;
+		close(fd);
+		msleep(5);
+	}
+	msleep(300); /* the last ports reach TIME_WAIT */
+	printf("{\"client_pid\":%d,\"server_pid\":%d,\"connected\":%d}\n", me, srv, ok);
+	ready_and_wait_go();
+	for (int i = 0; i < 10; i++) { /* the client retries, and fails */
+		int fd = socket(family, SOCK_STREAM, 0);
+
+		if (fd < 0)
+			die("socket");
+		if (connect(fd, (void *)&dst, dstlen) && errno == EADDRNOTAVAIL)
+			fails++;
+		close(fd);
+		msleep(200);
+	}
+	hold();
+	kill(srv, SIGKILL);
+	wait_pid(srv);
+	return fails ? 0 : 1;
+}
+
+/* A server that closes first: n connections end in TIME_WAIT on the
+ * server's port (before the go); nothing is wrong. */
+static int sc_server_tw(int n)
+{
+	pid_t srv, me = getpid();
+
+	ctl_init();
+	if (n <= 0)
+		n = 40;
+	prctl(PR_SET_NAME, "ts-client");
+	srv = start_server(SRV_CLOSE_FIRST, n, "ts-web");
+	for (int i = 0; i < n; i++) {
+		int fd = connect_to_dst(0);
+		char buf[16];
+
+		while (read(fd, buf, sizeof(buf)) > 0) /* until the server's FIN */
+			;
+		close(fd);
+	}
+	wait_pid(srv);
+	msleep(100);
+	printf("{\"server_pid\":%d,\"client_pid\":%d,\"connections\":%d}\n", srv, me, n);
+	ready_and_wait_go();
+	hold();
+	return 0;
+}
+
+/* listen(fd, 5), never accept(): the queue is full before the go; during the
+ * run n more clients knock and are dropped. */
+static int sc_backlog_hold(int n)
+{
+	int lfd, fds[64], one = 1, k = 0;
+	pid_t me = getpid();
+
+	ctl_init();
+	if (n <= 0 || n > 40)
+		n = 8;
+	prctl(PR_SET_NAME, "ts-slowacc");
+	lfd = socket(family, SOCK_STREAM, 0);
+	if (lfd < 0)
+		die("socket");
+	setsockopt(lfd, SOL_SOCKET, SO_REUSEADDR, &one, sizeof(one));
+	if (bind(lfd, (void *)&dst, dstlen) || listen(lfd, 5))
+		die("listen");
+	for (int i = 0; i < 6; i++) { /* the accept queue holds backlog + 1 */
+		fds[k++] = connect_to_dst(SOCK_NONBLOCK);
+		msleep(20);
+	}
+	msleep(200);
+	printf("{\"pid\":%d,\"backlog\":5,\"clients\":%d}\n", me, n);
+	ready_and_wait_go();
+	for (int i = 0; i < n; i++) {
+		fds[k++] = connect_to_dst(SOCK_NONBLOCK);
+		msleep(100);
+	}
+	hold();
+	for (int i = 0; i < k; i++)
+		close(fds[i]);
+	close(lfd);
+	return 0;
+}
+
+/* Our server closes, the peer never does: the server's n sockets wait in
+ * FIN_WAIT2 (orphaned) while the peer process sits in CLOSE_WAIT. */
+static int sc_fin_wait2(int n)
+{
+	int lfd, fds[64];
+	pid_t closer, me = getpid();
+	int p[2];
+	char c = 0;
+
+	ctl_init();
+	if (n <= 0 || n > 40)
+		n = 8;
+	if (pipe(p))
+		die("pipe");
+	closer = fork_child();
+	if (closer == 0) {
+		prctl(PR_SET_NAME, "ts-closer");
+		lfd = listener(128);
+		if (write(p[1], &c, 1) != 1)
+			_exit(1);
+		for (int i = 0; i < n; i++) {
+			int cfd = accept(lfd, NULL, NULL);
+
+			if (cfd < 0)
+				_exit(1);
+			close(cfd); /* our FIN; the peer's never comes */
+		}
+		pause();
+		_exit(0);
+	}
+	if (read(p[0], &c, 1) != 1)
+		die("closer did not start");
+	prctl(PR_SET_NAME, "ts-stuck");
+	for (int i = 0; i < n; i++)
+		fds[i] = connect_to_dst(0);
+	msleep(300);
+	printf("{\"closer_pid\":%d,\"peer_pid\":%d,\"count\":%d}\n", closer, me, n);
+	ready_and_wait_go();
+	hold();
+	for (int i = 0; i < n; i++)
+		close(fds[i]);
+	kill(closer, SIGKILL);
+	wait_pid(closer);
+	return 0;
+}
+
+/* During the run a client resets n connections (SO_LINGER {1, 0}). */
+static int sc_abort(int n)
+{
+	pid_t srv, me = getpid();
+
+	ctl_init();
+	if (n <= 0)
+		n = 15;
+	prctl(PR_SET_NAME, "ts-resetter");
+	srv = start_server(SRV_WAIT_EOF, n, "ts-server");
+	printf("{\"client_pid\":%d,\"server_pid\":%d,\"count\":%d}\n", me, srv, n);
+	ready_and_wait_go();
+	for (int i = 0; i < n; i++) {
+		struct linger lg = { 1, 0 };
+		int fd = connect_to_dst(0);
+
+		msleep(20); /* the server has accepted */
+		setsockopt(fd, SOL_SOCKET, SO_LINGER, &lg, sizeof(lg));
+		close(fd);
+		msleep(30);
+	}
+	hold();
+	kill(srv, SIGKILL);
+	wait_pid(srv);
+	return 0;
+}
+
+/* Nothing wrong: n short connections during the run, client closes first,
+ * server closes at once after. */
+static int sc_healthy(int n)
+{
+	pid_t srv, me = getpid();
+
+	ctl_init();
+	if (n <= 0)
+		n = 30;
+	prctl(PR_SET_NAME, "ts-client");
+	srv = start_server(SRV_WAIT_EOF, n, "ts-server");
+	printf("{\"client_pid\":%d,\"server_pid\":%d,\"count\":%d}\n", me, srv, n);
+	ready_and_wait_go();
+	for (int i = 0; i < n; i++) {
+		int fd = connect_to_dst(0);
+
+		if (write(fd, "hello", 5) != 5)
+			die("write");
+		close(fd);
+		msleep(50);
+	}
+	hold();
+	kill(srv, SIGKILL);
+	wait_pid(srv);
+	return 0;
+}
+
 static const struct {
 	const char *name;
 	int (*fn)(int arg);
@@ -488,6 +803,14 @@ static const struct {
 	{ "ports", sc_ports, "connect/bind/listen port allocations, then bind(0) until EADDRINUSE" },
 	{ "backlog", sc_backlog, "listen(fd, 1), never accept(); ARG clients connect (overflow)" },
 	{ "churn", sc_churn, "ARG connections as fast as possible (benchmark)" },
+	/* diagnosis: print, wait for SIGUSR1, act, hold until SIGTERM */
+	{ "cw-leak", sc_cw_leak, "a server never closes: ARG CLOSE_WAIT before, 8 during" },
+	{ "exhaust-hold", sc_exhaust_hold, "ports used up by TIME_WAIT, connect keeps failing" },
+	{ "server-tw", sc_server_tw, "server closes ARG connections first (TIME_WAIT on :PORT)" },
+	{ "backlog-hold", sc_backlog_hold, "listen(fd, 5) full, never accept(); ARG more knock" },
+	{ "fin-wait2", sc_fin_wait2, "server closes ARG connections, the peer never does" },
+	{ "abort", sc_abort, "client resets ARG connections (SO_LINGER {1,0})" },
+	{ "healthy", sc_healthy, "ARG short connections, nothing wrong" },
 };
 
 int main(int argc, char **argv)
@@ -502,7 +825,7 @@ int main(int argc, char **argv)
 		return 2;
 	}
 	parse_addr(argv[2], atoi(argv[3]));
-	alarm(120); /* no scenario may hang a test run */
+	alarm(120); /* no scenario may hang a test run (diagnosis ones: 30 + 60 s at most) */
 	for (size_t i = 0; i < sizeof(scenarios) / sizeof(scenarios[0]); i++)
 		if (!strcmp(argv[1], scenarios[i].name))
 			return scenarios[i].fn(argc > 4 ? atoi(argv[4]) : 0);

@@ -21,6 +21,8 @@ struct gkey {
 	uint8_t a[16], b[16];
 	uint32_t pid;
 	char comm[TS_COMM_LEN];
+	uint8_t side; /* rule-specific: 1 = grouped by peer */
+	uint8_t _pad[3];
 };
 
 struct group {
@@ -282,6 +284,15 @@ static bool is_listen_port(const struct model *m, uint32_t netns, uint16_t port)
 	return false;
 }
 
+/* A client's socket: its local port is ephemeral and nobody listens on it */
+static bool is_client_side(const struct model *m, const struct msock *s)
+{
+	unsigned lo, hi;
+
+	usable_ports(sysctl_of(m, s->netns, "net.ipv4.ip_local_port_range"), NULL, &lo, &hi);
+	return lo && s->t.sport >= lo && s->t.sport <= hi && !is_listen_port(m, s->netns, s->t.sport);
+}
+
 static double run_seconds(const struct model *m)
 {
 	uint64_t now = model_now(m);
@@ -303,10 +314,17 @@ static void close_wait(const struct model *m, struct findings *out)
 			continue;
 		k.netns = s->netns;
 		k.family = s->t.family;
-		k.port = s->t.sport;
 		if (s->owner_known) {
 			k.pid = s->owner.pid;
 			memcpy(k.comm, s->owner.comm, TS_COMM_LEN);
+		}
+		/* a server's by its local port; a client's (ephemeral port) by its peer */
+		if (is_client_side(m, s)) {
+			k.side = 1;
+			k.port = s->t.dport;
+			memcpy(k.b, s->t.daddr, 16);
+		} else {
+			k.port = s->t.sport;
 		}
 		struct group *g = gget(&t, &k);
 
@@ -325,9 +343,15 @@ static void close_wait(const struct model *m, struct findings *out)
 			break;
 		owner_str(g->k.pid, g->k.comm, o, sizeof(o));
 		age_str(g->oldest, g->oldest_lb, age, sizeof(age));
-		snprintf(f->title, sizeof(f->title),
-			 "CLOSE_WAIT leak: %s on local port %u: %llu sockets, oldest %s", o, g->k.port,
-			 (unsigned long long)g->count, age);
+		if (g->k.side)
+			snprintf(f->title, sizeof(f->title),
+				 "CLOSE_WAIT leak: %s toward %s: %llu sockets, oldest %s", o,
+				 fmt_endpoint(g->k.family, g->k.b, g->k.port, peer, sizeof(peer)),
+				 (unsigned long long)g->count, age);
+		else
+			snprintf(f->title, sizeof(f->title),
+				 "CLOSE_WAIT leak: %s on local port %u: %llu sockets, oldest %s", o,
+				 g->k.port, (unsigned long long)g->count, age);
 		line(f, "%llu sockets in CLOSE_WAIT: the peer closed, this process never called "
 			"close(); %llu of them older than %llu s",
 		     (unsigned long long)g->count, (unsigned long long)g->aged, CW_MIN_AGE_NS / NS);
@@ -341,7 +365,13 @@ static void close_wait(const struct model *m, struct findings *out)
 			    "FIN); no sysctl shortens CLOSE_WAIT (tcp_fin_timeout and keepalive do not "
 			    "apply); restarting the process frees them meanwhile";
 		kv_owner(f, g->k.pid, g->k.comm);
-		kv(f, "lport", "%u", g->k.port);
+		if (g->k.side) {
+			kv(f, "lport", "null");
+			kvs(f, "daddr", fmt_addr(g->k.family, g->k.b, peer, sizeof(peer)));
+			kv(f, "dport", "%u", g->k.port);
+		} else {
+			kv(f, "lport", "%u", g->k.port);
+		}
 		kv(f, "count", "%llu", (unsigned long long)g->count);
 		kv(f, "older_than_min", "%llu", (unsigned long long)g->aged);
 		kv(f, "oldest_s", "%.1f", (double)g->oldest / NS);
@@ -362,14 +392,11 @@ static void port_pressure(const struct model *m, struct findings *out, bool *pre
 	/* client-side sockets: local port in the ephemeral range, not a listener's */
 	for (size_t i = 0; i < m->cap; i++) {
 		const struct msock *s = &m->tab[i];
-		unsigned lo, hi;
 		struct gkey k = {};
 
 		if (!s->used || s->state == TS_LISTEN || !s->t.dport)
 			continue;
-		usable_ports(sysctl_of(m, s->netns, "net.ipv4.ip_local_port_range"), NULL, &lo, &hi);
-		if (!lo || s->t.sport < lo || s->t.sport > hi ||
-		    is_listen_port(m, s->netns, s->t.sport))
+		if (!is_client_side(m, s))
 			continue;
 		k.netns = s->netns;
 		k.family = s->t.family;
@@ -843,13 +870,13 @@ static void resets(const struct model *m, struct findings *out)
 		     (unsigned long long)a->from_close_wait);
 		if (have)
 			line(f, "namespace counters over the run: resets sent by a close "
-				"(TCPAbortOnClose +%llu, TCPAbortOnData +%llu, TCPAbortOnLinger +%llu), "
-				"EstabResets +%llu, OutRsts +%llu",
-			     (unsigned long long)onclose, (unsigned long long)ondata,
+				"(TCPAbortOnData +%llu: SO_LINGER 0 or unread data; TCPAbortOnClose "
+				"+%llu; TCPAbortOnLinger +%llu), EstabResets +%llu, OutRsts +%llu",
+			     (unsigned long long)ondata, (unsigned long long)onclose,
 			     (unsigned long long)linger, (unsigned long long)estabrst,
 			     (unsigned long long)outrst);
 		f->remedy = "a process that closes with SO_LINGER {1, 0} or with unread data resets "
-			    "its connections (TCPAbortOnLinger, TCPAbortOnData): close gracefully "
+			    "its connections (both counted in TCPAbortOnData): close gracefully "
 			    "unless that is intended; resets from the peer point at the peer "
 			    "application, a proxy or an idle timeout in between";
 		kv_owner(f, a->owner_known ? a->owner.pid : 0, a->owner.comm);

@@ -74,6 +74,7 @@ enum {
 	OPT_SCAN_WARN,
 	OPT_NO_STATE_TP,
 	OPT_NO_CENSUS,
+	OPT_SAVE,
 };
 
 static const struct argp_option options[] = {
@@ -97,6 +98,8 @@ static const struct argp_option options[] = {
 	{ "no-header", 'H', NULL, 0, "No header line (text, csv)", 3 },
 	{ "no-census", OPT_NO_CENSUS, NULL, 0,
 	  "JSON: do not start with a census of the sockets that already exist", 3 },
+	{ "save", OPT_SAVE, "FILE", 0,
+	  "diagnose: also write the JSON trace to FILE (.gz: compressed), for report", 3 },
 	{ "scan-warn", OPT_SCAN_WARN, "N", 0,
 	  "Text: mark port allocations that examined at least N ports (default 8)", 3 },
 	{ NULL, 0, NULL, 0, "ADVANCED:", 4 },
@@ -114,6 +117,7 @@ static const struct argp_option options[] = {
 struct config {
 	const char *command;
 	const char *input; /* report: the trace file */
+	const char *save;  /* diagnose: also write the JSON trace here */
 	uint64_t duration_ns;
 	struct filter filter;
 	enum sink_format format;
@@ -210,6 +214,9 @@ static error_t parse_opt(int key, char *arg, struct argp_state *state)
 	case OPT_NO_STATE_TP:
 		c->no_state_tp = true;
 		break;
+	case OPT_SAVE:
+		c->save = arg;
+		break;
 	case OPT_NO_CENSUS:
 		c->no_census = true;
 		break;
@@ -274,7 +281,8 @@ static void install_signals(void)
 
 struct pipeline {
 	struct tracker tracker;
-	struct sink sink;
+	struct sink sink;	/* the output of the mode */
+	struct sink save;	/* diagnose --save: the JSON trace too (ops NULL: none) */
 	int sink_errno;
 	uint64_t last_warn_ns;
 	uint64_t last_check_ns;
@@ -302,7 +310,7 @@ static int on_record(void *ctx, void *data, size_t len)
 		return 0;
 	}
 	tracker_event(&p->tracker, h);
-	if (p->sink.ops->event(&p->sink, h)) {
+	if (p->sink.ops->event(&p->sink, h) || (p->save.ops && p->save.ops->event(&p->save, h))) {
 		p->sink_errno = errno ? errno : EIO;
 		return -EIO;
 	}
@@ -313,7 +321,11 @@ static int report_lost(void *ctx, int kind, uint64_t delta)
 {
 	struct pipeline *p = ctx;
 
-	return p->sink.ops->lost(&p->sink, mono_ns(), lost_kind_name(kind), delta);
+	const char *why = lost_kind_name(kind);
+	uint64_t now = mono_ns();
+
+	return p->sink.ops->lost(&p->sink, now, why, delta) ||
+	       (p->save.ops && p->save.ops->lost(&p->save, now, why, delta));
 }
 
 static void check_lost(struct pipeline *p, struct loader *l, bool final)
@@ -349,7 +361,8 @@ static int write_census(struct config *c, struct pipeline *p)
 	for (size_t i = 0; i < cs.n && !ret; i++) {
 		if (!filter_match_census(&c->filter, &cs.s[i]))
 			continue;
-		ret = p->sink.ops->census(&p->sink, cs.taken_ns, &cs.s[i]);
+		ret = p->sink.ops->census(&p->sink, cs.taken_ns, &cs.s[i]) ||
+		      (p->save.ops && p->save.ops->census(&p->save, cs.taken_ns, &cs.s[i]));
 		shown++;
 	}
 	if (!cs.netns_seen && cs.last_error == ENOENT)
@@ -382,7 +395,8 @@ static struct loader_opts loader_opts_of(const struct config *c,
 
 static int write_runinfo(struct config *c, struct pipeline *p, const struct run_info *ri)
 {
-	int ret = p->sink.ops->run(&p->sink, ri);
+	int ret = (p->sink.ops->run && p->sink.ops->run(&p->sink, ri)) ||
+		  (p->save.ops && p->save.ops->run(&p->save, ri));
 
 	if (ret)
 		p->sink_errno = errno ? errno : EIO;
@@ -405,7 +419,8 @@ static int write_nsinfo(struct config *c, struct pipeline *p, const char *phase)
 		return 0;
 	}
 	for (size_t i = 0; i < s.n && !ret; i++)
-		ret = p->sink.ops->nsinfo(&p->sink, s.taken_ns, phase, &s.ns[i]);
+		ret = p->sink.ops->nsinfo(&p->sink, s.taken_ns, phase, &s.ns[i]) ||
+		      (p->save.ops && p->save.ops->nsinfo(&p->save, s.taken_ns, phase, &s.ns[i]));
 	nsinfo_free(&s);
 	return ret;
 }
@@ -441,14 +456,14 @@ static int pipeline_run(struct config *c, struct pipeline *p)
 		c->duration_ns ? " for the duration" : "");
 	if (c->duration_ns)
 		deadline = mono_ns() + c->duration_ns;
-	if (p->sink.ops->begin(&p->sink))
+	if (p->sink.ops->begin(&p->sink) || (p->save.ops && p->save.ops->begin(&p->save)))
 		goto write_error;
 	uname(&u);
 	ri.ts_ns = mono_ns();
 	ri.host = u.nodename;
 	ri.kernel = u.release;
 	ri.blind = blind;
-	if (p->sink.ops->run && write_runinfo(c, p, &ri))
+	if (write_runinfo(c, p, &ri))
 		goto write_error;
 	if (write_nsinfo(c, p, "start"))
 		goto write_error;
@@ -471,7 +486,7 @@ static int pipeline_run(struct config *c, struct pipeline *p)
 			p->last_check_ns = mono_ns();
 			check_lost(p, l, false);
 		}
-		if (sink_flush(&p->sink))
+		if (sink_flush(&p->sink) || (p->save.ops && sink_flush(&p->save)))
 			goto write_error;
 		if (deadline && mono_ns() >= deadline)
 			break;
@@ -484,19 +499,23 @@ static int pipeline_run(struct config *c, struct pipeline *p)
 	if (write_nsinfo(c, p, "end"))
 		goto write_error;
 	ri = (struct run_info){ .ts_ns = mono_ns(), .end = true };
-	if (p->sink.ops->run && write_runinfo(c, p, &ri))
+	if (write_runinfo(c, p, &ri))
 		goto write_error;
 	goto done;
 
 write_error:
 	fprintf(stderr, "tcpscope: writing %s failed: %s; stopping\n",
-		c->output ? c->output : "standard output",
+		p->save.ops ? c->save : c->output ? c->output : "standard output",
 		strerror(p->sink_errno ? p->sink_errno : errno));
 	ret = 1;
 done:
 	if (c->verbose)
 		loader_report(l, stderr);
 	loader_stop(l);
+	if (p->save.f && sink_close(&p->save, err, sizeof(err))) {
+		fprintf(stderr, "tcpscope: %s\n", err);
+		ret = 1;
+	}
 	if (p->sink.f && sink_close(&p->sink, err, sizeof(err))) {
 		fprintf(stderr, "tcpscope: %s\n", err);
 		ret = 1;
@@ -577,6 +596,7 @@ static int run_diagnose(struct config *c)
 {
 	struct pipeline p = { .doing = "diagnosing", .setup_failure_status = EXIT_USAGE };
 	struct model m;
+	char err[512];
 	int ret;
 
 	if (c->format == FMT_CSV) {
@@ -591,6 +611,10 @@ static int run_diagnose(struct config *c)
 	}
 	if (!c->duration_ns)
 		c->duration_ns = DIAGNOSE_DEFAULT_NS;
+	if (c->save && sink_open(&p.save, FMT_JSON, c->save, err, sizeof(err))) {
+		fprintf(stderr, "tcpscope: %s\n", err);
+		return EXIT_USAGE;
+	}
 	model_init(&m);
 	sink_attach_model(&p.sink, &m);
 	ret = pipeline_run(c, &p);

@@ -172,6 +172,19 @@ static struct mlistener *lis_get(struct model *m, uint32_t netns, const struct e
 	return l;
 }
 
+static const struct mlistener *lis_find(const struct model *m, uint32_t netns,
+					const struct ev_tuple *t)
+{
+	for (size_t i = 0; i < m->nlis; i++) {
+		const struct mlistener *l = &m->lis[i];
+
+		if (l->netns == netns && l->port == t->sport && l->family == t->family &&
+		    !l->closed)
+			return l;
+	}
+	return NULL;
+}
+
 static struct mdest *dest_get(struct model *m, uint32_t netns, const struct ev_tuple *t)
 {
 	for (size_t i = 0; i < m->ndest; i++) {
@@ -318,7 +331,8 @@ static void on_state(struct model *m, const struct ev_state *e)
 
 	if (e->old_state < TS_STATE_MAX && e->new_state < TS_STATE_MAX)
 		m->trans[e->old_state][e->new_state]++;
-	if (e->new_state == TS_LISTEN || e->old_state == TS_LISTEN) {
+	/* LISTEN -> SYN_RECV is a child's first state, not the listener's */
+	if (e->new_state == TS_LISTEN || (e->old_state == TS_LISTEN && e->new_state == TS_CLOSE)) {
 		struct mlistener *l = lis_get(m, e->netns, &e->t);
 
 		if (l) {
@@ -346,6 +360,14 @@ static void on_state(struct model *m, const struct ev_state *e)
 	s->t = e->t;
 	s->netns = e->netns;
 	set_owner(s, &e->owner, known);
+	if (!s->owner_known && e->new_state != TS_LISTEN) {
+		/* a child not yet accept()ed of a listener older than the run (the
+		 * kernel side knows only listeners it saw start): the listener's owner */
+		const struct mlistener *l = lis_find(m, e->netns, &e->t);
+
+		if (l && l->owner_known)
+			set_owner(s, &l->owner, true);
+	}
 }
 
 static void on_timewait(struct model *m, const struct ev_tw *e)
