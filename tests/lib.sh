@@ -12,10 +12,11 @@ TRACER_PID=
 # Each test runs in a subshell: its namespaces and tracer die with it.
 cleanup_test() {
 	[ -n "$TRACER_PID" ] && kill -KILL "$TRACER_PID" 2>/dev/null
-	# a diagnosis scenario left holding its sockets (its children die with
-	# the namespace's last process only when killed too)
-	[ -n "${SCENARIO_PID:-}" ] && pkill -KILL -P "$SCENARIO_PID" 2>/dev/null
-	[ -n "${SCENARIO_PID:-}" ] && kill -KILL "$SCENARIO_PID" 2>/dev/null
+	# processes left in our namespaces (a diagnosis scenario holding its
+	# sockets) would keep them alive after ip netns del
+	for ns in "${NETNSES[@]}"; do
+		for pid in $(ip netns pids "$ns" 2>/dev/null); do kill -KILL "$pid" 2>/dev/null; done
+	done
 	for ns in "${NETNSES[@]}"; do ip netns del "$ns" 2>/dev/null; done
 	NETNSES=()
 }

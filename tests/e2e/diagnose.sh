@@ -17,7 +17,6 @@ diagnose_scenario() {
 	# exec, not the in_ns function: $! must be the scenario itself (signals)
 	ip netns exec "$NS" "$SCENARIO" "$sc" 127.0.0.1 8080 $arg >"$D.sc" 2>"$D.sc.err" &
 	scpid=$!
-	SCENARIO_PID=$scpid
 	for _ in $(seq 1 100); do
 		[ -s "$D.sc" ] && break
 		kill -0 "$scpid" 2>/dev/null || break
@@ -166,7 +165,6 @@ test_report_of_trace_export() {
 	local scpid p
 	ip netns exec "$NS" "$SCENARIO" cw-leak 127.0.0.1 8080 12 >"$TMP/drt.sc" 2>&1 &
 	scpid=$!
-	SCENARIO_PID=$scpid
 	for _ in $(seq 1 100); do [ -s "$TMP/drt.sc" ] && break; sleep 0.1; done
 	start_tracer "$TMP/drt.jsonl.gz" -d "${DIAG_SECS}s" || { kill -TERM $scpid; return 1; }
 	kill -USR1 $scpid

@@ -1,0 +1,249 @@
+// SPDX-License-Identifier: GPL-2.0 OR BSD-2-Clause
+/* Pure logic of the diagnosis: the JSON reader, the trace-record reader
+ * (replay.c), the model's socket table and the findings rules, fed with
+ * hand-made records (the end-to-end tests feed them from the kernel). */
+#include <string.h>
+#include <sys/socket.h>
+#include "check.h"
+#include "findings.h"
+#include "json.h"
+#include "model.h"
+#include "replay.h"
+#include "sink.h"
+
+#define SEC 1000000000ULL
+#define NSID 4026532000u
+
+static void test_json(void)
+{
+	struct jtok t[64];
+	char err[128], buf[64];
+	const char *s = "{\"a\":1,\"b\":[2,3],\"c\":{\"d\":\"x\\\"y\\u0041\"},\"e\":null,\"f\":true}";
+	uint64_t u;
+	int64_t i;
+	bool b;
+	int n = json_parse(s, strlen(s), t, 64, err, sizeof(err));
+
+	CHECK(n == 15, "token count %d", n);
+	CHECK(json_u64(s, t, json_get(s, t, 0, "a"), &u) && u == 1, "a = 1");
+	int arr = json_get(s, t, 0, "b");
+
+	CHECK(arr > 0 && t[arr].type == J_ARR && t[arr].size == 2, "b is an array of 2");
+	CHECK(json_i64(s, t, arr + 2, &i) && i == 3, "b[1] = 3");
+	int c = json_get(s, t, 0, "c");
+
+	CHECK(json_str(s, t, json_get(s, t, c, "d"), buf, sizeof(buf)) && !strcmp(buf, "x\"yA"),
+	      "escapes decoded: %s", buf);
+	CHECK(t[json_get(s, t, 0, "e")].type == J_NULL, "null");
+	CHECK(json_bool(s, t, json_get(s, t, 0, "f"), &b) && b, "true");
+	CHECK(json_get(s, t, 0, "zz") == -1, "absent key");
+	CHECK(!json_u64(s, t, json_get(s, t, 0, "f"), &u), "a bool is not a number");
+
+	static const char *const bad[] = { "{\"a\":1", "{\"a\" 1}", "{\"a\":tru}", "[1,]",
+					   "{\"a\":\"x}", "{\"a\":1} x", "" };
+	for (size_t k = 0; k < sizeof(bad) / sizeof(bad[0]); k++)
+		CHECK(json_parse(bad[k], strlen(bad[k]), t, 64, err, sizeof(err)) < 0,
+		      "'%s' rejected", bad[k]);
+	CHECK(json_parse("{\"a\":1", 6, t, 64, err, sizeof(err)) < 0 && strstr(err, "cut short"),
+	      "truncation named: %s", err);
+	CHECK(json_parse("[1,2,3]", 7, t, 2, err, sizeof(err)) < 0, "token limit enforced");
+}
+
+static void test_usable_ports(void)
+{
+	unsigned lo, hi;
+
+	CHECK(usable_ports("32768\t60999", "", &lo, &hi) == 28232 && lo == 32768 && hi == 60999,
+	      "default range");
+	CHECK(usable_ports("40000 40015", "40001,40010-40012,50000", &lo, &hi) == 12,
+	      "reserved ports inside the range are not usable");
+	CHECK(usable_ports("x", NULL, &lo, &hi) == 0 && lo == 0, "garbage: unknown");
+	CHECK(usable_ports("2 1", NULL, &lo, &hi) == 0, "inverted range: unknown");
+}
+
+/* A model fed by replay_line: the same path report takes. */
+static void feed(struct sink *s, const char *line)
+{
+	char err[256];
+	int r = replay_line(line, strlen(line), s, err, sizeof(err));
+
+	CHECK(r == 0, "record accepted: %s (%s)", line, err);
+}
+
+static void state_line(char *buf, size_t len, uint64_t ts, unsigned pid, const char *comm,
+		       unsigned sport, unsigned dport, const char *old, const char *new_,
+		       unsigned long long cookie)
+{
+	snprintf(buf, len,
+		 "{\"type\":\"state\",\"ts_ns\":%llu,\"pid\":%u,\"tid\":%u,\"comm\":\"%s\","
+		 "\"family\":\"ipv4\",\"saddr\":\"10.0.0.1\",\"sport\":%u,\"daddr\":\"10.0.0.2\","
+		 "\"dport\":%u,\"old\":\"%s\",\"new\":\"%s\",\"in_old_ms\":null,\"sk\":\"0x%llx\","
+		 "\"cookie\":%llu,\"netns\":%u}",
+		 (unsigned long long)ts, pid, pid, comm, sport, dport, old, new_, cookie, cookie,
+		 NSID);
+}
+
+static const struct finding *find_kind(const struct findings *fs, const char *kind)
+{
+	for (size_t i = 0; i < fs->n; i++)
+		if (!strcmp(fs->f[i].kind, kind))
+			return &fs->f[i];
+	return NULL;
+}
+
+static const char *kv_of(const struct finding *f, const char *key)
+{
+	for (int i = 0; f && i < f->nkv; i++)
+		if (!strcmp(f->kv[i].key, key))
+			return f->kv[i].val;
+	return "";
+}
+
+static void test_model_and_findings(void)
+{
+	struct model m;
+	struct sink s;
+	struct findings fs;
+	char line[1024];
+	uint64_t now[TS_STATE_MAX];
+
+	model_init(&m);
+	sink_attach_model(&s, &m);
+	feed(&s, "{\"type\":\"run\",\"ts_ns\":1000000000,\"phase\":\"start\",\"host\":\"h\","
+		 "\"kernel\":\"6.1\",\"blind_spots\":[\"scan length: unknown\",\"x: y\"]}");
+	CHECK(!strcmp(m.blind, "scan length: unknown; x: y"), "blind spots joined: %s", m.blind);
+	snprintf(line, sizeof(line),
+		 "{\"type\":\"netns\",\"ts_ns\":1000000000,\"phase\":\"start\",\"netns\":%u,"
+		 "\"sysctl\":{\"net.ipv4.ip_local_port_range\":\"32768\\t60999\","
+		 "\"net.ipv4.tcp_fin_timeout\":\"60\",\"net.unknown\":\"1\"},"
+		 "\"counters\":{\"TcpExt.ListenOverflows\":10,\"Tcp.Unknown\":5}}", NSID);
+	feed(&s, line);
+	/* a server on :80 leaking 6 CLOSE_WAIT from the census (older than the run) */
+	snprintf(line, sizeof(line),
+		 "{\"type\":\"socket\",\"ts_ns\":1000000000,\"pid\":77,\"tid\":77,\"comm\":\"srv\","
+		 "\"family\":\"ipv4\",\"saddr\":\"10.0.0.1\",\"sport\":80,\"daddr\":\"0.0.0.0\","
+		 "\"dport\":0,\"state\":\"LISTEN\",\"timewait\":false,\"timer\":\"none\","
+		 "\"expires_ms\":null,\"recv_q\":0,\"send_q\":128,\"uid\":0,\"inode\":1,\"cookie\":1,"
+		 "\"netns\":%u}", NSID);
+	feed(&s, line);
+	for (int i = 0; i < 6; i++) {
+		snprintf(line, sizeof(line),
+			 "{\"type\":\"socket\",\"ts_ns\":1000000000,\"pid\":77,\"tid\":77,"
+			 "\"comm\":\"srv\",\"family\":\"ipv4\",\"saddr\":\"10.0.0.1\",\"sport\":80,"
+			 "\"daddr\":\"10.0.0.2\",\"dport\":%d,\"state\":\"CLOSE_WAIT\","
+			 "\"timewait\":false,\"timer\":\"none\",\"expires_ms\":null,\"recv_q\":0,"
+			 "\"send_q\":0,\"uid\":0,\"inode\":%d,\"cookie\":%d,\"netns\":%u}",
+			 50000 + i, 10 + i, 100 + i, NSID);
+		feed(&s, line);
+	}
+	/* during the run: a child of the old listener, no owner in the event,
+	 * goes to CLOSE_WAIT (it takes the listener's owner) */
+	state_line(line, sizeof(line), 2 * SEC, 0, "-", 80, 51000, "LISTEN", "SYN_RECV", 200);
+	feed(&s, line);
+	state_line(line, sizeof(line), 2 * SEC, 0, "-", 80, 51000, "SYN_RECV", "ESTABLISHED", 200);
+	feed(&s, line);
+	state_line(line, sizeof(line), 3 * SEC, 0, "-", 80, 51000, "ESTABLISHED", "CLOSE_WAIT", 200);
+	feed(&s, line);
+	/* one closes normally: gone from the model */
+	state_line(line, sizeof(line), 4 * SEC, 77, "srv", 80, 50000, "CLOSE_WAIT", "LAST_ACK", 100);
+	feed(&s, line);
+	state_line(line, sizeof(line), 4 * SEC, 77, "srv", 80, 50000, "LAST_ACK", "CLOSE", 100);
+	feed(&s, line);
+	/* 10 resets of one client toward 10.0.0.2 */
+	for (int i = 0; i < 10; i++) {
+		state_line(line, sizeof(line), 5 * SEC, 88, "cli", 40000 + i, 443, "SYN_SENT",
+			   "ESTABLISHED", 1000 + i);
+		feed(&s, line);
+		state_line(line, sizeof(line), 5 * SEC, 88, "cli", 40000 + i, 443, "ESTABLISHED",
+			   "CLOSE", 1000 + i);
+		feed(&s, line);
+	}
+	snprintf(line, sizeof(line),
+		 "{\"type\":\"netns\",\"ts_ns\":12000000000,\"phase\":\"end\",\"netns\":%u,"
+		 "\"sysctl\":{\"net.ipv4.ip_local_port_range\":\"32768\\t60999\"},"
+		 "\"counters\":{\"TcpExt.ListenOverflows\":10}}", NSID);
+	feed(&s, line);
+	feed(&s, "{\"type\":\"lost\",\"ts_ns\":12000000000,\"reason\":\"ringbuf_full\",\"count\":3}");
+	feed(&s, "{\"type\":\"run\",\"ts_ns\":12000000000,\"phase\":\"end\"}");
+	CHECK(replay_line("{\"type\":\"from_the_future\"}", 27, &s, line, sizeof(line)) == 1,
+	      "unknown record types are skipped, not fatal");
+
+	model_states_now(&m, now);
+	CHECK(now[TS_CLOSE_WAIT] == 6 && now[TS_LISTEN] == 1 && now[TS_ESTABLISHED] == 0,
+	      "states now: CLOSE_WAIT %llu LISTEN %llu", (unsigned long long)now[TS_CLOSE_WAIT],
+	      (unsigned long long)now[TS_LISTEN]);
+	CHECK(m.census_states[TS_CLOSE_WAIT] == 6, "census counted");
+	CHECK(m.lost_total == 3 && m.trans[TS_ESTABLISHED][TS_CLOSE] == 10, "lost and transitions");
+	CHECK(model_now(&m) == 12 * SEC, "run end");
+
+	CHECK(findings_compute(&m, &fs) == 0, "findings computed");
+	const struct finding *cw = find_kind(&fs, "close_wait_leak");
+
+	CHECK(cw && !strcmp(kv_of(cw, "pid"), "77") && !strcmp(kv_of(cw, "count"), "6") &&
+		      !strcmp(kv_of(cw, "lport"), "80") && !strcmp(kv_of(cw, "new_in_run"), "1") &&
+		      !strcmp(kv_of(cw, "older_than_min"), "6") &&
+		      !strcmp(kv_of(cw, "oldest_lower_bound"), "true"),
+	      "CLOSE_WAIT leak of pid 77 on :80: %s (new %s, aged %s)", cw ? cw->title : "none",
+	      kv_of(cw, "new_in_run"), kv_of(cw, "older_than_min"));
+	CHECK(cw && strstr(cw->title, "oldest >= 11.0 s"), "age as a lower bound: %s",
+	      cw ? cw->title : "");
+	const struct finding *rs = find_kind(&fs, "resets");
+
+	CHECK(rs && !strcmp(kv_of(rs, "pid"), "88") && !strcmp(kv_of(rs, "count"), "10"),
+	      "resets of pid 88: %s", rs ? rs->title : "none");
+	CHECK(!find_kind(&fs, "listen_overflow"), "no overflow: the counter did not grow");
+	CHECK(fs.warnings == 2 && fs.worst == SEV_WARNING, "2 warnings, got %zu", fs.warnings);
+	findings_free(&fs);
+	model_free(&m);
+
+	/* the bad records report says which field */
+	model_init(&m);
+	sink_attach_model(&s, &m);
+	CHECK(replay_line("{\"type\":\"lost\",\"ts_ns\":-1,\"reason\":\"x\",\"count\":1}", 49, &s,
+			  line, sizeof(line)) == -1 && strstr(line, "ts_ns"),
+	      "negative ts_ns names the field: %s", line);
+	CHECK(replay_line("[1]", 3, &s, line, sizeof(line)) == -1, "not an object");
+	model_free(&m);
+}
+
+static void test_table(void)
+{
+	struct model m;
+	struct ev_state e = { .hdr = { .type = EV_STATE, .size = sizeof(e) } };
+	uint64_t now[TS_STATE_MAX];
+
+	/* many sockets in and out: backward-shift deletion keeps lookups right */
+	model_init(&m);
+	for (int round = 0; round < 3; round++) {
+		for (uint64_t k = 1; k <= 5000; k++) {
+			e.cookie = k;
+			e.old_state = TS_SYN_SENT;
+			e.new_state = TS_ESTABLISHED;
+			model_event(&m, &e.hdr);
+		}
+		for (uint64_t k = 1; k <= 5000; k += 2) {
+			e.cookie = k;
+			e.old_state = TS_ESTABLISHED;
+			e.new_state = TS_CLOSE;
+			model_event(&m, &e.hdr);
+		}
+		model_states_now(&m, now);
+		CHECK(now[TS_ESTABLISHED] == 2500 && m.n == 2500, "round %d: %llu kept", round,
+		      (unsigned long long)now[TS_ESTABLISHED]);
+		for (uint64_t k = 2; k <= 5000; k += 2) {
+			e.cookie = k;
+			model_event(&m, &e.hdr);
+		}
+		CHECK(m.n == 0, "round %d: all gone (%zu left)", round, m.n);
+	}
+	model_free(&m);
+}
+
+int main(void)
+{
+	test_json();
+	test_usable_ports();
+	test_model_and_findings();
+	test_table();
+	return check_summary("test_diagnosis");
+}
