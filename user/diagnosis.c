@@ -112,10 +112,20 @@ void diagnosis_print_text(const struct model *m, const struct findings *fs, FILE
 		/* the first namespace (tcpscope's own) and those with findings */
 		if (i && !ns_has_findings(fs, n->netns))
 			continue;
-		fprintf(out, "%s\n  netns %u:", shown++ ? "" : "", n->netns);
-		for (int j = 0; j < NSINFO_SYSCTLS; j++)
-			if (ns->have_sysctl & (1u << j))
-				fprintf(out, "\n    %-36s %s", nsinfo_sysctl_names[j], ns->sysctl[j]);
+		shown++;
+		fprintf(out, "\n  netns %u:", n->netns);
+		for (int j = 0; j < NSINFO_SYSCTLS; j++) {
+			char v[sizeof(ns->sysctl[j])];
+
+			if (!(ns->have_sysctl & (1u << j)))
+				continue;
+			/* "32768\t60999" as sysctl prints it */
+			snprintf(v, sizeof(v), "%s", ns->sysctl[j]);
+			for (char *t = v; *t; t++)
+				if (*t == '\t')
+					*t = ' ';
+			fprintf(out, "\n    %-36s %s", nsinfo_sysctl_names[j], v[0] ? v : "(empty)");
+		}
 	}
 	if (m->nns > shown)
 		fprintf(out, "\n  (%zu more namespaces without findings: -F json lists all)",

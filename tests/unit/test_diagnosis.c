@@ -239,8 +239,52 @@ static void test_table(void)
 	model_free(&m);
 }
 
+/* TIME_WAIT bucket overflow and a conntrack table near full, from records */
+static void test_table_limits(void)
+{
+	struct model m;
+	struct sink s;
+	struct findings fs;
+	char line[1024];
+
+	model_init(&m);
+	sink_attach_model(&s, &m);
+	for (int end = 0; end < 2; end++) {
+		snprintf(line, sizeof(line),
+			 "{\"type\":\"netns\",\"ts_ns\":%d000000000,\"phase\":\"%s\",\"netns\":%u,"
+			 "\"sysctl\":{\"net.ipv4.tcp_max_tw_buckets\":\"4\","
+			 "\"net.netfilter.nf_conntrack_count\":\"%d\","
+			 "\"net.netfilter.nf_conntrack_max\":\"1000\"},"
+			 "\"counters\":{\"TcpExt.TCPTimeWaitOverflow\":%d}}",
+			 end ? 9 : 1, end ? "end" : "start", NSID, end ? 990 : 100, end ? 7 : 2);
+		feed(&s, line);
+		if (!end) {
+			snprintf(line, sizeof(line),
+				 "{\"type\":\"timewait\",\"ts_ns\":2000000000,\"pid\":0,\"tid\":0,"
+				 "\"comm\":\"-\",\"family\":\"ipv6\",\"saddr\":\"::1\",\"sport\":1,"
+				 "\"daddr\":\"::1\",\"dport\":2,\"event\":\"overflow\","
+				 "\"substate\":\"TIME_WAIT\",\"tw\":\"0x0\",\"cookie\":5,\"netns\":%u}",
+				 NSID);
+			feed(&s, line);
+		}
+	}
+	CHECK(findings_compute(&m, &fs) == 0, "findings computed");
+	const struct finding *tw = find_kind(&fs, "tw_bucket_overflow");
+	const struct finding *ct = find_kind(&fs, "conntrack_full");
+
+	CHECK(tw && tw->severity == SEV_CRITICAL && !strcmp(kv_of(tw, "overflows"), "5") &&
+		      !strcmp(kv_of(tw, "tcp_max_tw_buckets"), "4"),
+	      "tw bucket overflow: the counter delta (5) beats the 1 event: %s",
+	      tw ? tw->title : "none");
+	CHECK(ct && ct->severity == SEV_CRITICAL && !strcmp(kv_of(ct, "count"), "990"),
+	      "conntrack 99%% full is critical: %s", ct ? ct->title : "none");
+	findings_free(&fs);
+	model_free(&m);
+}
+
 int main(void)
 {
+	test_table_limits();
 	test_json();
 	test_usable_ports();
 	test_model_and_findings();
