@@ -87,7 +87,13 @@ static int local_port(int fd)
 }
 
 /* Server roles */
-enum srv_mode { SRV_WAIT_EOF, SRV_CLOSE_FIRST };
+enum srv_mode {
+	SRV_WAIT_EOF,	 /* read until the client's FIN, then close */
+	SRV_CLOSE_FIRST, /* close at once */
+	SRV_KEEP_OPEN,	 /* never close (a CLOSE_WAIT leak once clients close), stay */
+};
+
+static sigset_t ctl_signals; /* blocked by the diagnosis scenarios, not by their children */
 
 /* Fork a server that accepts n connections; returns its pid once it listens. */
 static pid_t start_server(enum srv_mode mode, int n, const char *name)
@@ -104,6 +110,7 @@ static pid_t start_server(enum srv_mode mode, int n, const char *name)
 	if (pid == 0) {
 		int lfd;
 
+		sigprocmask(SIG_UNBLOCK, &ctl_signals, NULL);
 		prctl(PR_SET_NAME, name);
 		lfd = listener(128);
 		if (write(ready[1], &c, 1) != 1)
@@ -113,11 +120,14 @@ static pid_t start_server(enum srv_mode mode, int n, const char *name)
 			char buf[256];
 			int cfd;
 
-			if (poll(&pfd, 1, 10000) <= 0)
-				_exit(3); /* nobody came within 10 s */
+			/* nobody came within 40 s (a diagnosis scenario may wait 30 s for its go) */
+			if (poll(&pfd, 1, 40000) <= 0)
+				_exit(3);
 			cfd = accept(lfd, NULL, NULL);
 			if (cfd < 0)
 				_exit(1);
+			if (mode == SRV_KEEP_OPEN)
+				continue;
 			if (mode == SRV_CLOSE_FIRST) {
 				close(cfd);
 				continue;
@@ -129,6 +139,8 @@ static pid_t start_server(enum srv_mode mode, int n, const char *name)
 			msleep(20);
 			close(cfd);
 		}
+		if (mode == SRV_KEEP_OPEN)
+			pause(); /* until killed */
 		close(lfd);
 		_exit(0);
 	}
@@ -477,24 +489,12 @@ static int sc_churn(int n)
  * attached), does what must happen during the run, then holds everything
  * open until SIGTERM. Waits are bounded (30 s for the go, 60 s of hold). */
 
-static sigset_t ctl_signals;
-
 static void ctl_init(void)
 {
 	sigemptyset(&ctl_signals);
 	sigaddset(&ctl_signals, SIGUSR1);
 	sigaddset(&ctl_signals, SIGTERM);
 	sigprocmask(SIG_BLOCK, &ctl_signals, NULL);
-}
-
-/* Children must not inherit the blocked control signals */
-static pid_t fork_child(void)
-{
-	pid_t pid = fork();
-
-	if (pid == 0)
-		sigprocmask(SIG_UNBLOCK, &ctl_signals, NULL);
-	return pid;
 }
 
 static void ready_and_wait_go(void)
@@ -505,7 +505,9 @@ static void ready_and_wait_go(void)
 	sigtimedwait(&ctl_signals, NULL, &t); /* SIGUSR1, or SIGTERM to stop early */
 }
 
-static void hold(void)
+/* Hold everything open until SIGTERM (at most 60 s), then end our server
+ * (0: none left) */
+static void hold(pid_t server)
 {
 	struct timespec t = { 60, 0 };
 	sigset_t term;
@@ -513,6 +515,10 @@ static void hold(void)
 	sigemptyset(&term);
 	sigaddset(&term, SIGTERM);
 	sigtimedwait(&term, NULL, &t);
+	if (server > 0) {
+		kill(server, SIGKILL);
+		wait_pid(server);
+	}
 }
 
 static int connect_to_dst(int flags)
@@ -530,40 +536,17 @@ static int connect_to_dst(int flags)
  * CLOSE_WAIT once the clients close. n before the go, more during the run. */
 static int sc_cw_leak(int n)
 {
-	int before = n > 0 ? n : 12, during = 8, lfd, fds[64];
+	int before = n > 0 && n <= 40 ? n : 12, during = 8;
 	pid_t leaker, me = getpid();
-	int p[2];
-	char c = 0;
 
 	ctl_init();
-	if (before > 40)
-		before = 40;
-	if (pipe(p))
-		die("pipe");
-	leaker = fork_child();
-	if (leaker == 0) {
-		prctl(PR_SET_NAME, "ts-leaky");
-		lfd = listener(128);
-		if (write(p[1], &c, 1) != 1)
-			_exit(1);
-		for (int i = 0; i < before + during; i++) {
-			struct pollfd pfd = { lfd, POLLIN, 0 };
-
-			if (poll(&pfd, 1, 40000) <= 0)
-				_exit(3);
-			if (accept(lfd, NULL, NULL) < 0) /* kept open: the leak */
-				_exit(1);
-		}
-		pause();
-		_exit(0);
-	}
-	if (read(p[0], &c, 1) != 1)
-		die("leaker did not start");
+	leaker = start_server(SRV_KEEP_OPEN, before + during, "ts-leaky");
 	prctl(PR_SET_NAME, "ts-peer");
 	for (int i = 0; i < before; i++) {
-		fds[i] = connect_to_dst(0);
+		int fd = connect_to_dst(0);
+
 		msleep(5);
-		close(fds[i]);
+		close(fd);
 	}
 	msleep(200);
 	printf("{\"leaker_pid\":%d,\"peer_pid\":%d,\"before\":%d,\"during\":%d}\n", leaker, me,
@@ -573,9 +556,7 @@ static int sc_cw_leak(int n)
 		close(connect_to_dst(0));
 		msleep(250);
 	}
-	hold();
-	kill(leaker, SIGKILL);
-	wait_pid(leaker);
+	hold(leaker);
 	return 0;
 }
 
@@ -618,9 +599,7 @@ static int sc_exhaust_hold(int arg)
 		close(fd);
 		msleep(200);
 	}
-	hold();
-	kill(srv, SIGKILL);
-	wait_pid(srv);
+	hold(srv);
 	return fails ? 0 : 1;
 }
 
@@ -647,7 +626,7 @@ static int sc_server_tw(int n)
 	msleep(100);
 	printf("{\"server_pid\":%d,\"client_pid\":%d,\"connections\":%d}\n", srv, me, n);
 	ready_and_wait_go();
-	hold();
+	hold(0);
 	return 0;
 }
 
@@ -679,7 +658,7 @@ static int sc_backlog_hold(int n)
 		fds[k++] = connect_to_dst(SOCK_NONBLOCK);
 		msleep(100);
 	}
-	hold();
+	hold(0);
 	for (int i = 0; i < k; i++)
 		close(fds[i]);
 	close(lfd);
@@ -690,45 +669,22 @@ static int sc_backlog_hold(int n)
  * FIN_WAIT2 (orphaned) while the peer process sits in CLOSE_WAIT. */
 static int sc_fin_wait2(int n)
 {
-	int lfd, fds[64];
+	int fds[40];
 	pid_t closer, me = getpid();
-	int p[2];
-	char c = 0;
 
 	ctl_init();
 	if (n <= 0 || n > 40)
 		n = 8;
-	if (pipe(p))
-		die("pipe");
-	closer = fork_child();
-	if (closer == 0) {
-		prctl(PR_SET_NAME, "ts-closer");
-		lfd = listener(128);
-		if (write(p[1], &c, 1) != 1)
-			_exit(1);
-		for (int i = 0; i < n; i++) {
-			int cfd = accept(lfd, NULL, NULL);
-
-			if (cfd < 0)
-				_exit(1);
-			close(cfd); /* our FIN; the peer's never comes */
-		}
-		pause();
-		_exit(0);
-	}
-	if (read(p[0], &c, 1) != 1)
-		die("closer did not start");
+	closer = start_server(SRV_CLOSE_FIRST, n, "ts-closer");
 	prctl(PR_SET_NAME, "ts-stuck");
 	for (int i = 0; i < n; i++)
-		fds[i] = connect_to_dst(0);
+		fds[i] = connect_to_dst(0); /* never closed: the server's FIN_WAIT2 stays */
 	msleep(300);
 	printf("{\"closer_pid\":%d,\"peer_pid\":%d,\"count\":%d}\n", closer, me, n);
 	ready_and_wait_go();
-	hold();
+	hold(closer);
 	for (int i = 0; i < n; i++)
 		close(fds[i]);
-	kill(closer, SIGKILL);
-	wait_pid(closer);
 	return 0;
 }
 
@@ -753,9 +709,7 @@ static int sc_abort(int n)
 		close(fd);
 		msleep(30);
 	}
-	hold();
-	kill(srv, SIGKILL);
-	wait_pid(srv);
+	hold(srv);
 	return 0;
 }
 
@@ -780,9 +734,7 @@ static int sc_healthy(int n)
 		close(fd);
 		msleep(50);
 	}
-	hold();
-	kill(srv, SIGKILL);
-	wait_pid(srv);
+	hold(srv);
 	return 0;
 }
 

@@ -2,6 +2,7 @@
 #include <string.h>
 #include "diagnosis.h"
 #include "ladder.h"
+#include "outbuf.h"
 #include "states.h"
 
 #define NS 1000000000.0
@@ -11,13 +12,6 @@ static const char *const type_names[EV_TYPE_MAX] = {
 	[EV_PORT] = "port",	    [EV_LISTEN_OVF] = "listen overflow",
 };
 
-static double secs(const struct model *m)
-{
-	uint64_t now = model_now(m);
-
-	return now > m->start_ns ? (now - m->start_ns) / NS : 0;
-}
-
 static bool ns_has_findings(const struct findings *fs, uint32_t netns)
 {
 	for (size_t i = 0; i < fs->n; i++)
@@ -26,34 +20,26 @@ static bool ns_has_findings(const struct findings *fs, uint32_t netns)
 	return false;
 }
 
-/* JSON string of at most len bytes: quotes, backslashes and control bytes escaped */
+/* A JSON string (p_json_str's escaping, as every JSON tcpscope writes);
+ * the strings here are at most 1 KiB */
 static void jstr(FILE *out, const char *s)
 {
-	fputc('"', out);
-	for (; *s; s++) {
-		unsigned char c = (unsigned char)*s;
+	char buf[2 + 6 * 1024];
 
-		if (c == '"' || c == '\\')
-			fprintf(out, "\\%c", c);
-		else if (c < 0x20 || c >= 0x7f)
-			fprintf(out, "\\u%04x", c);
-		else
-			fputc(c, out);
-	}
-	fputc('"', out);
+	fwrite(buf, 1, (size_t)(p_json_str(buf, s, 1024) - buf), out);
 }
 
 void diagnosis_print_text(const struct model *m, const struct findings *fs, FILE *out)
 {
 	uint64_t now[TS_STATE_MAX];
-	double s = secs(m);
+	double s = model_seconds(m);
 	size_t info = fs->n - fs->warnings;
 
 	model_states_now(m, now);
 	fprintf(out, "tcpscope diagnosis: %s%s%s%s%.1f s observed, %zu network namespace%s\n",
 		m->host[0] ? m->host : "", m->host[0] ? ", " : "",
-		m->kernel[0] ? m->kernel : "", m->kernel[0] ? ", " : "", s, m->nns,
-		m->nns == 1 ? "" : "s");
+		m->kernel[0] ? m->kernel : "", m->kernel[0] ? ", " : "", s, m->ns.n,
+		m->ns.n == 1 ? "" : "s");
 	fprintf(out, "\nSUMMARY\n  sockets by state%s:\n", m->have_census ? " (start -> now)" : " (now; no census at start)");
 	for (int st = 1; st < TS_STATE_MAX; st++) {
 		uint64_t a = m->census_states[st], b = now[st];
@@ -76,9 +62,11 @@ void diagnosis_print_text(const struct model *m, const struct findings *fs, FILE
 		fprintf(out, "%s%s %llu", i ? ", " : " (", m->lost[i].reason,
 			(unsigned long long)m->lost[i].count);
 	fprintf(out, "%s\n", m->lost[0].reason[0] ? ")" : "");
-	if (m->untracked)
-		fprintf(out, "  %llu sockets not followed (more than %u): counts may be low\n",
-			(unsigned long long)m->untracked, MODEL_MAX_SOCKETS);
+	if (m->untracked || m->aggregates_lost)
+		fprintf(out, "  %llu sockets not followed (more than %u), %llu records not "
+			"aggregated (out of memory): counts may be low\n",
+			(unsigned long long)m->untracked, MODEL_MAX_SOCKETS,
+			(unsigned long long)m->aggregates_lost);
 	fprintf(out, "  blind spots: %s\n", m->blind[0] ? m->blind : "none");
 
 	fprintf(out, "\nFINDINGS: ");
@@ -105,9 +93,9 @@ void diagnosis_print_text(const struct model *m, const struct findings *fs, FILE
 	fprintf(out, "\nSYSCTLS");
 	size_t shown = 0;
 
-	for (size_t i = 0; i < m->nns; i++) {
-		const struct mns *n = &m->ns[i];
-		const struct nsinfo *ns = n->have_end ? &n->end : &n->start;
+	for (size_t i = 0; i < m->ns.n; i++) {
+		const struct mns *n = keyed_at(&m->ns, i);
+		const struct nsinfo *ns = model_ns_latest(m, n->netns);
 
 		/* the first namespace (tcpscope's own) and those with findings */
 		if (i && !ns_has_findings(fs, n->netns))
@@ -127,9 +115,9 @@ void diagnosis_print_text(const struct model *m, const struct findings *fs, FILE
 			fprintf(out, "\n    %-36s %s", nsinfo_sysctl_names[j], v[0] ? v : "(empty)");
 		}
 	}
-	if (m->nns > shown)
+	if (m->ns.n > shown)
 		fprintf(out, "\n  (%zu more namespaces without findings: -F json lists all)",
-			m->nns - shown);
+			m->ns.n - shown);
 	fprintf(out, "\n");
 }
 
@@ -142,7 +130,7 @@ void diagnosis_print_json(const struct model *m, const struct findings *fs, FILE
 	jstr(out, m->host);
 	fprintf(out, ",\"kernel\":");
 	jstr(out, m->kernel);
-	fprintf(out, ",\"duration_s\":%.3f,\"warnings\":%zu,\"worst\":\"%s\"", secs(m),
+	fprintf(out, ",\"duration_s\":%.3f,\"warnings\":%zu,\"worst\":\"%s\"", model_seconds(m),
 		fs->warnings, fs->n ? severity_name(fs->worst) : "none");
 	fprintf(out, ",\"summary\":{\"census\":%s,\"states\":{", m->have_census ? "true" : "false");
 	for (int st = 1, n = 0; st < TS_STATE_MAX; st++) {
@@ -155,9 +143,11 @@ void diagnosis_print_json(const struct model *m, const struct findings *fs, FILE
 			fprintf(out, "null");
 		fprintf(out, ",\"now\":%llu}", (unsigned long long)now[st]);
 	}
-	fprintf(out, "},\"events\":%llu,\"events_per_s\":%.1f,\"lost\":%llu,\"untracked\":%llu",
-		(unsigned long long)m->seen_total, secs(m) > 0 ? m->seen_total / secs(m) : 0.0,
-		(unsigned long long)m->lost_total, (unsigned long long)m->untracked);
+	fprintf(out, "},\"events\":%llu,\"events_per_s\":%.1f,\"lost\":%llu,\"untracked\":%llu,"
+		"\"not_aggregated\":%llu",
+		(unsigned long long)m->seen_total, model_seconds(m) > 0 ? m->seen_total / model_seconds(m) : 0.0,
+		(unsigned long long)m->lost_total, (unsigned long long)m->untracked,
+		(unsigned long long)m->aggregates_lost);
 	fprintf(out, ",\"blind_spots\":");
 	jstr(out, m->blind);
 	fprintf(out, "},\"findings\":[");
@@ -181,9 +171,9 @@ void diagnosis_print_json(const struct model *m, const struct findings *fs, FILE
 		fputc('}', out);
 	}
 	fprintf(out, "],\"netns\":[");
-	for (size_t i = 0; i < m->nns; i++) {
-		const struct mns *n = &m->ns[i];
-		const struct nsinfo *ns = n->have_end ? &n->end : &n->start;
+	for (size_t i = 0; i < m->ns.n; i++) {
+		const struct mns *n = keyed_at(&m->ns, i);
+		const struct nsinfo *ns = model_ns_latest(m, n->netns);
 
 		fprintf(out, "%s{\"netns\":%u,\"sysctl\":{", i ? "," : "", n->netns);
 		for (int j = 0, k = 0; j < NSINFO_SYSCTLS; j++)

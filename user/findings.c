@@ -5,6 +5,7 @@
 #include <string.h>
 #include "findings.h"
 #include "fmt.h"
+#include "keyed.h"
 
 #define NS 1000000000ULL
 
@@ -13,7 +14,7 @@ const char *severity_name(enum severity s)
 	return s == SEV_CRITICAL ? "critical" : s == SEV_WARNING ? "warning" : "info";
 }
 
-/* ---- grouping sockets: a hash of fixed keys ---- */
+/* ---- grouping sockets by a rule's key ---- */
 
 struct gkey {
 	uint32_t netns;
@@ -26,77 +27,56 @@ struct gkey {
 };
 
 struct group {
-	struct gkey k;
-	bool used;
+	struct gkey k;	       /* the key (struct keyed) */
 	uint64_t count, newer; /* sockets; of them, entered their state during the run */
 	uint64_t aged;	       /* older than the rule's minimum age */
 	uint64_t oldest;
 	bool oldest_lb;	       /* the oldest's age is a lower bound */
 	uint64_t c[4];	       /* rule-specific counts */
-	uint64_t peers;	       /* distinct peers (approximate: last differing) */
-	uint8_t peer[16];
+	uint64_t peers;	       /* distinct peer addresses */
+	uint8_t peer[16];      /* one of them, for an example */
 	uint16_t peer_port;
 };
 
-struct gtab {
-	struct group *g;
-	size_t cap, n;
+struct peer_seen {
+	struct gkey k;
+	uint8_t addr[16];
 };
 
-static uint64_t hash_bytes(const void *p, size_t n)
-{
-	const uint8_t *b = p;
-	uint64_t h = 1469598103934665603ULL;
+struct grouping {
+	struct keyed groups; /* struct group */
+	struct keyed peers;  /* struct peer_seen: (group, peer address) pairs seen */
+	bool failed;	     /* out of memory: some sockets were not counted */
+};
 
-	for (size_t i = 0; i < n; i++)
-		h = (h ^ b[i]) * 1099511628211ULL;
-	return h;
+static void grouping_init(struct grouping *gr)
+{
+	memset(gr, 0, sizeof(*gr));
+	keyed_init(&gr->groups, sizeof(struct group), sizeof(struct gkey));
+	keyed_init(&gr->peers, sizeof(struct peer_seen), sizeof(struct peer_seen));
 }
 
-static struct group *gget(struct gtab *t, const struct gkey *k)
+static void grouping_free(struct grouping *gr)
 {
-	if ((t->n + 1) * 2 > t->cap) {
-		size_t nc = t->cap ? t->cap * 2 : 64;
-		struct group *ng = calloc(nc, sizeof(*ng));
-
-		if (!ng)
-			return NULL;
-		for (size_t i = 0; i < t->cap; i++) {
-			if (!t->g[i].used)
-				continue;
-			size_t j = hash_bytes(&t->g[i].k, sizeof(struct gkey)) & (nc - 1);
-
-			while (ng[j].used)
-				j = (j + 1) & (nc - 1);
-			ng[j] = t->g[i];
-		}
-		free(t->g);
-		t->g = ng;
-		t->cap = nc;
-	}
-	size_t i = hash_bytes(k, sizeof(*k)) & (t->cap - 1);
-
-	for (; t->g[i].used; i = (i + 1) & (t->cap - 1))
-		if (!memcmp(&t->g[i].k, k, sizeof(*k)))
-			return &t->g[i];
-	t->g[i].used = true;
-	t->g[i].k = *k;
-	t->n++;
-	return &t->g[i];
+	keyed_free(&gr->groups);
+	keyed_free(&gr->peers);
 }
 
-static void gfree(struct gtab *t)
+/* Account socket s into the group of key k; returns the group (NULL when
+ * out of memory) for rule-specific counts. */
+static struct group *group_add(struct grouping *gr, const struct gkey *k, const struct model *m,
+			       const struct msock *s, uint64_t min_age)
 {
-	free(t->g);
-	memset(t, 0, sizeof(*t));
-}
-
-/* Account a socket of age ns into a group. */
-static void gnote(struct group *g, const struct model *m, const struct msock *s, uint64_t min_age)
-{
+	struct group *g = keyed_get(&gr->groups, k);
+	struct peer_seen ps = { .k = *k };
 	bool lb;
-	uint64_t age = model_age(m, s, &lb);
+	uint64_t age;
 
+	if (!g) {
+		gr->failed = true;
+		return NULL;
+	}
+	age = model_age(m, s, &lb);
 	g->count++;
 	if (s->since_known && !s->census)
 		g->newer++;
@@ -106,13 +86,28 @@ static void gnote(struct group *g, const struct model *m, const struct msock *s,
 		g->oldest = age;
 		g->oldest_lb = lb;
 	}
-	if (g->count == 1 || memcmp(g->peer, s->t.daddr, 16) || g->peer_port != s->t.dport) {
-		if (g->count == 1 || memcmp(g->peer, s->t.daddr, 16))
+	memcpy(ps.addr, s->t.daddr, 16);
+	if (!keyed_find(&gr->peers, &ps)) {
+		if (keyed_get(&gr->peers, &ps))
 			g->peers++;
-		memcpy(g->peer, s->t.daddr, 16);
-		g->peer_port = s->t.dport;
+		else
+			gr->failed = true;
 	}
+	memcpy(g->peer, s->t.daddr, 16);
+	g->peer_port = s->t.dport;
+	return g;
 }
+
+/* Out of memory while grouping: the findings say they are incomplete */
+static void grouping_done(struct grouping *gr, struct findings *out)
+{
+	if (gr->failed)
+		out->failed = true;
+	grouping_free(gr);
+}
+
+#define for_each_group(gr, g)                                                                 \
+	for (size_t gi_ = 0; gi_ < (gr)->groups.n && ((g) = keyed_at(&(gr)->groups, gi_)); gi_++)
 
 /* ---- building findings ---- */
 
@@ -123,8 +118,10 @@ static struct finding *add(struct findings *out, enum severity sev, const char *
 		size_t nc = out->cap ? out->cap * 2 : 16;
 		struct finding *p = realloc(out->f, nc * sizeof(*p));
 
-		if (!p)
+		if (!p) {
+			out->failed = true;
 			return NULL;
+		}
 		out->f = p;
 		out->cap = nc;
 	}
@@ -219,16 +216,9 @@ static const char *age_str(uint64_t ns, bool lb, char *buf, size_t len)
 	return buf;
 }
 
-static const struct nsinfo *ns_latest(const struct model *m, uint32_t netns)
-{
-	const struct mns *n = model_ns(m, netns);
-
-	return !n ? NULL : n->have_end ? &n->end : n->have_start ? &n->start : NULL;
-}
-
 static const char *sysctl_of(const struct model *m, uint32_t netns, const char *name)
 {
-	const struct nsinfo *ns = ns_latest(m, netns);
+	const struct nsinfo *ns = model_ns_latest(m, netns);
 
 	return ns ? nsinfo_sysctl(ns, name) : NULL;
 }
@@ -276,41 +266,39 @@ unsigned usable_ports(const char *range, const char *reserved, unsigned *lo, uns
 	return n;
 }
 
-static bool is_listen_port(const struct model *m, uint32_t netns, uint16_t port)
-{
-	for (size_t i = 0; i < m->nlis; i++)
-		if (m->lis[i].netns == netns && m->lis[i].port == port && !m->lis[i].closed)
-			return true;
-	return false;
-}
-
 /* A client's socket: its local port is ephemeral and nobody listens on it */
 static bool is_client_side(const struct model *m, const struct msock *s)
 {
 	unsigned lo, hi;
 
 	usable_ports(sysctl_of(m, s->netns, "net.ipv4.ip_local_port_range"), NULL, &lo, &hi);
-	return lo && s->t.sport >= lo && s->t.sport <= hi && !is_listen_port(m, s->netns, s->t.sport);
+	return lo && s->t.sport >= lo && s->t.sport <= hi && !model_listener(m, s->netns, &s->t);
 }
 
-static double run_seconds(const struct model *m)
+static bool has_finding(const struct findings *out, const char *kind, uint32_t netns)
 {
-	uint64_t now = model_now(m);
-
-	return now > m->start_ns ? (double)(now - m->start_ns) / NS : 0;
+	for (size_t i = 0; i < out->n; i++)
+		if (out->f[i].netns == netns && !strcmp(out->f[i].kind, kind))
+			return true;
+	return false;
 }
+
+#define for_each_socket(m, s)                                                              \
+	for (const struct msock *s = (m)->tab; s < (m)->tab + (m)->cap; s++)                \
+		if (s->used)
 
 /* 1. CLOSE_WAIT by process and local port */
 static void close_wait(const struct model *m, struct findings *out)
 {
-	struct gtab t = {};
-	double secs = run_seconds(m);
+	struct grouping gr;
+	struct group *g;
+	double secs = model_seconds(m);
 
-	for (size_t i = 0; i < m->cap; i++) {
-		const struct msock *s = &m->tab[i];
+	grouping_init(&gr);
+	for_each_socket(m, s) {
 		struct gkey k = {};
 
-		if (!s->used || s->tw || s->state != TS_CLOSE_WAIT)
+		if (s->tw || s->state != TS_CLOSE_WAIT)
 			continue;
 		k.netns = s->netns;
 		k.family = s->t.family;
@@ -326,16 +314,12 @@ static void close_wait(const struct model *m, struct findings *out)
 		} else {
 			k.port = s->t.sport;
 		}
-		struct group *g = gget(&t, &k);
-
-		if (g)
-			gnote(g, m, s, CW_MIN_AGE_NS);
+		group_add(&gr, &k, m, s, CW_MIN_AGE_NS);
 	}
-	for (size_t i = 0; i < t.cap; i++) {
-		struct group *g = &t.g[i];
+	for_each_group(&gr, g) {
 		char o[64], age[32], peer[ENDPOINT_STRLEN];
 
-		if (!g->used || g->aged < CW_MIN_COUNT)
+		if (g->aged < CW_MIN_COUNT)
 			continue;
 		struct finding *f = add(out, g->count >= CW_CRITICAL_COUNT ? SEV_CRITICAL : SEV_WARNING,
 					"close_wait_leak", g->k.netns);
@@ -379,22 +363,43 @@ static void close_wait(const struct model *m, struct findings *out)
 		kv(f, "new_in_run", "%llu", (unsigned long long)g->newer);
 		kv(f, "per_min", "%.2f", secs > 0 ? g->newer * 60.0 / secs : 0.0);
 	}
-	gfree(&t);
+	grouping_done(&gr, out);
+}
+
+/* The connect() record of a group's destination: from its local address,
+ * else one whose failures (recorded before a local address was chosen)
+ * went there */
+static const struct mdest *dest_of(const struct model *m, const struct gkey *k)
+{
+	struct mdest key = { .netns = k->netns, .family = k->family, .dport = k->port };
+	const struct mdest *d;
+
+	memcpy(key.saddr, k->a, 16);
+	memcpy(key.daddr, k->b, 16);
+	d = keyed_find(&m->dest, &key);
+	for (size_t i = 0; i < m->dest.n && !d; i++) {
+		const struct mdest *x = keyed_at(&m->dest, i);
+
+		if (x->failures && !memcmp(x, &key, offsetof(struct mdest, saddr)) &&
+		    !memcmp(x->daddr, key.daddr, 16))
+			d = x;
+	}
+	return d;
 }
 
 /* 2. Ephemeral ports held toward one destination, and what connect() saw */
-static void port_pressure(const struct model *m, struct findings *out, bool *pressure_ns,
-			  size_t nns)
+static void port_pressure(const struct model *m, struct findings *out)
 {
-	struct gtab t = {};
-	double secs = run_seconds(m);
+	struct grouping gr;
+	struct group *g;
+	double secs = model_seconds(m);
 
 	/* client-side sockets: local port in the ephemeral range, not a listener's */
-	for (size_t i = 0; i < m->cap; i++) {
-		const struct msock *s = &m->tab[i];
+	grouping_init(&gr);
+	for_each_socket(m, s) {
 		struct gkey k = {};
 
-		if (!s->used || s->state == TS_LISTEN || !s->t.dport)
+		if (s->state == TS_LISTEN || !s->t.dport)
 			continue;
 		if (!is_client_side(m, s))
 			continue;
@@ -403,38 +408,26 @@ static void port_pressure(const struct model *m, struct findings *out, bool *pre
 		k.port = s->t.dport;
 		memcpy(k.a, s->t.saddr, 16);
 		memcpy(k.b, s->t.daddr, 16);
-		struct group *g = gget(&t, &k);
-
+		g = group_add(&gr, &k, m, s, 0);
 		if (!g)
 			continue;
-		gnote(g, m, s, 0);
 		g->c[s->state == TS_TIME_WAIT ? 0 : s->state == TS_ESTABLISHED ? 1 : 2]++;
 	}
 	/* destinations connect() went to, even with nothing held now */
-	for (size_t i = 0; i < m->ndest; i++) {
-		const struct mdest *d = &m->dest[i];
+	for (size_t i = 0; i < m->dest.n; i++) {
+		const struct mdest *d = keyed_at(&m->dest, i);
 		struct gkey k = { .netns = d->netns, .family = d->family, .port = d->dport };
 
 		memcpy(k.a, d->saddr, 16);
 		memcpy(k.b, d->daddr, 16);
-		gget(&t, &k);
+		if (!keyed_get(&gr.groups, &k))
+			gr.failed = true;
 	}
-	for (size_t i = 0; i < t.cap; i++) {
-		struct group *g = &t.g[i];
-		const struct mdest *d = NULL;
+	for_each_group(&gr, g) {
+		const struct mdest *d = dest_of(m, &g->k);
 		unsigned lo, hi, usable;
 		char src[ADDR_STRLEN], dst[ENDPOINT_STRLEN], o[64];
 
-		if (!g->used)
-			continue;
-		for (size_t j = 0; j < m->ndest && !d; j++) {
-			const struct mdest *x = &m->dest[j];
-
-			if (x->netns == g->k.netns && x->dport == g->k.port &&
-			    x->family == g->k.family && !memcmp(x->daddr, g->k.b, 16) &&
-			    (!memcmp(x->saddr, g->k.a, 16) || x->failures))
-				d = x;
-		}
 		usable = usable_ports(sysctl_of(m, g->k.netns, "net.ipv4.ip_local_port_range"),
 				      sysctl_of(m, g->k.netns, "net.ipv4.ip_local_reserved_ports"),
 				      &lo, &hi);
@@ -463,9 +456,6 @@ static void port_pressure(const struct model *m, struct findings *out, bool *pre
 
 		if (!f)
 			break;
-		for (size_t j = 0; j < nns; j++)
-			if (m->ns[j].netns == g->k.netns)
-				pressure_ns[j] = true;
 		fmt_addr(g->k.family, g->k.a, src, sizeof(src));
 		fmt_endpoint(g->k.family, g->k.b, g->k.port, dst, sizeof(dst));
 		snprintf(f->title, sizeof(f->title),
@@ -543,44 +533,34 @@ static void port_pressure(const struct model *m, struct findings *out, bool *pre
 		else
 			kv(f, "scan_max", "null");
 	}
-	gfree(&t);
+	grouping_done(&gr, out);
 }
 
 /* 3. TIME_WAIT on a server's own port: explained, not a warning */
-static void server_time_wait(const struct model *m, struct findings *out, const bool *pressure_ns)
+static void server_time_wait(const struct model *m, struct findings *out)
 {
-	struct gtab t = {};
+	struct grouping gr;
+	struct group *g;
 
-	for (size_t i = 0; i < m->cap; i++) {
-		const struct msock *s = &m->tab[i];
-		unsigned lo, hi;
+	grouping_init(&gr);
+	for_each_socket(m, s) {
 		struct gkey k = {};
 
-		if (!s->used || !s->tw || s->state != TS_TIME_WAIT)
-			continue;
-		usable_ports(sysctl_of(m, s->netns, "net.ipv4.ip_local_port_range"), NULL, &lo, &hi);
-		if (!is_listen_port(m, s->netns, s->t.sport) && lo && s->t.sport >= lo &&
-		    s->t.sport <= hi)
+		if (!s->tw || s->state != TS_TIME_WAIT || is_client_side(m, s))
 			continue;
 		k.netns = s->netns;
 		k.family = s->t.family;
 		k.port = s->t.sport;
 		memcpy(k.a, s->t.saddr, 16);
-		struct group *g = gget(&t, &k);
-
-		if (g)
-			gnote(g, m, s, 0);
+		group_add(&gr, &k, m, s, 0);
 	}
-	for (size_t i = 0; i < t.cap; i++) {
-		struct group *g = &t.g[i];
+	for_each_group(&gr, g) {
 		char a[ENDPOINT_STRLEN];
-		bool pressure = false;
 
-		if (!g->used || g->count < SERVER_TW_MIN)
+		if (g->count < SERVER_TW_MIN)
 			continue;
-		for (size_t j = 0; j < m->nns; j++)
-			if (m->ns[j].netns == g->k.netns && pressure_ns[j])
-				pressure = true;
+		/* port_pressure() ran before */
+		bool pressure = has_finding(out, "port_exhaustion", g->k.netns);
 		struct finding *f = add(out, SEV_INFO, "server_time_wait", g->k.netns);
 
 		if (!f)
@@ -603,37 +583,36 @@ static void server_time_wait(const struct model *m, struct findings *out, const 
 		kv(f, "peers", "%llu", (unsigned long long)g->peers);
 		kv(f, "port_pressure", "%s", pressure ? "true" : "false");
 	}
-	gfree(&t);
+	grouping_done(&gr, out);
 }
 
 /* 4. FIN_WAIT2 by peer (the peer never closes), FIN_WAIT1 that lasts */
 static void fin_wait(const struct model *m, struct findings *out)
 {
-	struct gtab t = {};
+	struct grouping gr;
+	struct group *g;
 
-	for (size_t i = 0; i < m->cap; i++) {
-		const struct msock *s = &m->tab[i];
+	grouping_init(&gr);
+	for_each_socket(m, s) {
 		struct gkey k = {};
 
-		if (!s->used || (s->state != TS_FIN_WAIT2 && s->state != TS_FIN_WAIT1))
+		if ((s->state != TS_FIN_WAIT2 && s->state != TS_FIN_WAIT1))
 			continue;
 		k.netns = s->netns;
 		k.family = s->t.family;
 		k.port = s->state; /* one group per state and peer address */
 		memcpy(k.b, s->t.daddr, 16);
-		struct group *g = gget(&t, &k);
-
+		g = group_add(&gr, &k, m, s,
+			      s->state == TS_FIN_WAIT2 ? FW2_MIN_AGE_NS : FW1_MIN_AGE_NS);
 		if (!g)
 			continue;
-		gnote(g, m, s, s->state == TS_FIN_WAIT2 ? FW2_MIN_AGE_NS : FW1_MIN_AGE_NS);
 		g->c[s->tw ? 0 : 1]++; /* orphaned (timewait socket) / still held */
 	}
-	for (size_t i = 0; i < t.cap; i++) {
-		struct group *g = &t.g[i];
+	for_each_group(&gr, g) {
 		bool fw2 = g->k.port == TS_FIN_WAIT2;
 		char peer[ADDR_STRLEN], age[32];
 
-		if (!g->used || (fw2 ? g->aged < FW2_MIN_COUNT : g->aged < 1))
+		if ((fw2 ? g->aged < FW2_MIN_COUNT : g->aged < 1))
 			continue;
 		const char *fin = sysctl_of(m, g->k.netns, "net.ipv4.tcp_fin_timeout");
 		struct finding *f = add(out, SEV_WARNING, fw2 ? "fin_wait2" : "fin_wait1", g->k.netns);
@@ -675,119 +654,143 @@ static void fin_wait(const struct model *m, struct findings *out)
 		if (fin)
 			kv(f, "tcp_fin_timeout", "%s", fin);
 	}
-	gfree(&t);
+	grouping_done(&gr, out);
 }
 
 /* 5. Listen (accept) queue overflow, per listener and per namespace */
+
+/* A namespace's counters of listen trouble over the run */
+struct listen_counters {
+	bool have; /* ListenOverflows known at both ends */
+	uint64_t ovf, drops, synretrans, cookies, reqfull;
+	const char *somaxconn, *syn_backlog;
+};
+
+static struct listen_counters listen_counters_of(const struct model *m, uint32_t netns)
+{
+	struct listen_counters c = {};
+
+	c.have = counter_delta(m, netns, "TcpExt.ListenOverflows", &c.ovf);
+	counter_delta(m, netns, "TcpExt.ListenDrops", &c.drops);
+	counter_delta(m, netns, "TcpExt.TCPSynRetrans", &c.synretrans);
+	counter_delta(m, netns, "TcpExt.SyncookiesSent", &c.cookies);
+	counter_delta(m, netns, "TcpExt.TCPReqQFullDrop", &c.reqfull);
+	c.somaxconn = sysctl_of(m, netns, "net.core.somaxconn");
+	c.syn_backlog = sysctl_of(m, netns, "net.ipv4.tcp_max_syn_backlog");
+	return c;
+}
+
+static uint64_t drop_events(const struct mlistener *l)
+{
+	return l->ovf[OVF_SYN] + l->ovf[OVF_ACK];
+}
+
+/* One listener's finding: its drop events, else the queue it had when full */
+static void listener_finding(struct findings *out, const struct mlistener *l,
+			     const struct listen_counters *c)
+{
+	uint64_t events = drop_events(l), n = events > c->ovf ? events : c->ovf;
+	char a[ENDPOINT_STRLEN], o[64];
+	struct finding *f = add(out, n >= 100 ? SEV_CRITICAL : SEV_WARNING, "listen_overflow",
+				l->netns);
+
+	if (!f)
+		return;
+	fmt_endpoint(l->family, l->saddr, l->port, a, sizeof(a));
+	owner_str(l->owner_known ? l->owner.pid : 0, l->owner.comm, o, sizeof(o));
+	snprintf(f->title, sizeof(f->title),
+		 "listen backlog overflow on %s (%s): accept queue %u of %u, %llu connections "
+		 "dropped", a, o, l->accept_queue, l->backlog, (unsigned long long)n);
+	line(f, "accept queue %u, limit %u = min(listen() backlog, net.core.somaxconn = %s)%s",
+	     l->accept_queue, l->backlog, c->somaxconn ? c->somaxconn : "?",
+	     events ? " at the last drop" : "");
+	if (events)
+		line(f, "drops seen: %llu SYN, %llu final ACK (the client retransmits and waits)",
+		     (unsigned long long)l->ovf[OVF_SYN], (unsigned long long)l->ovf[OVF_ACK]);
+	else
+		line(f, "this kernel's hooks do not name the listener of a drop: it is the listener "
+			"whose queue was full");
+	if (c->have)
+		line(f, "namespace counters over the run: ListenOverflows +%llu, ListenDrops +%llu, "
+			"TCPSynRetrans +%llu, SyncookiesSent +%llu, TCPReqQFullDrop +%llu",
+		     (unsigned long long)c->ovf, (unsigned long long)c->drops,
+		     (unsigned long long)c->synretrans, (unsigned long long)c->cookies,
+		     (unsigned long long)c->reqfull);
+	f->remedy = "accept() faster (more workers, a non-blocking accept loop); raise the listen() "
+		    "backlog and net.core.somaxconn together (the smaller wins); "
+		    "net.ipv4.tcp_max_syn_backlog for the SYN queue";
+	kv(f, "lport", "%u", l->port);
+	kv_owner(f, l->owner_known ? l->owner.pid : 0, l->owner.comm);
+	kv(f, "accept_queue", "%u", l->accept_queue);
+	kv(f, "backlog", "%u", l->backlog);
+	kv(f, "dropped_syn", "%llu", (unsigned long long)l->ovf[OVF_SYN]);
+	kv(f, "dropped_ack", "%llu", (unsigned long long)l->ovf[OVF_ACK]);
+	if (c->have) {
+		kv(f, "listen_overflows", "%llu", (unsigned long long)c->ovf);
+		kv(f, "listen_drops", "%llu", (unsigned long long)c->drops);
+	} else {
+		kv(f, "listen_overflows", "null");
+		kv(f, "listen_drops", "null");
+	}
+	if (c->somaxconn)
+		kv(f, "somaxconn", "%s", c->somaxconn);
+	if (c->syn_backlog)
+		kv(f, "tcp_max_syn_backlog", "%s", c->syn_backlog);
+}
+
 static void listen_overflow(const struct model *m, struct findings *out)
 {
-	for (size_t i = 0; i < m->nns; i++) {
-		uint32_t netns = m->ns[i].netns;
-		uint64_t ovf = 0, drops = 0, synretrans = 0, cookies = 0, reqfull = 0;
-		bool have = counter_delta(m, netns, "TcpExt.ListenOverflows", &ovf);
+	/* listeners that drop events name */
+	for (size_t i = 0; i < m->lis.n; i++) {
+		const struct mlistener *l = keyed_at(&m->lis, i);
+
+		if (drop_events(l)) {
+			struct listen_counters c = listen_counters_of(m, l->netns);
+
+			listener_finding(out, l, &c);
+		}
+	}
+	/* namespaces whose counters grew with no listener named: the listeners whose
+	 * queue was full, else the namespace itself */
+	for (size_t i = 0; i < m->ns.n; i++) {
+		uint32_t netns = ((const struct mns *)keyed_at(&m->ns, i))->netns;
+		struct listen_counters c = listen_counters_of(m, netns);
 		size_t named = 0;
 
-		counter_delta(m, netns, "TcpExt.ListenDrops", &drops);
-		counter_delta(m, netns, "TcpExt.TCPSynRetrans", &synretrans);
-		counter_delta(m, netns, "TcpExt.SyncookiesSent", &cookies);
-		counter_delta(m, netns, "TcpExt.TCPReqQFullDrop", &reqfull);
-		const char *somax = sysctl_of(m, netns, "net.core.somaxconn");
-		const char *synb = sysctl_of(m, netns, "net.ipv4.tcp_max_syn_backlog");
+		if ((!c.ovf && !c.drops) || has_finding(out, "listen_overflow", netns))
+			continue;
+		for (size_t j = 0; j < m->lis.n && c.ovf; j++) {
+			const struct mlistener *l = keyed_at(&m->lis, j);
 
-		for (int pass = 0; pass < 2; pass++) {
-			for (size_t j = 0; j < m->nlis; j++) {
-				const struct mlistener *l = &m->lis[j];
-				uint64_t events = l->ovf[OVF_SYN] + l->ovf[OVF_ACK];
-				bool full = l->have_queue && l->accept_queue > l->backlog;
-				char a[ENDPOINT_STRLEN], o[64];
-
-				if (l->netns != netns)
-					continue;
-				/* pass 0: listeners with evidence of their own; pass 1: when the
-				 * namespace overflowed and none was named, the full ones */
-				if (pass == 0 ? !events : (named || !ovf || !full))
-					continue;
-				if (pass == 0 && !events)
-					continue;
+			if (l->netns == netns && l->have_queue && l->accept_queue > l->backlog) {
+				listener_finding(out, l, &c);
 				named++;
-				uint64_t n = events > ovf ? events : ovf;
-				struct finding *f = add(out, n >= 100 ? SEV_CRITICAL : SEV_WARNING,
-							"listen_overflow", netns);
-				if (!f)
-					return;
-				fmt_endpoint(l->family, l->saddr, l->port, a, sizeof(a));
-				owner_str(l->owner_known ? l->owner.pid : 0, l->owner.comm, o, sizeof(o));
-				snprintf(f->title, sizeof(f->title),
-					 "listen backlog overflow on %s (%s): accept queue %u of %u, "
-					 "%llu connections dropped", a, o, l->accept_queue, l->backlog,
-					 (unsigned long long)n);
-				line(f, "accept queue %u, limit %u = min(listen() backlog, "
-					"net.core.somaxconn = %s)%s",
-				     l->accept_queue, l->backlog, somax ? somax : "?",
-				     events ? " at the last drop" : "");
-				if (events)
-					line(f, "drops seen: %llu SYN, %llu final ACK (the client "
-						"retransmits and waits)",
-					     (unsigned long long)l->ovf[OVF_SYN],
-					     (unsigned long long)l->ovf[OVF_ACK]);
-				else
-					line(f, "this kernel's hooks do not name the listener of a drop: "
-						"it is the listener whose queue was full");
-				if (have)
-					line(f, "namespace counters over the run: ListenOverflows +%llu, "
-						"ListenDrops +%llu, TCPSynRetrans +%llu, SyncookiesSent "
-						"+%llu, TCPReqQFullDrop +%llu",
-					     (unsigned long long)ovf, (unsigned long long)drops,
-					     (unsigned long long)synretrans, (unsigned long long)cookies,
-					     (unsigned long long)reqfull);
-				f->remedy = "accept() faster (more workers, a non-blocking accept loop); "
-					    "raise the listen() backlog and net.core.somaxconn together "
-					    "(the smaller wins); net.ipv4.tcp_max_syn_backlog for the SYN "
-					    "queue";
-				kv(f, "lport", "%u", l->port);
-				kv_owner(f, l->owner_known ? l->owner.pid : 0, l->owner.comm);
-				kv(f, "accept_queue", "%u", l->accept_queue);
-				kv(f, "backlog", "%u", l->backlog);
-				kv(f, "dropped_syn", "%llu", (unsigned long long)l->ovf[OVF_SYN]);
-				kv(f, "dropped_ack", "%llu", (unsigned long long)l->ovf[OVF_ACK]);
-				if (have) {
-					kv(f, "listen_overflows", "%llu", (unsigned long long)ovf);
-					kv(f, "listen_drops", "%llu", (unsigned long long)drops);
-				} else {
-					kv(f, "listen_overflows", "null");
-					kv(f, "listen_drops", "null");
-				}
-				if (somax)
-					kv(f, "somaxconn", "%s", somax);
-				if (synb)
-					kv(f, "tcp_max_syn_backlog", "%s", synb);
 			}
 		}
-		if (!named && (ovf || drops)) {
-			struct finding *f = add(out, SEV_WARNING, "listen_overflow", netns);
+		if (named)
+			continue;
+		struct finding *f = add(out, SEV_WARNING, "listen_overflow", netns);
 
-			if (!f)
-				return;
-			snprintf(f->title, sizeof(f->title),
-				 "listen backlog overflow in network namespace %u: %llu overflows, "
-				 "listener not identified", netns, (unsigned long long)ovf);
-			line(f, "ListenOverflows +%llu, ListenDrops +%llu over the run; no drop event "
-				"named a listener (SYN-stage drops need fentry or kprobes) and none was "
-				"full at the census", (unsigned long long)ovf, (unsigned long long)drops);
-			f->remedy = "ss -lnt in that namespace shows each listener's queue (Recv-Q) "
-				    "and limit (Send-Q); accept faster or raise the backlog and "
-				    "net.core.somaxconn";
-			kv(f, "listen_overflows", "%llu", (unsigned long long)ovf);
-			kv(f, "listen_drops", "%llu", (unsigned long long)drops);
-		}
+		if (!f)
+			return;
+		snprintf(f->title, sizeof(f->title),
+			 "listen backlog overflow in network namespace %u: %llu overflows, listener "
+			 "not identified", netns, (unsigned long long)c.ovf);
+		line(f, "ListenOverflows +%llu, ListenDrops +%llu over the run; no drop event named a "
+			"listener (SYN-stage drops need fentry or kprobes) and none was full at the "
+			"census", (unsigned long long)c.ovf, (unsigned long long)c.drops);
+		f->remedy = "ss -lnt in that namespace shows each listener's queue (Recv-Q) and limit "
+			    "(Send-Q); accept faster or raise the backlog and net.core.somaxconn";
+		kv(f, "listen_overflows", "%llu", (unsigned long long)c.ovf);
+		kv(f, "listen_drops", "%llu", (unsigned long long)c.drops);
 	}
 }
 
 /* 6. Timewait bucket overflow and conntrack filling up */
 static void table_limits(const struct model *m, struct findings *out)
 {
-	for (size_t i = 0; i < m->nns; i++) {
-		const struct mns *n = &m->ns[i];
+	for (size_t i = 0; i < m->ns.n; i++) {
+		const struct mns *n = keyed_at(&m->ns, i);
 		uint64_t d = 0;
 		bool have = counter_delta(m, n->netns, "TcpExt.TCPTimeWaitOverflow", &d);
 
@@ -842,8 +845,8 @@ static void table_limits(const struct model *m, struct findings *out)
 /* 7. Resets: connections that ended without their FIN exchange */
 static void resets(const struct model *m, struct findings *out)
 {
-	for (size_t i = 0; i < m->nab; i++) {
-		const struct mabort *a = &m->ab[i];
+	for (size_t i = 0; i < m->ab.n; i++) {
+		const struct mabort *a = keyed_at(&m->ab, i);
 		uint64_t n = a->from_estab + a->from_close_wait;
 		uint64_t linger = 0, onclose = 0, ondata = 0, estabrst = 0, outrst = 0;
 		char peer[ADDR_STRLEN], o[64];
@@ -861,7 +864,7 @@ static void resets(const struct model *m, struct findings *out)
 		if (!f)
 			return;
 		fmt_addr(a->family, a->daddr, peer, sizeof(peer));
-		owner_str(a->owner_known ? a->owner.pid : 0, a->owner.comm, o, sizeof(o));
+		owner_str(a->pid, a->comm, o, sizeof(o));
 		snprintf(f->title, sizeof(f->title),
 			 "abortive closes: %s with peer %s: %llu connections reset", o, peer,
 			 (unsigned long long)n);
@@ -879,7 +882,7 @@ static void resets(const struct model *m, struct findings *out)
 			    "its connections (both counted in TCPAbortOnData): close gracefully "
 			    "unless that is intended; resets from the peer point at the peer "
 			    "application, a proxy or an idle timeout in between";
-		kv_owner(f, a->owner_known ? a->owner.pid : 0, a->owner.comm);
+		kv_owner(f, a->pid, a->comm);
 		kvs(f, "daddr", peer);
 		kv(f, "count", "%llu", (unsigned long long)n);
 		kv(f, "from_established", "%llu", (unsigned long long)a->from_estab);
@@ -906,22 +909,17 @@ static int by_severity(const void *a, const void *b)
 
 int findings_compute(const struct model *m, struct findings *out)
 {
-	bool *pressure_ns = calloc(m->nns + 1, sizeof(bool));
-
 	memset(out, 0, sizeof(*out));
-	if (!pressure_ns)
-		return -1;
 	close_wait(m, out);
-	port_pressure(m, out, pressure_ns, m->nns);
-	server_time_wait(m, out, pressure_ns);
+	port_pressure(m, out);
+	server_time_wait(m, out); /* after port_pressure: it says whether there was any */
 	fin_wait(m, out);
 	listen_overflow(m, out);
 	table_limits(m, out);
 	resets(m, out);
-	free(pressure_ns);
 	if (out->n > 1)
 		qsort(out->f, out->n, sizeof(*out->f), by_severity);
-	return 0;
+	return out->failed ? -1 : 0;
 }
 
 void findings_free(struct findings *out)

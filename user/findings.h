@@ -52,8 +52,10 @@ struct findings {
 	size_t n, cap;
 	enum severity worst; /* of all findings; SEV_INFO when none */
 	size_t warnings;     /* warnings and critical findings */
+	bool failed;	     /* out of memory: some findings may be missing */
 };
 
+/* 0, or -1 when memory ran out (what could be computed is in out) */
 int findings_compute(const struct model *m, struct findings *out);
 void findings_free(struct findings *out);
 const char *severity_name(enum severity s);

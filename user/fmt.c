@@ -94,6 +94,32 @@ const char *fmt_port_op(int op)
 	return op > 0 && op <= PORT_AUTOBIND ? names[op] : "?";
 }
 
+const char *fmt_tw_kind(int kind)
+{
+	static const char *const names[] = { "?", "enter", "substate", "end", "overflow" };
+
+	return kind > 0 && kind <= TW_OVERFLOW ? names[kind] : "?";
+}
+
+const char *fmt_tw_cause(int cause)
+{
+	static const char *const names[] = { "?", "expired", "reused", "killed" };
+
+	return cause > 0 && cause <= TW_CAUSE_KILLED ? names[cause] : "?";
+}
+
+const char *fmt_ovf_stage(int stage)
+{
+	return stage == OVF_SYN ? "syn" : stage == OVF_ACK ? "ack" : "?";
+}
+
+const char *fmt_census_timer(int timer)
+{
+	static const char *const names[] = { "none", "retransmit", "keepalive", "timewait", "probe" };
+
+	return timer >= 0 && timer <= 4 ? names[timer] : "?";
+}
+
 const char *fmt_errno(int err)
 {
 	const char *name;

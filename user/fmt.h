@@ -26,6 +26,14 @@ const char *fmt_clock(uint64_t mono_ns, int64_t offset_ns, int precise, char *bu
 const char *fmt_errno(int err);
 /* enum port_op as in JSON and CSV: "connect", "bind", "listen", "autobind" */
 const char *fmt_port_op(int op);
+/* enum tw_kind ("enter", "substate", "end", "overflow"), enum tw_cause
+ * ("expired", "reused", "killed"), enum ovf_stage ("syn", "ack") and the
+ * census's inet_diag timer ("none", "retransmit", "keepalive", "timewait",
+ * "probe") as in JSON and CSV; "?" for anything else. */
+const char *fmt_tw_kind(int kind);
+const char *fmt_tw_cause(int cause);
+const char *fmt_ovf_stage(int stage);
+const char *fmt_census_timer(int timer);
 /* Fill a comm for display: '-' when the owner is unknown. */
 const char *fmt_comm(const struct ev_owner *o, int known, char *buf, size_t len);
 /* Monotonic minus realtime, measured now. */

@@ -22,9 +22,15 @@ static int fail(struct parser *p, const char *what)
 	return -1;
 }
 
+/* c is one of set (strchr() alone would also match the NUL byte) */
+static bool in_set(char c, const char *set)
+{
+	return c && strchr(set, c);
+}
+
 static void ws(struct parser *p)
 {
-	while (p->pos < p->len && strchr(" \t\r\n", p->s[p->pos]))
+	while (p->pos < p->len && in_set(p->s[p->pos], " \t\r\n"))
 		p->pos++;
 }
 
@@ -57,11 +63,11 @@ static int string(struct parser *p)
 			c = (unsigned char)p->s[p->pos];
 			if (c == 'u') {
 				for (int k = 1; k <= 4; k++)
-					if (p->pos + k >= p->len || !strchr("0123456789abcdefABCDEF",
-									    p->s[p->pos + k]))
+					if (p->pos + k >= p->len ||
+					    !in_set(p->s[p->pos + k], "0123456789abcdefABCDEF"))
 						return fail(p, "bad \\u escape");
 				p->pos += 4;
-			} else if (!strchr("\"\\/bfnrt", c)) {
+			} else if (!in_set((char)c, "\"\\/bfnrt")) {
 				return fail(p, "bad escape");
 			}
 		}
@@ -84,7 +90,7 @@ static int number(struct parser *p)
 		return -1;
 	if (p->s[p->pos] == '-')
 		p->pos++;
-	while (p->pos < p->len && strchr("0123456789.eE+-", p->s[p->pos]))
+	while (p->pos < p->len && in_set(p->s[p->pos], "0123456789.eE+-"))
 		p->pos++;
 	if (p->pos == st || (p->pos == st + 1 && p->s[st] == '-'))
 		return fail(p, "bad number");

@@ -281,13 +281,14 @@ static void install_signals(void)
 
 struct pipeline {
 	struct tracker tracker;
-	struct sink sink;	/* the output of the mode */
-	struct sink save;	/* diagnose --save: the JSON trace too (ops NULL: none) */
+	struct sink sink;	/* the output of the mode; sink.next: diagnose --save */
+	struct sink save;
 	int sink_errno;
 	uint64_t last_warn_ns;
 	uint64_t last_check_ns;
-	const char *doing;	  /* "tracing", "diagnosing" */
-	int setup_failure_status; /* exit status when the hooks cannot be loaded */
+	const char *doing; /* "tracing", "diagnosing" */
+	bool want_census;  /* the sockets that exist at start */
+	bool want_nsinfo;  /* sysctls and counters of every namespace, start and end */
 };
 
 static uint64_t mono_ns(void)
@@ -310,7 +311,7 @@ static int on_record(void *ctx, void *data, size_t len)
 		return 0;
 	}
 	tracker_event(&p->tracker, h);
-	if (p->sink.ops->event(&p->sink, h) || (p->save.ops && p->save.ops->event(&p->save, h))) {
+	if (sink_event(&p->sink, h)) {
 		p->sink_errno = errno ? errno : EIO;
 		return -EIO;
 	}
@@ -321,11 +322,7 @@ static int report_lost(void *ctx, int kind, uint64_t delta)
 {
 	struct pipeline *p = ctx;
 
-	const char *why = lost_kind_name(kind);
-	uint64_t now = mono_ns();
-
-	return p->sink.ops->lost(&p->sink, now, why, delta) ||
-	       (p->save.ops && p->save.ops->lost(&p->save, now, why, delta));
+	return sink_lost(&p->sink, mono_ns(), lost_kind_name(kind), delta);
 }
 
 static void check_lost(struct pipeline *p, struct loader *l, bool final)
@@ -361,8 +358,7 @@ static int write_census(struct config *c, struct pipeline *p)
 	for (size_t i = 0; i < cs.n && !ret; i++) {
 		if (!filter_match_census(&c->filter, &cs.s[i]))
 			continue;
-		ret = p->sink.ops->census(&p->sink, cs.taken_ns, &cs.s[i]) ||
-		      (p->save.ops && p->save.ops->census(&p->save, cs.taken_ns, &cs.s[i]));
+		ret = sink_census(&p->sink, cs.taken_ns, &cs.s[i]);
 		shown++;
 	}
 	if (!cs.netns_seen && cs.last_error == ENOENT)
@@ -393,16 +389,6 @@ static struct loader_opts loader_opts_of(const struct config *c,
 	};
 }
 
-static int write_runinfo(struct config *c, struct pipeline *p, const struct run_info *ri)
-{
-	int ret = (p->sink.ops->run && p->sink.ops->run(&p->sink, ri)) ||
-		  (p->save.ops && p->save.ops->run(&p->save, ri));
-
-	if (ret)
-		p->sink_errno = errno ? errno : EIO;
-	return ret;
-}
-
 /* Sysctls and counters of every namespace, at start and at end. */
 static int write_nsinfo(struct config *c, struct pipeline *p, const char *phase)
 {
@@ -410,17 +396,14 @@ static int write_nsinfo(struct config *c, struct pipeline *p, const char *phase)
 	char err[256];
 	int ret = 0;
 
-	/* context for a whole-host export or a diagnosis: not in a filtered trace */
-	if (!p->sink.ops->nsinfo || c->no_census ||
-	    (filter_active(&c->filter) && p->sink.ops != &sink_model_ops))
+	if (!p->want_nsinfo)
 		return 0;
 	if (nsinfo_take(&s, err, sizeof(err))) {
 		fprintf(stderr, "tcpscope: warning: sysctls and counters: %s\n", err);
 		return 0;
 	}
 	for (size_t i = 0; i < s.n && !ret; i++)
-		ret = p->sink.ops->nsinfo(&p->sink, s.taken_ns, phase, &s.ns[i]) ||
-		      (p->save.ops && p->save.ops->nsinfo(&p->save, s.taken_ns, phase, &s.ns[i]));
+		ret = sink_nsinfo(&p->sink, s.taken_ns, phase, &s.ns[i]);
 	nsinfo_free(&s);
 	return ret;
 }
@@ -447,7 +430,7 @@ static int pipeline_run(struct config *c, struct pipeline *p)
 	l = loader_start(&lo, err, sizeof(err));
 	if (!l) {
 		fprintf(stderr, "tcpscope: %s\n", err);
-		return p->setup_failure_status;
+		return 1;
 	}
 	ladder_blind_spots(loader_ladder(l), blind, sizeof(blind));
 	if (blind[0])
@@ -456,18 +439,15 @@ static int pipeline_run(struct config *c, struct pipeline *p)
 		c->duration_ns ? " for the duration" : "");
 	if (c->duration_ns)
 		deadline = mono_ns() + c->duration_ns;
-	if (p->sink.ops->begin(&p->sink) || (p->save.ops && p->save.ops->begin(&p->save)))
+	if (sink_begin(&p->sink))
 		goto write_error;
 	uname(&u);
 	ri.ts_ns = mono_ns();
 	ri.host = u.nodename;
 	ri.kernel = u.release;
 	ri.blind = blind;
-	if (write_runinfo(c, p, &ri))
-		goto write_error;
-	if (write_nsinfo(c, p, "start"))
-		goto write_error;
-	if (p->sink.ops->census && !c->no_census && write_census(c, p))
+	if (sink_run(&p->sink, &ri) || write_nsinfo(c, p, "start") ||
+	    (p->want_census && write_census(c, p)))
 		goto write_error;
 
 	while (!exiting) {
@@ -486,7 +466,7 @@ static int pipeline_run(struct config *c, struct pipeline *p)
 			p->last_check_ns = mono_ns();
 			check_lost(p, l, false);
 		}
-		if (sink_flush(&p->sink) || (p->save.ops && sink_flush(&p->save)))
+		if (sink_flush(&p->sink))
 			goto write_error;
 		if (deadline && mono_ns() >= deadline)
 			break;
@@ -496,10 +476,8 @@ static int pipeline_run(struct config *c, struct pipeline *p)
 	if (n < 0 && p->sink_errno)
 		goto write_error;
 	check_lost(p, l, true);
-	if (write_nsinfo(c, p, "end"))
-		goto write_error;
 	ri = (struct run_info){ .ts_ns = mono_ns(), .end = true };
-	if (write_runinfo(c, p, &ri))
+	if (write_nsinfo(c, p, "end") || sink_run(&p->sink, &ri))
 		goto write_error;
 	goto done;
 
@@ -543,11 +521,15 @@ done:
 
 static int run_trace(struct config *c)
 {
-	struct pipeline p = { .doing = "tracing", .setup_failure_status = 1 };
+	struct pipeline p = { .doing = "tracing" };
 	char err[512];
 
+	/* the census and namespace records belong to a JSON export; the
+	 * namespaces' context is whole-host, not for a filtered trace */
+	p.want_census = c->format == FMT_JSON && !c->no_census;
+	p.want_nsinfo = p.want_census && !filter_active(&c->filter);
 	/* Output problems surface before anything is loaded. */
-	if (sink_open(&p.sink, c->format, c->output, err, sizeof(err))) {
+	if (sink_open(&p.sink, c->format, c->output, "-o", err, sizeof(err))) {
 		fprintf(stderr, "tcpscope: %s\n", err);
 		return EXIT_USAGE;
 	}
@@ -558,25 +540,19 @@ static int run_trace(struct config *c)
 	return pipeline_run(c, &p);
 }
 
-/* Print the diagnosis of a model to -o or stdout; the exit status. */
-static int print_diagnosis(struct config *c, const struct model *m)
+/* Print the diagnosis of a model to out (opened by the caller before any
+ * work, closed here); the exit status. */
+static int print_diagnosis(struct config *c, const struct model *m, FILE *out)
 {
 	struct findings fs;
-	FILE *out = stdout;
 	int ret;
 
 	if (findings_compute(m, &fs)) {
 		fprintf(stderr, "tcpscope: out of memory computing the findings\n");
-		return 1;
-	}
-	if (c->output && strcmp(c->output, "-")) {
-		out = fopen(c->output, "w");
-		if (!out) {
-			fprintf(stderr, "tcpscope: cannot write %s: %s; pick a writable path for -o\n",
-				c->output, strerror(errno));
-			findings_free(&fs);
-			return EXIT_USAGE;
-		}
+		findings_free(&fs);
+		if (out != stdout)
+			fclose(out);
+		return EXIT_USAGE;
 	}
 	if (c->format == FMT_JSON)
 		diagnosis_print_json(m, &fs, out);
@@ -594,35 +570,37 @@ static int print_diagnosis(struct config *c, const struct model *m)
 /* tcpscope diagnose: the same run as trace, into the model; then the verdict. */
 static int run_diagnose(struct config *c)
 {
-	struct pipeline p = { .doing = "diagnosing", .setup_failure_status = EXIT_USAGE };
+	struct pipeline p = { .doing = "diagnosing" };
 	struct model m;
 	char err[512];
+	FILE *out;
 	int ret;
 
 	if (c->format == FMT_CSV) {
 		fprintf(stderr, "tcpscope: diagnose prints text or json: use -F text or -F json\n");
 		return EXIT_USAGE;
 	}
-	if (c->output && strcmp(c->output, "-") && access(c->output, F_OK) == 0 &&
-	    access(c->output, W_OK)) {
-		fprintf(stderr, "tcpscope: cannot write %s: %s; pick a writable path for -o\n",
-			c->output, strerror(errno));
-		return EXIT_USAGE;
-	}
 	if (!c->duration_ns)
 		c->duration_ns = DIAGNOSE_DEFAULT_NS;
-	if (c->save && sink_open(&p.save, FMT_JSON, c->save, err, sizeof(err))) {
+	p.want_census = p.want_nsinfo = !c->no_census;
+	/* Output problems surface before anything is loaded. */
+	out = output_open(c->output, "-o", err, sizeof(err));
+	if (!out || (c->save && sink_open(&p.save, FMT_JSON, c->save, "--save", err, sizeof(err)))) {
 		fprintf(stderr, "tcpscope: %s\n", err);
 		return EXIT_USAGE;
 	}
 	model_init(&m);
 	sink_attach_model(&p.sink, &m);
-	ret = pipeline_run(c, &p);
-	if (ret) {
-		model_free(&m);
-		return ret == 1 ? EXIT_USAGE : ret;
+	if (c->save)
+		p.sink.next = &p.save;
+	if (pipeline_run(c, &p)) {
+		/* exit status 1 means warnings here: a run that failed is 2 */
+		ret = EXIT_USAGE;
+		if (out != stdout)
+			fclose(out);
+	} else {
+		ret = print_diagnosis(c, &m, out);
 	}
-	ret = print_diagnosis(c, &m);
 	model_free(&m);
 	return ret;
 }
@@ -633,20 +611,28 @@ static int run_report(struct config *c)
 	struct model m;
 	struct sink s;
 	char err[512];
+	FILE *out;
 	int ret;
 
 	if (c->format == FMT_CSV) {
 		fprintf(stderr, "tcpscope: report prints text or json: use -F text or -F json\n");
 		return EXIT_USAGE;
 	}
+	out = output_open(c->output, "-o", err, sizeof(err));
+	if (!out) {
+		fprintf(stderr, "tcpscope: %s\n", err);
+		return EXIT_USAGE;
+	}
 	model_init(&m);
 	sink_attach_model(&s, &m);
 	if (replay_file(c->input, &s, err, sizeof(err))) {
 		fprintf(stderr, "tcpscope: %s\n", err);
-		model_free(&m);
-		return EXIT_USAGE;
+		ret = EXIT_USAGE;
+		if (out != stdout)
+			fclose(out);
+	} else {
+		ret = print_diagnosis(c, &m, out);
 	}
-	ret = print_diagnosis(c, &m);
 	model_free(&m);
 	return ret;
 }
@@ -703,6 +689,17 @@ int main(int argc, char **argv)
 	if (!c.command) {
 		fprintf(stderr, "tcpscope: no command given: use trace, diagnose, report or hooks "
 				"(see tcpscope --help)\n");
+		return EXIT_USAGE;
+	}
+	/* options that would be silently ignored are refused */
+	if (c.save && strcmp(c.command, "diagnose")) {
+		fprintf(stderr, "tcpscope: --save is for diagnose: trace writes its trace with -F json "
+				"-o FILE\n");
+		return EXIT_USAGE;
+	}
+	if (!strcmp(c.command, "report") && (filter_active(&c.filter) || c.duration_ns)) {
+		fprintf(stderr, "tcpscope: report reads the trace as it was recorded: give filters and "
+				"-d to the tcpscope trace that records it\n");
 		return EXIT_USAGE;
 	}
 	if (!strcmp(c.command, "report")) {

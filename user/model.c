@@ -7,34 +7,30 @@
 void model_init(struct model *m)
 {
 	memset(m, 0, sizeof(*m));
+	keyed_init(&m->dest, sizeof(struct mdest), MDEST_KEY);
+	keyed_init(&m->lis, sizeof(struct mlistener), MLISTENER_KEY);
+	keyed_init(&m->ab, sizeof(struct mabort), MABORT_KEY);
+	keyed_init(&m->ns, sizeof(struct mns), sizeof(uint32_t));
 }
 
 void model_free(struct model *m)
 {
 	free(m->tab);
-	free(m->dest);
-	free(m->lis);
-	free(m->ab);
-	free(m->ns);
+	keyed_free(&m->dest);
+	keyed_free(&m->lis);
+	keyed_free(&m->ab);
+	keyed_free(&m->ns);
 	memset(m, 0, sizeof(*m));
 }
 
-/* Grow an array of elements of size sz to hold one more; NULL when out of memory. */
-static void *grow(void **arr, size_t *n, size_t *cap, size_t sz)
+/* An aggregate for key (created when new); counted when out of memory */
+static void *agg(struct model *m, struct keyed *k, const void *key)
 {
-	if (*n == *cap) {
-		size_t nc = *cap ? *cap * 2 : 16;
-		void *p = realloc(*arr, nc * sz);
+	void *item = keyed_get(k, key);
 
-		if (!p)
-			return NULL;
-		*arr = p;
-		*cap = nc;
-	}
-	void *e = (char *)*arr + (*n)++ * sz;
-
-	memset(e, 0, sz);
-	return e;
+	if (!item)
+		m->aggregates_lost++;
+	return item;
 }
 
 /* ---- the socket table: open addressing, linear probing, backward-shift delete ---- */
@@ -135,107 +131,70 @@ static void erase(struct model *m, struct msock *s)
 
 static struct mns *ns_get(struct model *m, uint32_t netns)
 {
-	for (size_t i = 0; i < m->nns; i++)
-		if (m->ns[i].netns == netns)
-			return &m->ns[i];
-	struct mns *n = grow((void **)&m->ns, &m->nns, &m->capns, sizeof(*m->ns));
-
-	if (n)
-		n->netns = netns;
-	return n;
+	return agg(m, &m->ns, &netns);
 }
 
 const struct mns *model_ns(const struct model *m, uint32_t netns)
 {
-	for (size_t i = 0; i < m->nns; i++)
-		if (m->ns[i].netns == netns)
-			return &m->ns[i];
-	return NULL;
+	return keyed_find(&m->ns, &netns);
+}
+
+const struct nsinfo *model_ns_latest(const struct model *m, uint32_t netns)
+{
+	const struct mns *n = model_ns(m, netns);
+
+	return !n ? NULL : n->have_end ? &n->end : n->have_start ? &n->start : NULL;
+}
+
+static struct mlistener lis_key(uint32_t netns, const struct ev_tuple *t)
+{
+	return (struct mlistener){ .netns = netns, .family = t->family, .port = t->sport };
 }
 
 static struct mlistener *lis_get(struct model *m, uint32_t netns, const struct ev_tuple *t)
 {
-	for (size_t i = 0; i < m->nlis; i++) {
-		struct mlistener *l = &m->lis[i];
+	struct mlistener k = lis_key(netns, t), *l = agg(m, &m->lis, &k);
 
-		if (l->netns == netns && l->port == t->sport && l->family == t->family)
-			return l;
-	}
-	struct mlistener *l = grow((void **)&m->lis, &m->nlis, &m->caplis, sizeof(*m->lis));
-
-	if (l) {
-		l->netns = netns;
-		l->family = t->family;
-		l->port = t->sport;
+	if (l) /* the address it listens on, as last seen */
 		memcpy(l->saddr, t->saddr, 16);
-	}
 	return l;
 }
 
-static const struct mlistener *lis_find(const struct model *m, uint32_t netns,
-					const struct ev_tuple *t)
+const struct mlistener *model_listener(const struct model *m, uint32_t netns,
+				       const struct ev_tuple *t)
 {
-	for (size_t i = 0; i < m->nlis; i++) {
-		const struct mlistener *l = &m->lis[i];
+	struct mlistener k = lis_key(netns, t);
+	const struct mlistener *l = keyed_find(&m->lis, &k);
 
-		if (l->netns == netns && l->port == t->sport && l->family == t->family &&
-		    !l->closed)
-			return l;
-	}
-	return NULL;
+	return l && !l->closed ? l : NULL;
 }
 
 static struct mdest *dest_get(struct model *m, uint32_t netns, const struct ev_tuple *t)
 {
-	for (size_t i = 0; i < m->ndest; i++) {
-		struct mdest *d = &m->dest[i];
+	struct mdest k = { .netns = netns, .family = t->family, .dport = t->dport };
 
-		if (d->netns == netns && d->dport == t->dport && d->family == t->family &&
-		    !memcmp(d->daddr, t->daddr, 16) && !memcmp(d->saddr, t->saddr, 16))
-			return d;
-	}
-	struct mdest *d = grow((void **)&m->dest, &m->ndest, &m->capdest, sizeof(*m->dest));
-
-	if (d) {
-		d->netns = netns;
-		d->family = t->family;
-		d->dport = t->dport;
-		memcpy(d->saddr, t->saddr, 16);
-		memcpy(d->daddr, t->daddr, 16);
-	}
-	return d;
+	memcpy(k.saddr, t->saddr, 16);
+	memcpy(k.daddr, t->daddr, 16);
+	return agg(m, &m->dest, &k);
 }
 
 static void note_abort(struct model *m, const struct ev_state *e)
 {
-	bool known = e->flags & EVF_OWNER_KNOWN;
-	struct mabort *a = NULL;
+	struct mabort k = { .netns = e->netns, .family = e->t.family }, *a;
 
-	for (size_t i = 0; i < m->nab && !a; i++) {
-		struct mabort *x = &m->ab[i];
-
-		if (x->netns == e->netns && x->family == e->t.family &&
-		    !memcmp(x->daddr, e->t.daddr, 16) && x->owner_known == known &&
-		    (!known || (x->owner.pid == e->owner.pid &&
-				!strncmp(x->owner.comm, e->owner.comm, TS_COMM_LEN))))
-			a = x;
+	memcpy(k.daddr, e->t.daddr, 16);
+	if (e->flags & EVF_OWNER_KNOWN) {
+		k.owner_known = 1;
+		k.pid = e->owner.pid;
+		memcpy(k.comm, e->owner.comm, TS_COMM_LEN);
 	}
-	if (!a) {
-		a = grow((void **)&m->ab, &m->nab, &m->capab, sizeof(*m->ab));
-		if (!a)
-			return;
-		a->netns = e->netns;
-		a->family = e->t.family;
-		memcpy(a->daddr, e->t.daddr, 16);
-		a->owner_known = known;
-		if (known)
-			a->owner = e->owner;
-	}
+	a = agg(m, &m->ab, &k);
+	if (!a)
+		return;
 	if (e->old_state == TS_ESTABLISHED)
 		a->from_estab++;
 	else
 		a->from_close_wait++;
-	a->dport_last = e->t.dport;
 }
 
 /* ---- the calls of a run ---- */
@@ -284,7 +243,6 @@ void model_census(struct model *m, uint64_t ts_ns, const struct census_sock *cs)
 
 	seen_ts(m, ts_ns);
 	m->have_census = true;
-	m->census_ns = ts_ns;
 	if (cs->state < TS_STATE_MAX)
 		m->census_states[cs->state]++;
 	if (cs->state == TS_LISTEN) {
@@ -329,8 +287,6 @@ static void on_state(struct model *m, const struct ev_state *e)
 	bool known = e->flags & EVF_OWNER_KNOWN;
 	struct msock *s;
 
-	if (e->old_state < TS_STATE_MAX && e->new_state < TS_STATE_MAX)
-		m->trans[e->old_state][e->new_state]++;
 	/* LISTEN -> SYN_RECV is a child's first state, not the listener's */
 	if (e->new_state == TS_LISTEN || (e->old_state == TS_LISTEN && e->new_state == TS_CLOSE)) {
 		struct mlistener *l = lis_get(m, e->netns, &e->t);
@@ -363,7 +319,7 @@ static void on_state(struct model *m, const struct ev_state *e)
 	if (!s->owner_known && e->new_state != TS_LISTEN) {
 		/* a child not yet accept()ed of a listener older than the run (the
 		 * kernel side knows only listeners it saw start): the listener's owner */
-		const struct mlistener *l = lis_find(m, e->netns, &e->t);
+		const struct mlistener *l = model_listener(m, e->netns, &e->t);
 
 		if (l && l->owner_known)
 			set_owner(s, &l->owner, true);
@@ -436,9 +392,6 @@ static void on_port(struct model *m, const struct ev_port *e)
 	d = dest_get(m, e->netns, &e->t);
 	if (!d)
 		return;
-	if (!d->first_ns)
-		d->first_ns = e->hdr.ts_ns;
-	d->last_ns = e->hdr.ts_ns;
 	d->range_lo = e->range_lo;
 	d->range_hi = e->range_hi;
 	if (e->ret == 0)
@@ -466,14 +419,12 @@ static void on_port(struct model *m, const struct ev_port *e)
 
 static void on_overflow(struct model *m, const struct ev_listen_ovf *e)
 {
-	struct ev_tuple t = e->t;
-	struct mlistener *l = lis_get(m, e->netns, &t);
+	struct mlistener *l = lis_get(m, e->netns, &e->t);
 
 	if (!l)
 		return;
 	if (e->stage < 3)
 		l->ovf[e->stage]++;
-	l->last_ovf_ns = e->hdr.ts_ns;
 	l->accept_queue = e->accept_queue;
 	l->backlog = e->backlog;
 	l->have_queue = true;
@@ -524,6 +475,13 @@ void model_lost(struct model *m, uint64_t ts_ns, const char *reason, uint64_t co
 uint64_t model_now(const struct model *m)
 {
 	return m->have_end ? m->end_ns : m->last_ts;
+}
+
+double model_seconds(const struct model *m)
+{
+	uint64_t now = model_now(m);
+
+	return now > m->start_ns ? (double)(now - m->start_ns) / 1e9 : 0;
 }
 
 uint64_t model_age(const struct model *m, const struct msock *s, bool *lower_bound)

@@ -19,6 +19,7 @@
 #include <linux/types.h>
 #include "tcpscope.h"
 #include "census.h"
+#include "keyed.h"
 #include "nsinfo.h"
 
 #define MODEL_MAX_SOCKETS (1u << 22) /* beyond this, sockets are counted, not kept */
@@ -38,6 +39,9 @@ struct msock {
 	uint8_t census;	    /* seen by the census at start */
 };
 
+/* The aggregates below start with their key (struct keyed): the fields
+ * before the one the _KEY macro names. */
+
 /* Port allocations by connect() toward one destination, from one address */
 struct mdest {
 	uint32_t netns;
@@ -47,10 +51,10 @@ struct mdest {
 	uint64_t scan_known, scan_sum;
 	uint32_t scan_max;
 	uint16_t range_lo, range_hi;
-	uint64_t first_ns, last_ns;
 	unsigned nfail_pids;
 	struct ev_owner fail_owner[4]; /* processes that got EADDRNOTAVAIL */
 };
+#define MDEST_KEY offsetof(struct mdest, connects)
 
 struct mlistener {
 	uint32_t netns;
@@ -60,23 +64,24 @@ struct mlistener {
 	bool owner_known, have_queue, closed;
 	uint32_t accept_queue, backlog; /* census, or the last overflow */
 	uint64_t ovf[3];		/* by enum ovf_stage */
-	uint64_t last_ovf_ns;
 };
+#define MLISTENER_KEY offsetof(struct mlistener, saddr)
 
 /* Connections ended by a reset (a transition to CLOSE from ESTABLISHED or
  * CLOSE_WAIT: no FIN exchange finished) by owner and peer address */
 struct mabort {
 	uint32_t netns;
 	uint16_t family;
+	uint8_t owner_known, _pad;
 	uint8_t daddr[16];
-	struct ev_owner owner;
-	bool owner_known;
+	uint32_t pid; /* 0 and comm empty when the owner is unknown */
+	char comm[TS_COMM_LEN];
 	uint64_t from_estab, from_close_wait;
-	uint16_t dport_last;
 };
+#define MABORT_KEY offsetof(struct mabort, from_estab)
 
 struct mns {
-	uint32_t netns;
+	uint32_t netns; /* the key */
 	bool have_start, have_end;
 	struct nsinfo start, end;
 	uint64_t tw_overflow; /* TW_OVERFLOW events */
@@ -90,26 +95,22 @@ struct model {
 	uint64_t untracked; /* sockets not kept: the table was at its limit */
 
 	bool have_start, have_end, have_census;
-	uint64_t start_ns, end_ns, census_ns, last_ts;
+	uint64_t start_ns, end_ns, last_ts;
 	char host[128], kernel[128], blind[1024];
 
 	uint64_t census_states[TS_STATE_MAX]; /* at start; timewait by substate */
 	uint64_t seen[EV_TYPE_MAX], seen_total;
-	uint64_t trans[TS_STATE_MAX][TS_STATE_MAX];
 	uint64_t lost_total;
 	struct {
 		char reason[32];
 		uint64_t count;
 	} lost[MODEL_LOST_REASONS];
 
-	struct mdest *dest;
-	size_t ndest, capdest;
-	struct mlistener *lis;
-	size_t nlis, caplis;
-	struct mabort *ab;
-	size_t nab, capab;
-	struct mns *ns;
-	size_t nns, capns;
+	struct keyed dest; /* struct mdest */
+	struct keyed lis;  /* struct mlistener */
+	struct keyed ab;   /* struct mabort */
+	struct keyed ns;   /* struct mns, in the order the namespaces were recorded */
+	uint64_t aggregates_lost; /* out of memory: not counted above */
 };
 
 void model_init(struct model *m);
@@ -125,10 +126,17 @@ void model_lost(struct model *m, uint64_t ts_ns, const char *reason, uint64_t co
 
 /* The end of the run (its last record when no run end was recorded) */
 uint64_t model_now(const struct model *m);
+/* Seconds from the start of the run to model_now() */
+double model_seconds(const struct model *m);
 /* Nanoseconds a socket has been in its state; *lower_bound when older than the run. */
 uint64_t model_age(const struct model *m, const struct msock *s, bool *lower_bound);
 /* Sockets per state now (timewait sockets by substate) */
 void model_states_now(const struct model *m, uint64_t out[TS_STATE_MAX]);
 const struct mns *model_ns(const struct model *m, uint32_t netns);
+/* The open listener on t's local port (and family), or NULL */
+const struct mlistener *model_listener(const struct model *m, uint32_t netns,
+				       const struct ev_tuple *t);
+/* A namespace's sysctls as last recorded (end, else start), or NULL */
+const struct nsinfo *model_ns_latest(const struct model *m, uint32_t netns);
 
 #endif

@@ -116,19 +116,30 @@ static uint64_t hex(struct rec *r, const char *key)
 	return v;
 }
 
-/* A name from a table (index = value); -1 with the record rejected when unknown */
-static int named(struct rec *r, const char *key, const char *const *names, int n)
+/* The value in [lo, hi] whose name (as the writers print it) is the
+ * field's; -1 with the record rejected when none is */
+static int named(struct rec *r, const char *key, const char *(*name)(int), int lo, int hi)
 {
 	char buf[32];
 
 	str(r, key, buf, sizeof(buf));
 	if (r->bad)
 		return -1;
-	for (int i = 0; i < n; i++)
-		if (names[i] && !strcmp(buf, names[i]))
-			return i;
+	for (int v = lo; v <= hi; v++)
+		if (!strcmp(buf, name(v)))
+			return v;
 	missing(r, key, "has an unknown value");
 	return -1;
+}
+
+static const char *family_name(int f)
+{
+	return fmt_family((uint16_t)f);
+}
+
+static const char *phase_name(int end)
+{
+	return end ? "end" : "start";
 }
 
 static uint8_t state(struct rec *r, const char *key)
@@ -169,11 +180,10 @@ static void addr(struct rec *r, const char *key, uint16_t family, uint8_t out[16
 
 static void tuple(struct rec *r, struct ev_tuple *t)
 {
-	static const char *const fam[] = { "ipv4", "ipv6" };
-	int f = named(r, "family", fam, 2);
+	int f = named(r, "family", family_name, AF_INET, AF_INET6);
 
 	memset(t, 0, sizeof(*t));
-	t->family = f == 1 ? AF_INET6 : AF_INET;
+	t->family = f == AF_INET6 ? AF_INET6 : AF_INET;
 	addr(r, "saddr", t->family, t->saddr);
 	addr(r, "daddr", t->family, t->daddr);
 	t->sport = (uint16_t)u64(r, "sport");
@@ -208,18 +218,16 @@ static int rec_state(struct rec *r, struct sink *s)
 
 static int rec_timewait(struct rec *r, struct sink *s)
 {
-	static const char *const kinds[] = { NULL, "enter", "substate", "end", "overflow" };
-	static const char *const causes[] = { NULL, "expired", "reused", "killed" };
 	struct ev_tw e = {};
 	bool known;
 
 	hdr(r, &e.hdr, EV_TW, sizeof(e));
 	owner(r, &e.owner, &known);
 	tuple(r, &e.t);
-	e.kind = (uint8_t)named(r, "event", kinds, 5);
+	e.kind = (uint8_t)named(r, "event", fmt_tw_kind, TW_ENTER, TW_OVERFLOW);
 	e.substate = state(r, "substate");
 	if (e.kind == TW_END) {
-		e.cause = (uint8_t)named(r, "cause", causes, 4);
+		e.cause = (uint8_t)named(r, "cause", fmt_tw_cause, TW_CAUSE_EXPIRED, TW_CAUSE_KILLED);
 		ms(r, "lived_ms", &e.lived_ns);
 	} else if (e.kind != TW_OVERFLOW) {
 		uint64_t to = 0;
@@ -254,16 +262,11 @@ static int rec_call(struct rec *r, struct sink *s, int op)
 
 static int via(struct rec *r)
 {
-	static const char *names[VIA_FENTRY + 1];
-
-	for (int v = 0; v <= VIA_FENTRY; v++)
-		names[v] = via_name(v);
-	return named(r, "via", names, VIA_FENTRY + 1);
+	return named(r, "via", via_name, VIA_NONE, VIA_FENTRY);
 }
 
 static int rec_port(struct rec *r, struct sink *s)
 {
-	static const char *const ops[] = { NULL, "connect", "bind", "listen", "autobind" };
 	struct ev_port e = {};
 	uint64_t scan;
 	bool known;
@@ -272,7 +275,7 @@ static int rec_port(struct rec *r, struct sink *s)
 	hdr(r, &e.hdr, EV_PORT, sizeof(e));
 	owner(r, &e.owner, &known);
 	tuple(r, &e.t);
-	e.op = (uint8_t)named(r, "op", ops, 5);
+	e.op = (uint8_t)named(r, "op", fmt_port_op, PORT_CONNECT, PORT_AUTOBIND);
 	e.ret = (int32_t)i64(r, "ret");
 	if (ms(r, "latency_ms", &e.latency_ns))
 		e.flags |= EVF_IN_OLD_KNOWN;
@@ -304,14 +307,13 @@ static int rec_port(struct rec *r, struct sink *s)
 
 static int rec_overflow(struct rec *r, struct sink *s)
 {
-	static const char *const stages[] = { NULL, "syn", "ack" };
 	struct ev_listen_ovf e = {};
 	bool known;
 
 	hdr(r, &e.hdr, EV_LISTEN_OVF, sizeof(e));
 	owner(r, &e.owner, &known);
 	tuple(r, &e.t);
-	e.stage = (uint8_t)named(r, "stage", stages, 3);
+	e.stage = (uint8_t)named(r, "stage", fmt_ovf_stage, OVF_SYN, OVF_ACK);
 	e.accept_queue = (uint32_t)u64(r, "accept_queue");
 	e.backlog = (uint32_t)u64(r, "backlog");
 	e.via = (uint8_t)via(r);
@@ -323,8 +325,6 @@ static int rec_overflow(struct rec *r, struct sink *s)
 
 static int rec_socket(struct rec *r, struct sink *s)
 {
-	static const char *const timers[] = { "none", "retransmit", "keepalive", "timewait",
-					      "probe" };
 	struct census_sock cs = {};
 	uint64_t ts = u64(r, "ts_ns"), exp = 0;
 	bool known;
@@ -335,7 +335,7 @@ static int rec_socket(struct rec *r, struct sink *s)
 	tuple(r, &cs.t);
 	cs.state = state(r, "state");
 	cs.timewait = flag(r, "timewait");
-	cs.timer = (uint8_t)named(r, "timer", timers, 5);
+	cs.timer = (uint8_t)named(r, "timer", fmt_census_timer, CT_NONE, CT_PROBE);
 	if (opt_u64(r, "expires_ms", &exp))
 		cs.expires_ms = (uint32_t)exp;
 	cs.rqueue = (uint32_t)u64(r, "recv_q");
@@ -351,10 +351,9 @@ static int rec_socket(struct rec *r, struct sink *s)
 
 static int rec_netns(struct rec *r, struct sink *s)
 {
-	static const char *const phases[] = { "start", "end" };
 	struct nsinfo ns = {};
 	uint64_t ts = u64(r, "ts_ns");
-	int phase = named(r, "phase", phases, 2);
+	int phase = named(r, "phase", phase_name, 0, 1);
 	int sys = json_get(r->s, r->t, 0, "sysctl"), cnt = json_get(r->s, r->t, 0, "counters");
 
 	ns.netns = (uint32_t)u64(r, "netns");
@@ -390,11 +389,10 @@ static int rec_netns(struct rec *r, struct sink *s)
 
 static int rec_run(struct rec *r, struct sink *s)
 {
-	static const char *const phases[] = { "start", "end" };
 	char host[128] = "", kernel[128] = "", blind[1024] = "";
 	struct run_info ri = { .ts_ns = u64(r, "ts_ns") };
 
-	ri.end = named(r, "phase", phases, 2) == 1;
+	ri.end = named(r, "phase", phase_name, 0, 1) == 1;
 	if (!ri.end) {
 		int b = json_get(r->s, r->t, 0, "blind_spots");
 		size_t n = 0;

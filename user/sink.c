@@ -40,20 +40,27 @@ int sink_attach(struct sink *s, enum sink_format fmt, FILE *f)
 	return 0;
 }
 
-int sink_open(struct sink *s, enum sink_format fmt, const char *path, char *err, size_t errlen)
+FILE *output_open(const char *path, const char *flag, char *err, size_t errlen)
 {
-	FILE *f = stdout;
+	FILE *f;
 
-	s->path = NULL;
-	if (path && strcmp(path, "-")) {
-		f = gz_wanted(path) ? gz_fopen_write(path) : fopen(path, "w");
-		if (!f) {
-			snprintf(err, errlen, "cannot write %s: %s (-%s); pick a writable path for -o",
-				 path, strerror(errno), fmt_errno(errno));
-			return -1;
-		}
-		s->path = path;
-	}
+	if (!path || !strcmp(path, "-"))
+		return stdout;
+	f = gz_wanted(path) ? gz_fopen_write(path) : fopen(path, "w");
+	if (!f)
+		snprintf(err, errlen, "cannot write %s: %s (-%s); pick a writable path for %s", path,
+			 strerror(errno), fmt_errno(errno), flag);
+	return f;
+}
+
+int sink_open(struct sink *s, enum sink_format fmt, const char *path, const char *flag, char *err,
+	      size_t errlen)
+{
+	FILE *f = output_open(path, flag, err, errlen);
+
+	if (!f)
+		return -1;
+	s->path = f == stdout ? NULL : path;
 	if (sink_attach(s, fmt, f)) {
 		snprintf(err, errlen, "out of memory");
 		return -1;
@@ -65,7 +72,7 @@ int sink_open(struct sink *s, enum sink_format fmt, const char *path, char *err,
 	return 0;
 }
 
-int sink_flush(struct sink *s)
+static int flush_one(struct sink *s)
 {
 	if (!s->f) /* the model sink: nothing buffered */
 		return 0;
@@ -76,11 +83,61 @@ int sink_flush(struct sink *s)
 	return fflush(s->f) == 0 && !ferror(s->f) ? 0 : -1;
 }
 
+int sink_flush(struct sink *s)
+{
+	for (; s; s = s->next)
+		if (flush_one(s))
+			return -1;
+	return 0;
+}
+
+/* The records go to every sink of the chain that has a method for them. */
+#define EACH_SINK(s, op, ...)                                                                 \
+	do {                                                                                  \
+		for (; s; s = s->next)                                                        \
+			if (s->ops->op && s->ops->op(s, __VA_ARGS__))                         \
+				return -1;                                                    \
+		return 0;                                                                     \
+	} while (0)
+
+int sink_event(struct sink *s, const struct ev_hdr *h)
+{
+	EACH_SINK(s, event, h);
+}
+
+int sink_lost(struct sink *s, uint64_t ts_ns, const char *reason, uint64_t count)
+{
+	EACH_SINK(s, lost, ts_ns, reason, count);
+}
+
+int sink_census(struct sink *s, uint64_t ts_ns, const struct census_sock *cs)
+{
+	EACH_SINK(s, census, ts_ns, cs);
+}
+
+int sink_nsinfo(struct sink *s, uint64_t ts_ns, const char *phase, const struct nsinfo *ns)
+{
+	EACH_SINK(s, nsinfo, ts_ns, phase, ns);
+}
+
+int sink_run(struct sink *s, const struct run_info *ri)
+{
+	EACH_SINK(s, run, ri);
+}
+
+int sink_begin(struct sink *s)
+{
+	for (; s; s = s->next)
+		if (s->ops->begin(s))
+			return -1;
+	return 0;
+}
+
 int sink_close(struct sink *s, char *err, size_t errlen)
 {
 	int ret = 0;
 
-	if (sink_flush(s)) {
+	if (flush_one(s)) {
 		snprintf(err, errlen, "writing %s failed: %s", s->path ? s->path : "standard output",
 			 strerror(errno));
 		ret = -1;

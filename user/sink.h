@@ -53,6 +53,7 @@ struct sink {
 	int64_t time_sec;     /* second the cached RFC 3339 prefix is for */
 	char time_prefix[24]; /* "2026-11-23T13:06:02." */
 	struct model *model;  /* the model sink: the diagnosis tracker */
+	struct sink *next;    /* another sink fed the same records (diagnose --save) */
 };
 
 extern const struct sink_ops sink_text_ops, sink_json_ops, sink_csv_ops, sink_model_ops;
@@ -62,13 +63,26 @@ void sink_attach_model(struct sink *s, struct model *m);
 
 /* Parse "text", "json", "csv" (-F). */
 int sink_format_parse(const char *s, enum sink_format *fmt);
-/* Open path (or stdout when NULL or "-") for writing; fails early with a
- * message in err so that nothing gets loaded when the output is unusable. */
-int sink_open(struct sink *s, enum sink_format fmt, const char *path, char *err, size_t errlen);
+/* Open path for writing (stdout when NULL or "-"; gzip when it ends in
+ * .gz); NULL with a message naming the option (flag) in err. */
+FILE *output_open(const char *path, const char *flag, char *err, size_t errlen);
+/* Open path (as output_open) for a sink; fails early with a message in err
+ * so that nothing gets loaded when the output is unusable. */
+int sink_open(struct sink *s, enum sink_format fmt, const char *path, const char *flag, char *err,
+	      size_t errlen);
 /* Attach an already open stream (sink_open does this too). */
 int sink_attach(struct sink *s, enum sink_format fmt, FILE *f);
-/* Flush and close; -1 if anything written was lost. */
-int sink_close(struct sink *s, char *err, size_t errlen);
+/* A record to every sink of the chain (s, s->next, ...) whose format has
+ * it; -1 when one failed (its errno is kept). */
+int sink_begin(struct sink *s);
+int sink_event(struct sink *s, const struct ev_hdr *h);
+int sink_lost(struct sink *s, uint64_t ts_ns, const char *reason, uint64_t count);
+int sink_census(struct sink *s, uint64_t ts_ns, const struct census_sock *cs);
+int sink_nsinfo(struct sink *s, uint64_t ts_ns, const char *phase, const struct nsinfo *ns);
+int sink_run(struct sink *s, const struct run_info *ri);
+/* Flush every sink of the chain. */
 int sink_flush(struct sink *s);
+/* Flush and close this sink; -1 if anything written was lost. */
+int sink_close(struct sink *s, char *err, size_t errlen);
 
 #endif

@@ -50,8 +50,6 @@ static int csv_begin(struct sink *s)
 
 static int csv_event(struct sink *s, const struct ev_hdr *h)
 {
-	static const char *kind[] = { "?", "enter", "substate", "end", "overflow", "?", "?", "?" };
-	static const char *cause[] = { "", "expired", "reused", "killed" };
 	FILE *f = s->f;
 
 	switch (h->type) {
@@ -70,8 +68,8 @@ static int csv_event(struct sink *s, const struct ev_hdr *h)
 		uint64_t ns = e->kind == TW_END ? e->lived_ns : e->timeout_ms * 1000000ULL;
 
 		head(s, "timewait", h, &e->owner, e->flags & EVF_OWNER_KNOWN, &e->t);
-		fprintf(f, ",,,%s,%s,%s,", kind[e->kind & 7], state_kernel_name(e->substate),
-			cause[e->cause & 3]);
+		fprintf(f, ",,,%s,%s,%s,", fmt_tw_kind(e->kind), state_kernel_name(e->substate),
+			e->cause ? fmt_tw_cause(e->cause) : "");
 		if (ns)
 			fprintf(f, "%.3f", ns / 1e6);
 		fputs(",,,,,,,,,,\n", f);
@@ -108,7 +106,7 @@ static int csv_event(struct sink *s, const struct ev_hdr *h)
 
 		/* event = stage, count = accept queue, reason = its limit */
 		head(s, "listen_overflow", h, &e->owner, e->flags & EVF_OWNER_KNOWN, &e->t);
-		fprintf(f, ",,,%s,,,,,,%u,%u,,,,,,%s\n", e->stage == OVF_SYN ? "syn" : "ack",
+		fprintf(f, ",,,%s,,,,,,%u,%u,,,,,,%s\n", fmt_ovf_stage(e->stage),
 			e->accept_queue, e->backlog, via_name(e->via));
 		break;
 	}

@@ -8,23 +8,6 @@
 #include "sink.h"
 #include "states.h"
 
-static const char *tw_kind_name(int k)
-{
-	return k == TW_ENTER	 ? "enter" :
-	       k == TW_SUBSTATE	 ? "substate" :
-	       k == TW_END	 ? "end" :
-	       k == TW_OVERFLOW ? "overflow" :
-				  "?";
-}
-
-static const char *tw_cause_name(int c)
-{
-	return c == TW_CAUSE_EXPIRED ? "expired" :
-	       c == TW_CAUSE_REUSED  ? "reused" :
-	       c == TW_CAUSE_KILLED  ? "killed" :
-				       "?";
-}
-
 /* "time":"<RFC 3339 UTC, microseconds>"; the date part is formatted once a
  * second. */
 static char *p_time(struct sink *s, char *p, uint64_t mono_ns)
@@ -71,6 +54,13 @@ static char *p_kms(char *p, uint64_t ns, int known)
 	return known ? p_ms(p, ns) : P_LIT(p, "null");
 }
 
+/* "ret":-99,"errno":"EADDRNOTAVAIL" or "ret":0,"errno":null */
+static char *p_ret(char *p, int ret)
+{
+	p = p_i64(P_LIT(p, ",\"ret\":"), ret);
+	return ret < 0 ? p_kstr(p, "errno", fmt_errno(ret)) : P_LIT(p, ",\"errno\":null");
+}
+
 static char *common(struct sink *s, char *p, const char *type, const struct ev_hdr *h,
 		    const struct ev_owner *o, int known, const struct ev_tuple *t)
 {
@@ -113,10 +103,10 @@ static int json_event(struct sink *s, const struct ev_hdr *h)
 		const struct ev_tw *e = (const void *)h;
 
 		p = common(s, p, "timewait", h, &e->owner, e->flags & EVF_OWNER_KNOWN, &e->t);
-		p = p_kstr(p, "event", tw_kind_name(e->kind));
+		p = p_kstr(p, "event", fmt_tw_kind(e->kind));
 		p = p_kstr(p, "substate", state_kernel_name(e->substate));
 		if (e->kind == TW_END) {
-			p = p_kstr(p, "cause", tw_cause_name(e->cause));
+			p = p_kstr(p, "cause", fmt_tw_cause(e->cause));
 			p = p_ms(P_LIT(p, ",\"lived_ms\":"), e->lived_ns);
 		} else if (e->kind != TW_OVERFLOW) {
 			p = P_LIT(p, ",\"timeout_ms\":");
@@ -132,11 +122,7 @@ static int json_event(struct sink *s, const struct ev_hdr *h)
 
 		p = common(s, p, e->op == OP_CONNECT ? "connect" : "bind", h, &e->owner,
 			   e->flags & EVF_OWNER_KNOWN, &e->t);
-		p = p_i64(P_LIT(p, ",\"ret\":"), e->ret);
-		if (e->ret < 0)
-			p = p_kstr(p, "errno", fmt_errno(e->ret));
-		else
-			p = P_LIT(p, ",\"errno\":null");
+		p = p_ret(p, e->ret);
 		p = p_kms(P_LIT(p, ",\"latency_ms\":"), e->latency_ns, e->flags & EVF_IN_OLD_KNOWN);
 		p = p_khex(p, "sk", e->sk);
 		p = p_ku(p, "netns", e->netns);
@@ -147,11 +133,7 @@ static int json_event(struct sink *s, const struct ev_hdr *h)
 
 		p = common(s, p, "port", h, &e->owner, e->flags & EVF_OWNER_KNOWN, &e->t);
 		p = p_kstr(p, "op", fmt_port_op(e->op));
-		p = p_i64(P_LIT(p, ",\"ret\":"), e->ret);
-		if (e->ret < 0)
-			p = p_kstr(p, "errno", fmt_errno(e->ret));
-		else
-			p = P_LIT(p, ",\"errno\":null");
+		p = p_ret(p, e->ret);
 		p = p_kms(P_LIT(p, ",\"latency_ms\":"), e->latency_ns, e->flags & EVF_IN_OLD_KNOWN);
 		p = e->flags & EVF_LAT_UPPER ? P_LIT(p, ",\"latency_exact\":false") :
 					      P_LIT(p, ",\"latency_exact\":true");
@@ -171,7 +153,7 @@ static int json_event(struct sink *s, const struct ev_hdr *h)
 		const struct ev_listen_ovf *e = (const void *)h;
 
 		p = common(s, p, "listen_overflow", h, &e->owner, e->flags & EVF_OWNER_KNOWN, &e->t);
-		p = e->stage == OVF_SYN ? P_LIT(p, ",\"stage\":\"syn\"") : P_LIT(p, ",\"stage\":\"ack\"");
+		p = p_kstr(p, "stage", fmt_ovf_stage(e->stage));
 		p = p_ku(p, "accept_queue", e->accept_queue);
 		p = p_ku(p, "backlog", e->backlog);
 		p = p_kstr(p, "via", via_name(e->via));
@@ -203,13 +185,6 @@ static int json_lost(struct sink *s, uint64_t ts_ns, const char *reason, uint64_
 	return s->ob->failed ? -1 : 0;
 }
 
-static const char *timer_name(int t)
-{
-	static const char *const names[] = { "none", "retransmit", "keepalive", "timewait", "probe" };
-
-	return t >= 0 && t <= CT_PROBE ? names[t] : "?";
-}
-
 /* {"type":"socket"}: one socket of the census, as ss -tanpo shows it */
 static int json_census(struct sink *s, uint64_t ts_ns, const struct census_sock *cs)
 {
@@ -219,7 +194,7 @@ static int json_census(struct sink *s, uint64_t ts_ns, const struct census_sock 
 	p = common(s, p, "socket", &h, &cs->owner, cs->owner.pid != 0, &cs->t);
 	p = p_kstr(p, "state", state_kernel_name(cs->state));
 	p = cs->timewait ? P_LIT(p, ",\"timewait\":true") : P_LIT(p, ",\"timewait\":false");
-	p = p_kstr(p, "timer", timer_name(cs->timer));
+	p = p_kstr(p, "timer", fmt_census_timer(cs->timer));
 	p = P_LIT(p, ",\"expires_ms\":");
 	p = cs->timer ? p_u64(p, cs->expires_ms) : P_LIT(p, "null");
 	p = p_ku(p, "recv_q", cs->rqueue);

@@ -124,10 +124,9 @@ static int text_event(struct sink *s, const struct ev_hdr *h)
 	}
 	case EV_TW: {
 		const struct ev_tw *e = (const void *)h;
-		static const char *cause[] = { "?", "expired", "reused", "killed" };
 
 		if (e->kind == TW_END) {
-			snprintf(ev, sizeof(ev), "tw- %s", cause[e->cause & 3]);
+			snprintf(ev, sizeof(ev), "tw- %s", fmt_tw_cause(e->cause));
 			fmt_ms(s, ms, sizeof(ms), e->lived_ns, 1);
 		} else if (e->kind == TW_OVERFLOW) {
 			snprintf(ev, sizeof(ev), "tw! OVERFLOW");
@@ -155,7 +154,7 @@ static int text_event(struct sink *s, const struct ev_hdr *h)
 	case EV_LISTEN_OVF: {
 		const struct ev_listen_ovf *e = (const void *)h;
 
-		snprintf(ev, sizeof(ev), "OVERFLOW %s q=%u/%u", e->stage == OVF_SYN ? "syn" : "ack",
+		snprintf(ev, sizeof(ev), "OVERFLOW %s q=%u/%u", fmt_ovf_stage(e->stage),
 			 e->accept_queue, e->backlog);
 		return line_mark(s, h->ts_ns, &e->owner, e->flags & EVF_OWNER_KNOWN, &e->t, ev, "-",
 				 "  !! accept queue full");

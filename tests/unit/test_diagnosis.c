@@ -47,6 +47,8 @@ static void test_json(void)
 	CHECK(json_parse("{\"a\":1", 6, t, 64, err, sizeof(err)) < 0 && strstr(err, "cut short"),
 	      "truncation named: %s", err);
 	CHECK(json_parse("[1,2,3]", 7, t, 2, err, sizeof(err)) < 0, "token limit enforced");
+	CHECK(json_parse("{\0\"a\":1}", 8, t, 64, err, sizeof(err)) < 0, "a NUL byte is not white space");
+	CHECK(json_parse("[1\0]", 4, t, 64, err, sizeof(err)) < 0, "a NUL byte is not part of a number");
 }
 
 static void test_usable_ports(void)
@@ -165,7 +167,9 @@ static void test_model_and_findings(void)
 	feed(&s, line);
 	feed(&s, "{\"type\":\"lost\",\"ts_ns\":12000000000,\"reason\":\"ringbuf_full\",\"count\":3}");
 	feed(&s, "{\"type\":\"run\",\"ts_ns\":12000000000,\"phase\":\"end\"}");
-	CHECK(replay_line("{\"type\":\"from_the_future\"}", 27, &s, line, sizeof(line)) == 1,
+	const char *future = "{\"type\":\"from_the_future\"}";
+
+	CHECK(replay_line(future, strlen(future), &s, line, sizeof(line)) == 1,
 	      "unknown record types are skipped, not fatal");
 
 	model_states_now(&m, now);
@@ -173,7 +177,9 @@ static void test_model_and_findings(void)
 	      "states now: CLOSE_WAIT %llu LISTEN %llu", (unsigned long long)now[TS_CLOSE_WAIT],
 	      (unsigned long long)now[TS_LISTEN]);
 	CHECK(m.census_states[TS_CLOSE_WAIT] == 6, "census counted");
-	CHECK(m.lost_total == 3 && m.trans[TS_ESTABLISHED][TS_CLOSE] == 10, "lost and transitions");
+	CHECK(m.lost_total == 3 && m.ab.n == 1 &&
+		      ((struct mabort *)keyed_at(&m.ab, 0))->from_estab == 10,
+	      "lost, and the resets of one owner and peer");
 	CHECK(model_now(&m) == 12 * SEC, "run end");
 
 	CHECK(findings_compute(&m, &fs) == 0, "findings computed");
@@ -199,8 +205,10 @@ static void test_model_and_findings(void)
 	/* the bad records report says which field */
 	model_init(&m);
 	sink_attach_model(&s, &m);
-	CHECK(replay_line("{\"type\":\"lost\",\"ts_ns\":-1,\"reason\":\"x\",\"count\":1}", 49, &s,
-			  line, sizeof(line)) == -1 && strstr(line, "ts_ns"),
+	const char *negative = "{\"type\":\"lost\",\"ts_ns\":-1,\"reason\":\"x\",\"count\":1}";
+
+	CHECK(replay_line(negative, strlen(negative), &s, line, sizeof(line)) == -1 &&
+		      strstr(line, "ts_ns"),
 	      "negative ts_ns names the field: %s", line);
 	CHECK(replay_line("[1]", 3, &s, line, sizeof(line)) == -1, "not an object");
 	model_free(&m);
