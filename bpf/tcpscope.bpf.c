@@ -261,11 +261,14 @@ static __always_inline int set_state_body(bool btf, const struct sock *sk, const
 		   BPF_CORE_READ_BITFIELD_PROBED(sk, sk_protocol)) != IPPROTO_TCP)
 		return 0;
 	now = bpf_ktime_get_ns();
-	/* The active close is the only way to a timewait socket: generating the
-	 * cookie there means the timewait socket inherits it (inet_twsk_alloc
-	 * copies sk_cookie). Otherwise read it: 0 until someone generates it. */
-	if (btf && newstate == TS_FIN_WAIT1)
-		cookie = bpf_get_socket_cookie((void *)sk); /* not for kprobes */
+	/* The socket's identity for user space, shared with its timewait socket
+	 * (inet_twsk_alloc copies sk_cookie) and with the census (sock_diag
+	 * reports the same cookie): generated at the first transition, so a
+	 * socket never changes key between its events and the census. Only
+	 * the kprobe fallback cannot generate it: there it is 0 until someone
+	 * else did. */
+	if (btf)
+		cookie = bpf_get_socket_cookie((void *)sk);
 	else
 		cookie = SK_READ(btf, sk, __sk_common.skc_cookie.counter);
 
