@@ -567,8 +567,9 @@ static void server_time_wait(const struct model *m, struct findings *out)
 			break;
 		fmt_endpoint(g->k.family, g->k.a, g->k.port, a, sizeof(a));
 		snprintf(f->title, sizeof(f->title),
-			 "server-side TIME_WAIT on %s: %llu sockets toward %llu peers (harmless)", a,
-			 (unsigned long long)g->count, (unsigned long long)g->peers);
+			 "server-side TIME_WAIT on %s: %llu sockets toward %llu peer address%s (harmless)",
+			 a, (unsigned long long)g->count, (unsigned long long)g->peers,
+			 g->peers == 1 ? "" : "es");
 		line(f, "this side closes first, so its connections end in TIME_WAIT (60 s); they "
 			"share one local port and differ by peer address:port: no ephemeral port is "
 			"used up, each costs a small timewait socket and no file descriptor");
