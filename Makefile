@@ -28,10 +28,12 @@ msg = @printf '  %-8s %s\n' "$(1)" "$(2)";
 endif
 
 ifeq ($(STATIC),1)
-LIBS = $(shell $(PKG_CONFIG) --static --libs libbpf 2>/dev/null || echo -lbpf -lelf -lz) -lzstd -lm
+LIBS = $(shell $(PKG_CONFIG) --static --libs libbpf 2>/dev/null || echo -lbpf -lelf -lz) -lzstd -lm \
+	$(shell $(PKG_CONFIG) --static --libs ncursesw 2>/dev/null || echo -lncursesw -ltinfo)
 STATIC_LDFLAGS = -static
 else
-LIBS = $(shell $(PKG_CONFIG) --libs libbpf 2>/dev/null || echo -lbpf) -lz -lm
+LIBS = $(shell $(PKG_CONFIG) --libs libbpf 2>/dev/null || echo -lbpf) -lz -lm \
+	$(shell $(PKG_CONFIG) --libs ncursesw 2>/dev/null || echo -lncursesw -ltinfo)
 endif
 
 CFLAGS ?= -g -O2

@@ -2,10 +2,11 @@
 # SPDX-License-Identifier: GPL-2.0 OR BSD-2-Clause
 # Install the Debian packages tcpscope needs to build and test, only those
 # missing. Runs as root without sudo (a fresh Debian may have none). qemu,
-# busybox-static and cpio are for the VM tests (tests/vm/run.sh).
+# busybox-static and cpio are for the VM tests (tests/vm/run.sh); tmux
+# runs top in a real terminal for its tests.
 set -eu
-pkgs="clang llvm bpftool libbpf-dev libelf-dev zlib1g-dev libzstd-dev pkg-config make gcc libc6-dev
-iproute2 jq procps util-linux
+pkgs="clang llvm bpftool libbpf-dev libelf-dev zlib1g-dev libzstd-dev libncurses-dev pkg-config make
+gcc libc6-dev iproute2 jq procps util-linux tmux
 qemu-system-x86 busybox-static cpio"
 missing=""
 for p in $pkgs; do

@@ -63,7 +63,7 @@ static int dump_family(struct census *c, int family, uint32_t netns)
 		.nlh = { .nlmsg_len = sizeof(req), .nlmsg_type = SOCK_DIAG_BY_FAMILY,
 			 .nlmsg_flags = NLM_F_REQUEST | NLM_F_DUMP },
 		.r = { .sdiag_family = family, .sdiag_protocol = IPPROTO_TCP,
-		       .idiag_states = ~0u },
+		       .idiag_states = c->states ? c->states : ~0u },
 	};
 	static char buf[32768] __attribute__((aligned(NLMSG_ALIGNTO)));
 	int fd = socket(AF_NETLINK, SOCK_DGRAM | SOCK_CLOEXEC, NETLINK_SOCK_DIAG);
@@ -185,20 +185,32 @@ static int census_one(uint32_t netns, void *ctx)
 	return dump_family(c, AF_INET, netns) || dump_family(c, AF_INET6, netns) ? -1 : 0;
 }
 
-int census_take(struct census *c, char *err, size_t errlen)
+static int take(struct census *c, uint32_t states, bool owners, char *err, size_t errlen)
 {
 	struct timespec ts;
 	int seen;
 
 	memset(c, 0, sizeof(*c));
+	c->states = states;
 	clock_gettime(CLOCK_MONOTONIC, &ts);
 	c->taken_ns = ts.tv_sec * 1000000000ULL + ts.tv_nsec;
 	seen = netns_foreach(census_one, c, &c->netns_failed, err, errlen);
 	if (seen < 0)
 		return -1;
 	c->netns_seen = (unsigned)seen;
-	find_owners(c);
+	if (owners)
+		find_owners(c);
 	return 0;
+}
+
+int census_take(struct census *c, char *err, size_t errlen)
+{
+	return take(c, 0, true, err, errlen);
+}
+
+int census_take_listeners(struct census *c, char *err, size_t errlen)
+{
+	return take(c, 1u << TS_LISTEN, false, err, errlen);
 }
 
 void census_free(struct census *c)

@@ -45,11 +45,15 @@ struct census {
 	unsigned netns_failed; /* namespaces that could not be entered or dumped */
 	uint64_t taken_ns;     /* CLOCK_MONOTONIC at the snapshot */
 	int last_error;	       /* errno of the last failed dump (ENOENT: no tcp_diag) */
+	uint32_t states;       /* the states dumped (1 << state); 0 = all */
 };
 
 /* Take the snapshot. 0, or -1 with a message (partial failures are counted
  * in netns_failed, not fatal). */
 int census_take(struct census *c, char *err, size_t errlen);
+/* Only the listening sockets, without owners: their accept queues now
+ * (top refreshes them every interval; a few netlink messages per namespace). */
+int census_take_listeners(struct census *c, char *err, size_t errlen);
 void census_free(struct census *c);
 
 #endif

@@ -98,9 +98,100 @@ int filter_add_rports(struct filter *f, const char *l, char *e, size_t n)
 {
 	return add(f, l, ADD_RPORT, e, n);
 }
+static const char no_ports_and_state[] =
+	"--state and -P exclude each other: port allocations have no state; drop one of them";
+
 int filter_add_states(struct filter *f, const char *l, char *e, size_t n)
 {
-	return add(f, l, ADD_STATE, e, n);
+	if (add(f, l, ADD_STATE, e, n))
+		return -1;
+	if (f->types) {
+		snprintf(e, n, "%s", no_ports_and_state);
+		return -1;
+	}
+	return 0;
+}
+
+int filter_set_ports_only(struct filter *f, char *err, size_t errlen)
+{
+	if (f->state_mask) {
+		snprintf(err, errlen, "%s", no_ports_and_state);
+		return -1;
+	}
+	f->types = 1u << EV_PORT;
+	return 0;
+}
+
+/* The words of trace's filter options, typed at top's '/' prompt */
+static const struct {
+	const char *lng, *word;
+	char shrt;
+	int which; /* ADD_*, or -1: a flag */
+} words[] = {
+	{ "--pid", "pid", 'p', ADD_PID },	 { "--comm", "comm", 'c', ADD_COMM },
+	{ "--lport", "lport", 'L', ADD_LPORT }, { "--rport", "rport", 'D', ADD_RPORT },
+	{ "--state", "state", 0, ADD_STATE },	 { "--ipv4", "ipv4", '4', -1 },
+	{ "--ipv6", "ipv6", '6', -1 },		 { "--ports", "ports", 'P', -1 },
+};
+
+static int word_of(const char *tok, size_t len)
+{
+	for (size_t i = 0; i < sizeof(words) / sizeof(words[0]); i++) {
+		if ((strlen(words[i].lng) == len && !strncmp(tok, words[i].lng, len)) ||
+		    (strlen(words[i].word) == len && !strncmp(tok, words[i].word, len)) ||
+		    (len == 2 && tok[0] == '-' && tok[1] == words[i].shrt && words[i].shrt))
+			return (int)i;
+	}
+	return -1;
+}
+
+int filter_parse_words(struct filter *f, const char *text, char *err, size_t errlen)
+{
+	char buf[512], *save = NULL, *tok;
+
+	memset(f, 0, sizeof(*f));
+	if (strlen(text) >= sizeof(buf)) {
+		snprintf(err, errlen, "filter too long: at most %zu characters", sizeof(buf) - 1);
+		return -1;
+	}
+	strcpy(buf, text);
+	for (tok = strtok_r(buf, " \t", &save); tok; tok = strtok_r(NULL, " \t", &save)) {
+		char *eq = strchr(tok, '=');
+		size_t len = eq ? (size_t)(eq - tok) : strlen(tok);
+		int w = word_of(tok, len);
+		const char *arg = eq ? eq + 1 : NULL;
+		int ret;
+
+		if (w < 0) {
+			snprintf(err, errlen,
+				 "unknown filter word '%.*s': use -p PID, -c COMM, -L PORT, -D PORT, "
+				 "--state STATE, -4, -6 or -P (as for trace)", (int)len, tok);
+			return -1;
+		}
+		if (words[w].which < 0) {
+			if (arg) {
+				snprintf(err, errlen, "%s takes no value", words[w].lng);
+				return -1;
+			}
+			ret = words[w].shrt == 'P' ? filter_set_ports_only(f, err, errlen)
+			      : filter_set_family(f, words[w].shrt == '4' ? AF_INET : AF_INET6, err,
+						  errlen);
+		} else {
+			if (!arg && !(arg = strtok_r(NULL, " \t", &save))) {
+				snprintf(err, errlen, "%s needs a value (e.g. %s %s)", words[w].lng,
+					 words[w].lng,
+					 words[w].which == ADD_STATE  ? "close-wait"
+					 : words[w].which == ADD_COMM ? "nginx"
+					 : words[w].which == ADD_PID  ? "1234" : "443");
+				return -1;
+			}
+			ret = words[w].which == ADD_STATE ? filter_add_states(f, arg, err, errlen)
+							   : add(f, arg, words[w].which, err, errlen);
+		}
+		if (ret)
+			return -1;
+	}
+	return 0;
 }
 
 int filter_set_family(struct filter *f, uint16_t family, char *err, size_t errlen)
@@ -171,6 +262,18 @@ bool filter_match_census(const struct filter *f, const struct census_sock *s)
 	return pass_common(f, &s->owner, &s->t);
 }
 
+bool filter_match_socket(const struct filter *f, const struct ev_owner *o, bool owner_known,
+			 const struct ev_tuple *t, int state)
+{
+	static const struct ev_owner none;
+
+	if (f->types)
+		return false;
+	if (f->state_mask && !(f->state_mask & (1u << (state & 31))))
+		return false;
+	return pass_common(f, owner_known ? o : &none, t);
+}
+
 bool filter_match(const struct filter *f, const struct ev_hdr *h)
 {
 	if (f->types && !(f->types & (1u << h->type)))
@@ -203,4 +306,29 @@ bool filter_match(const struct filter *f, const struct ev_hdr *h)
 	}
 	}
 	return false;
+}
+
+const char *filter_describe(const struct filter *f, char *buf, size_t len)
+{
+	size_t n = 0;
+
+#define OUT(...) (n += (size_t)snprintf(buf + n, n < len ? len - n : 0, __VA_ARGS__))
+	buf[0] = 0;
+	for (unsigned i = 0; i < f->npids; i++)
+		OUT("%s-p %u", n ? " " : "", f->pids[i]);
+	for (unsigned i = 0; i < f->ncomms; i++)
+		OUT("%s-c %s", n ? " " : "", f->comms[i]);
+	for (unsigned i = 0; i < f->nlports; i++)
+		OUT("%s-L %u", n ? " " : "", f->lports[i]);
+	for (unsigned i = 0; i < f->nrports; i++)
+		OUT("%s-D %u", n ? " " : "", f->rports[i]);
+	if (f->family)
+		OUT("%s%s", n ? " " : "", f->family == AF_INET ? "-4" : "-6");
+	for (int st = 0; st < 32; st++)
+		if (f->state_mask & (1u << st))
+			OUT("%s--state %s", n ? " " : "", state_kernel_name(st));
+	if (f->types)
+		OUT("%s-P", n ? " " : "");
+#undef OUT
+	return buf;
 }

@@ -30,13 +30,24 @@ int filter_add_comms(struct filter *f, const char *list, char *err, size_t errle
 int filter_add_lports(struct filter *f, const char *list, char *err, size_t errlen);
 int filter_add_rports(struct filter *f, const char *list, char *err, size_t errlen);
 int filter_add_states(struct filter *f, const char *list, char *err, size_t errlen);
-/* -4 / -6; both given is an error. */
+/* -P: port allocations only (refused with --state) */
+int filter_set_ports_only(struct filter *f, char *err, size_t errlen);
+/* A whole filter from the words of trace's options, as typed at top's '/'
+ * prompt: "-p 1234 --state close-wait", "pid=1234 lport 80", "-4". The
+ * filter is reset first; "" gives the empty filter. */
+int filter_parse_words(struct filter *f, const char *text, char *err, size_t errlen);
 int filter_set_family(struct filter *f, uint16_t family, char *err, size_t errlen);
 
 bool filter_active(const struct filter *f);
+/* The filter as trace's words ("-p 1234 --state CLOSE_WAIT"), "" when none */
+const char *filter_describe(const struct filter *f, char *buf, size_t len);
 struct census_sock;
 /* The same filters for a socket of the census (-P excludes the census). */
 bool filter_match_census(const struct filter *f, const struct census_sock *s);
+/* The same filters for a socket in a state (top's view); an unknown owner
+ * fails any pid or comm filter. */
+bool filter_match_socket(const struct filter *f, const struct ev_owner *o, bool owner_known,
+			 const struct ev_tuple *t, int state);
 /* The test the BPF programs apply, for one decoded record. */
 bool filter_match(const struct filter *f, const struct ev_hdr *h);
 

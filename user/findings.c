@@ -266,8 +266,7 @@ unsigned usable_ports(const char *range, const char *reserved, unsigned *lo, uns
 	return n;
 }
 
-/* A client's socket: its local port is ephemeral and nobody listens on it */
-static bool is_client_side(const struct model *m, const struct msock *s)
+bool findings_client_side(const struct model *m, const struct msock *s)
 {
 	unsigned lo, hi;
 
@@ -307,7 +306,7 @@ static void close_wait(const struct model *m, struct findings *out)
 			memcpy(k.comm, s->owner.comm, TS_COMM_LEN);
 		}
 		/* a server's by its local port; a client's (ephemeral port) by its peer */
-		if (is_client_side(m, s)) {
+		if (findings_client_side(m, s)) {
 			k.side = 1;
 			k.port = s->t.dport;
 			memcpy(k.b, s->t.daddr, 16);
@@ -401,7 +400,7 @@ static void port_pressure(const struct model *m, struct findings *out)
 
 		if (s->state == TS_LISTEN || !s->t.dport)
 			continue;
-		if (!is_client_side(m, s))
+		if (!findings_client_side(m, s))
 			continue;
 		k.netns = s->netns;
 		k.family = s->t.family;
@@ -546,7 +545,7 @@ static void server_time_wait(const struct model *m, struct findings *out)
 	for_each_socket(m, s) {
 		struct gkey k = {};
 
-		if (!s->tw || s->state != TS_TIME_WAIT || is_client_side(m, s))
+		if (!s->tw || s->state != TS_TIME_WAIT || findings_client_side(m, s))
 			continue;
 		k.netns = s->netns;
 		k.family = s->t.family;

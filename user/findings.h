@@ -60,6 +60,10 @@ int findings_compute(const struct model *m, struct findings *out);
 void findings_free(struct findings *out);
 const char *severity_name(enum severity s);
 
+/* A client's socket: its local port is in the ephemeral range and no
+ * listener has it (CLOSE_WAIT and ports are grouped by peer then) */
+bool findings_client_side(const struct model *m, const struct msock *s);
+
 /* The ports connect() may use, from "net.ipv4.ip_local_port_range" ("32768 60999") and
  * "net.ipv4.ip_local_reserved_ports" ("8080,9000-9010", no spaces).
  * Returns the count; lo and hi get the range (0 when unknown). */

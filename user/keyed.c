@@ -87,3 +87,10 @@ void keyed_free(struct keyed *k)
 	free(k->slot);
 	keyed_init(k, k->size, k->klen);
 }
+
+void keyed_clear(struct keyed *k)
+{
+	k->n = 0;
+	if (k->slot)
+		memset(k->slot, 0, k->nslot * sizeof(*k->slot));
+}

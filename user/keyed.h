@@ -25,6 +25,8 @@ void keyed_init(struct keyed *k, size_t item_size, size_t key_len);
 void *keyed_get(struct keyed *k, const void *key);
 /* The item, or NULL */
 void *keyed_find(const struct keyed *k, const void *key);
+/* Forget every item; the memory is kept for the next ones */
+void keyed_clear(struct keyed *k);
 void keyed_free(struct keyed *k);
 
 static inline void *keyed_at(const struct keyed *k, size_t i)

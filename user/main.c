@@ -26,10 +26,12 @@
 #include "parse.h"
 #include "replay.h"
 #include "sink.h"
+#include "top.h"
 #include "tracker.h"
 
 #define EXIT_USAGE 2
 #define DIAGNOSE_DEFAULT_NS (10ULL * 1000000000ULL)
+#define TOP_INTERVAL_NS (1000000000ULL)
 
 static void print_version(FILE *f, struct argp_state *state)
 {
@@ -50,6 +52,9 @@ static const char doc[] =
 	"           (exit 0 healthy, 1 warnings, 2 usage or setup error)\n"
 	"  report   the same diagnosis from a trace file (-F json -o FILE[.gz]);\n"
 	"           needs neither root nor BPF\n"
+	"  top      live dashboard in the terminal: states and their trend, CLOSE_WAIT\n"
+	"           by process, ports by destination, listeners' queues, notable\n"
+	"           events (-i refresh interval; h inside for the keys)\n"
 	"  hooks    which kernel mechanism observes each fact on this kernel,\n"
 	"           what failed and what is therefore unknown (-F json too)\n"
 	"\n"
@@ -60,6 +65,7 @@ static const char doc[] =
 	"  tcpscope trace -p 1234 -D 5432      # one process, one remote port\n"
 	"  tcpscope trace -P                   # port allocations only\n"
 	"  tcpscope diagnose -d 30s\n"
+	"  tcpscope top -i 2s --state close-wait,time-wait\n"
 	"  tcpscope trace -d 5m -F json -o t.jsonl.gz; tcpscope report t.jsonl.gz\n"
 	"  tcpscope hooks\n"
 	"\n"
@@ -80,6 +86,7 @@ enum {
 static const struct argp_option options[] = {
 	{ NULL, 0, NULL, 0, "MODE:", 1 },
 	{ "duration", 'd', "DURATION", 0, "Stop after DURATION (e.g. 30s, 500ms, 2m)", 1 },
+	{ "interval", 'i', "INTERVAL", 0, "top: refresh every INTERVAL (default 1s)", 1 },
 	{ NULL, 0, NULL, 0, "FILTERS (repeatable or comma-separated, applied in the kernel):", 2 },
 	{ "pid", 'p', "PID", 0, "Only sockets owned by PID", 2 },
 	{ "comm", 'c', "COMM", 0, "Only sockets owned by a process named COMM", 2 },
@@ -119,6 +126,7 @@ struct config {
 	const char *input; /* report: the trace file */
 	const char *save;  /* diagnose: also write the JSON trace here */
 	uint64_t duration_ns;
+	uint64_t interval_ns; /* top */
 	struct filter filter;
 	enum sink_format format;
 	const char *output;
@@ -147,6 +155,14 @@ static error_t parse_opt(int key, char *arg, struct argp_state *state)
 	case 'd':
 		ret = parse_duration(arg, &c->duration_ns, err, sizeof(err));
 		break;
+	case 'i':
+		ret = parse_duration(arg, &c->interval_ns, err, sizeof(err));
+		if (!ret && (c->interval_ns < 100000000ULL || c->interval_ns > 3600000000000ULL)) {
+			snprintf(err, sizeof(err), "-i %s: the refresh interval must be between 100ms "
+				 "and 1h", arg);
+			ret = -1;
+		}
+		break;
 	case 'p':
 		ret = filter_add_pids(&c->filter, arg, err, sizeof(err));
 		break;
@@ -167,19 +183,9 @@ static error_t parse_opt(int key, char *arg, struct argp_state *state)
 		break;
 	case OPT_STATE:
 		ret = filter_add_states(&c->filter, arg, err, sizeof(err));
-		if (!ret && c->filter.types) {
-			snprintf(err, sizeof(err), "--state and -P exclude each other: port "
-				 "allocations have no state; drop one of them");
-			ret = -1;
-		}
 		break;
 	case 'P':
-		c->filter.types = 1u << EV_PORT;
-		if (c->filter.state_mask) {
-			snprintf(err, sizeof(err), "--state and -P exclude each other: port "
-				 "allocations have no state; drop one of them");
-			ret = -1;
-		}
+		ret = filter_set_ports_only(&c->filter, err, sizeof(err));
 		break;
 	case OPT_SCAN_WARN:
 		ret = parse_uint(arg, 1, 65536, &v, err, sizeof(err));
@@ -236,7 +242,8 @@ static error_t parse_opt(int key, char *arg, struct argp_state *state)
 		break;
 	case ARGP_KEY_ARG:
 		if (!c->command && (!strcmp(arg, "trace") || !strcmp(arg, "hooks") ||
-				    !strcmp(arg, "diagnose") || !strcmp(arg, "report"))) {
+				    !strcmp(arg, "diagnose") || !strcmp(arg, "report") ||
+				    !strcmp(arg, "top"))) {
 			c->command = arg;
 			break;
 		}
@@ -246,7 +253,7 @@ static error_t parse_opt(int key, char *arg, struct argp_state *state)
 		}
 		if (!c->command)
 			snprintf(err, sizeof(err),
-				 "unknown command '%s': use trace, diagnose, report or hooks", arg);
+				 "unknown command '%s': use trace, diagnose, top, report or hooks", arg);
 		else
 			snprintf(err, sizeof(err), "unexpected argument '%s'", arg);
 		ret = -1;
@@ -289,6 +296,7 @@ struct pipeline {
 	const char *doing; /* "tracing", "diagnosing" */
 	bool want_census;  /* the sockets that exist at start */
 	bool want_nsinfo;  /* sysctls and counters of every namespace, start and end */
+	struct top_run *top; /* top: keys and the display between polls; no stderr meanwhile */
 };
 
 static uint64_t mono_ns(void)
@@ -333,7 +341,7 @@ static void check_lost(struct pipeline *p, struct loader *l, bool final)
 	loader_lost(l, now);
 	now[LOST_UNDECODABLE] = p->tracker.undecodable;
 	grown = tracker_lost_update(&p->tracker, now, report_lost, p);
-	if (grown && !final && mono_ns() - p->last_warn_ns > 1000000000ULL) {
+	if (grown && !final && !p->top && mono_ns() - p->last_warn_ns > 1000000000ULL) {
 		p->last_warn_ns = mono_ns();
 		fprintf(stderr,
 			"tcpscope: warning: %llu events lost so far (see the summary); a bigger "
@@ -418,6 +426,7 @@ static int pipeline_run(struct config *c, struct pipeline *p)
 	char err[512], blind[2048];
 	uint64_t deadline = 0;
 	int ret = 0, n;
+	char failed[600] = "";
 	struct utsname u = {};
 	struct run_info ri = {};
 
@@ -451,13 +460,15 @@ static int pipeline_run(struct config *c, struct pipeline *p)
 		goto write_error;
 
 	while (!exiting) {
-		n = loader_poll(l, 100);
+		/* top: keys are read between polls */
+		n = loader_poll(l, p->top ? 50 : 100);
 		if (n == -EINTR)
 			break;
 		if (n < 0 && p->sink_errno)
 			goto write_error;
 		if (n < 0) {
-			fprintf(stderr, "tcpscope: reading the ring buffer failed: %s\n", strerror(-n));
+			snprintf(failed, sizeof(failed), "reading the ring buffer failed: %s",
+				 strerror(-n));
 			ret = 1;
 			break;
 		}
@@ -470,7 +481,20 @@ static int pipeline_run(struct config *c, struct pipeline *p)
 			goto write_error;
 		if (deadline && mono_ns() >= deadline)
 			break;
+		if (p->top) {
+			int t = top_tick(p->top, mono_ns(), loader_ladder(l), failed, sizeof(failed));
+
+			if (t < 0)
+				ret = 1;
+			if (t)
+				break;
+		}
 	}
+	/* the terminal back before anything is said */
+	if (p->top)
+		top_end(p->top);
+	if (failed[0])
+		fprintf(stderr, "tcpscope: %s\n", failed);
 	/* Drain what is left, then the final accounting. */
 	n = loader_poll(l, 0);
 	if (n < 0 && p->sink_errno)
@@ -482,6 +506,8 @@ static int pipeline_run(struct config *c, struct pipeline *p)
 	goto done;
 
 write_error:
+	if (p->top)
+		top_end(p->top);
 	fprintf(stderr, "tcpscope: writing %s failed: %s; stopping\n",
 		p->save.ops ? c->save : c->output ? c->output : "standard output",
 		strerror(p->sink_errno ? p->sink_errno : errno));
@@ -605,6 +631,37 @@ static int run_diagnose(struct config *c)
 	return ret;
 }
 
+/* tcpscope top: the model and the dashboard's rings as the sinks; between
+ * polls, keys and the display. */
+static int run_top(struct config *c)
+{
+	struct pipeline p = { .doing = "watching" };
+	char err[512];
+	int ret;
+
+	if (c->output || c->format != FMT_TEXT || c->save) {
+		fprintf(stderr, "tcpscope: top draws on the terminal: -o, -F and --save are for "
+				"trace and diagnose\n");
+		return EXIT_USAGE;
+	}
+	if (top_ui_check(err, sizeof(err))) {
+		fprintf(stderr, "tcpscope: %s\n", err);
+		return EXIT_USAGE;
+	}
+	p.top = top_run_new(&c->filter, c->interval_ns ? c->interval_ns : TOP_INTERVAL_NS,
+			    c->scan_warn);
+	if (!p.top) {
+		fprintf(stderr, "tcpscope: out of memory\n");
+		return 1;
+	}
+	p.sink = p.top->model_sink;
+	p.want_census = !c->no_census;
+	p.want_nsinfo = true; /* port ranges, for the share of the range in use */
+	ret = pipeline_run(c, &p);
+	top_run_free(p.top);
+	return ret;
+}
+
 /* tcpscope report FILE: the diagnosis of a recorded trace; no root, no BPF. */
 static int run_report(struct config *c)
 {
@@ -673,7 +730,7 @@ static int run_hooks(struct config *c)
 int main(int argc, char **argv)
 {
 	static const struct argp argp = {
-		.options = options, .parser = parse_opt, .args_doc = "trace|diagnose|hooks [OPTION...]\nreport FILE [OPTION...]", .doc = doc,
+		.options = options, .parser = parse_opt, .args_doc = "trace|diagnose|top|hooks [OPTION...]\nreport FILE [OPTION...]", .doc = doc,
 	};
 	struct config c = {
 		.format = FMT_TEXT,
@@ -687,11 +744,16 @@ int main(int argc, char **argv)
 	if (err)
 		return EXIT_USAGE;
 	if (!c.command) {
-		fprintf(stderr, "tcpscope: no command given: use trace, diagnose, report or hooks "
+		fprintf(stderr, "tcpscope: no command given: use trace, diagnose, top, report or hooks "
 				"(see tcpscope --help)\n");
 		return EXIT_USAGE;
 	}
 	/* options that would be silently ignored are refused */
+	if (c.interval_ns && strcmp(c.command, "top")) {
+		fprintf(stderr, "tcpscope: -i is the refresh interval of top; trace and diagnose "
+				"stream every event (use -d for how long)\n");
+		return EXIT_USAGE;
+	}
 	if (c.save && strcmp(c.command, "diagnose")) {
 		fprintf(stderr, "tcpscope: --save is for diagnose: trace writes its trace with -F json "
 				"-o FILE\n");
@@ -714,5 +776,7 @@ int main(int argc, char **argv)
 		return run_diagnose(&c);
 	if (!strcmp(c.command, "hooks"))
 		return run_hooks(&c);
+	if (!strcmp(c.command, "top"))
+		return run_top(&c);
 	return run_trace(&c);
 }

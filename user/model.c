@@ -273,6 +273,21 @@ void model_census(struct model *m, uint64_t ts_ns, const struct census_sock *cs)
 	}
 }
 
+void model_listen_queue(struct model *m, const struct census_sock *cs)
+{
+	struct mlistener *l;
+
+	if (cs->state != TS_LISTEN)
+		return;
+	l = lis_get(m, cs->netns, &cs->t);
+	if (!l)
+		return;
+	l->have_queue = true;
+	l->accept_queue = cs->rqueue;
+	l->backlog = cs->wqueue;
+	l->closed = false;
+}
+
 static void set_owner(struct msock *s, const struct ev_owner *o, bool known)
 {
 	if (known) {

@@ -122,6 +122,8 @@ void model_run(struct model *m, const struct run_info *ri);
 void model_nsinfo(struct model *m, uint64_t ts_ns, bool end, const struct nsinfo *ns);
 void model_census(struct model *m, uint64_t ts_ns, const struct census_sock *cs);
 void model_event(struct model *m, const struct ev_hdr *h);
+/* A listener's accept queue as a later listeners-only census saw it (top) */
+void model_listen_queue(struct model *m, const struct census_sock *cs);
 void model_lost(struct model *m, uint64_t ts_ns, const char *reason, uint64_t count);
 
 /* The end of the run (its last record when no run end was recorded) */

@@ -17,6 +17,7 @@ enum sink_format { FMT_TEXT, FMT_JSON, FMT_CSV };
 
 struct sink;
 struct model;
+struct top_view;
 
 /* The start or the end of a run: what a reader of the trace needs to know
  * about the host and the hooks (JSON type "run") */
@@ -53,13 +54,17 @@ struct sink {
 	int64_t time_sec;     /* second the cached RFC 3339 prefix is for */
 	char time_prefix[24]; /* "2026-11-23T13:06:02." */
 	struct model *model;  /* the model sink: the diagnosis tracker */
+	struct top_view *view; /* the top sink: the dashboard's rings */
 	struct sink *next;    /* another sink fed the same records (diagnose --save) */
 };
 
-extern const struct sink_ops sink_text_ops, sink_json_ops, sink_csv_ops, sink_model_ops;
+extern const struct sink_ops sink_text_ops, sink_json_ops, sink_csv_ops, sink_model_ops,
+	sink_top_ops;
 
 /* A sink that feeds the model (diagnose, report) instead of a file. */
 void sink_attach_model(struct sink *s, struct model *m);
+/* A sink that records into top's rings (after a model sink in the chain). */
+void sink_attach_top(struct sink *s, struct top_view *v);
 
 /* Parse "text", "json", "csv" (-F). */
 int sink_format_parse(const char *s, enum sink_format *fmt);

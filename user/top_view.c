@@ -1,0 +1,935 @@
+// SPDX-License-Identifier: GPL-2.0 OR BSD-2-Clause
+#include <errno.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/socket.h>
+#include "findings.h"
+#include "fmt.h"
+#include "model.h"
+#include "states.h"
+#include "top_view.h"
+
+#define NS 1000000000ULL
+#define MAX_GROUPS 65536 /* kept across updates; beyond, forgotten and started again */
+
+void top_view_init(struct top_view *v, const struct ladder *ladder, unsigned scan_warn)
+{
+	memset(v, 0, sizeof(*v));
+	v->ladder = ladder;
+	keyed_init(&v->cwg, sizeof(struct top_cw), TOP_CW_KEY);
+	keyed_init(&v->destg, sizeof(struct top_dest), TOP_DEST_KEY);
+	pressure_init(&v->pressure, scan_warn ? scan_warn : PRESSURE_SCAN_WARN);
+}
+
+void top_view_free(struct top_view *v)
+{
+	keyed_free(&v->cwg);
+	keyed_free(&v->destg);
+	free(v->cw);
+	free(v->dest);
+	free(v->lis);
+	free(v->detail);
+	free(v->prev_ovf);
+	free(v->ovf_rate);
+	v->ovf_rate = NULL;
+	v->cw = NULL;
+	v->dest = NULL;
+	v->lis = NULL;
+	v->detail = NULL;
+	v->prev_ovf = NULL;
+}
+
+const char *note_kind_name(enum note_kind k)
+{
+	static const char *const names[NOTE_KINDS] = {
+		[NOTE_CONNECT_FAIL] = "connect failed", [NOTE_BIND_FAIL] = "bind failed",
+		[NOTE_LONG_SCAN] = "long port scan",	[NOTE_RESET] = "reset",
+		[NOTE_LISTEN_OVF] = "accept queue full", [NOTE_TW_OVF] = "TIME_WAIT overflow",
+		[NOTE_LEAK] = "CLOSE_WAIT leak",	[NOTE_PORTS] = "port pressure",
+	};
+
+	return k < NOTE_KINDS ? names[k] : "?";
+}
+
+/* ---- the rings, fed as records arrive ---- */
+
+static struct top_note *push_note(struct top_view *v, enum note_kind kind, uint64_t ts)
+{
+	struct top_note *n = &v->tail[v->ntail++ % TOP_TAIL];
+
+	n->kind = kind;
+	n->ts_ns = ts;
+	n->has_ev = false;
+	n->text[0] = 0;
+	v->notes[kind]++;
+	return n;
+}
+
+static void note_ev(struct top_view *v, enum note_kind kind, const struct ev_hdr *h, size_t size)
+{
+	struct top_note *n = push_note(v, kind, h->ts_ns);
+
+	n->has_ev = true;
+	memcpy(&n->ev, h, size);
+}
+
+/* Which records the tail shows: what an engineer on call wants to see
+ * scroll by, not the 100,000 ordinary transitions a second */
+void top_view_event(struct top_view *v, const struct ev_hdr *h)
+{
+	size_t size = h->size < sizeof(union top_ev) ? h->size : sizeof(union top_ev);
+
+	memcpy(&v->stream[v->nstream++ % TOP_STREAM], h, size);
+	switch (h->type) {
+	case EV_STATE: {
+		const struct ev_state *e = (const void *)h;
+
+		if (e->new_state == TS_CLOSE &&
+		    (e->old_state == TS_ESTABLISHED || e->old_state == TS_CLOSE_WAIT))
+			note_ev(v, NOTE_RESET, h, size);
+		break;
+	}
+	case EV_TW: {
+		const struct ev_tw *e = (const void *)h;
+
+		if (e->kind == TW_OVERFLOW)
+			note_ev(v, NOTE_TW_OVF, h, size);
+		break;
+	}
+	case EV_CALL: {
+		const struct ev_call *e = (const void *)h;
+
+		/* EADDRNOTAVAIL comes with its port allocation record, below */
+		if (e->ret && e->ret != -EADDRNOTAVAIL)
+			note_ev(v, e->op == OP_CONNECT ? NOTE_CONNECT_FAIL : NOTE_BIND_FAIL, h,
+				size);
+		break;
+	}
+	case EV_PORT: {
+		const struct ev_port *e = (const void *)h;
+		struct pressure_verdict pv = pressure_note(&v->pressure, e);
+
+		if (e->ret)
+			note_ev(v, e->op == PORT_CONNECT ? NOTE_CONNECT_FAIL : NOTE_BIND_FAIL, h,
+				size);
+		else if (pv.mark == MARK_LONG_SCAN)
+			note_ev(v, NOTE_LONG_SCAN, h, size);
+		break;
+	}
+	case EV_LISTEN_OVF:
+		note_ev(v, NOTE_LISTEN_OVF, h, size);
+		break;
+	}
+}
+
+static bool note_passes(const struct filter *f, const struct top_note *n)
+{
+	if (n->has_ev)
+		return filter_match(f, &n->ev.h);
+	return filter_match_socket(f, &n->owner, n->owner_known, &n->t, n->state);
+}
+
+size_t top_view_tail(const struct top_view *v, size_t skip, const struct top_note **out,
+		     size_t max)
+{
+	uint64_t lo = v->tail_mark > TOP_TAIL ? v->tail_mark - TOP_TAIL : 0;
+	uint64_t oldest = v->ntail > TOP_TAIL ? v->ntail - TOP_TAIL : 0;
+	size_t n = 0;
+
+	/* entries past the mark may have overwritten some before it */
+	if (oldest > lo)
+		lo = oldest;
+	for (uint64_t i = v->tail_mark; i > lo && n < max; i--) {
+		const struct top_note *x = &v->tail[(i - 1) % TOP_TAIL];
+
+		if (!note_passes(&v->filter, x))
+			continue;
+		if (skip) {
+			skip--;
+			continue;
+		}
+		out[n++] = x;
+	}
+	return n;
+}
+
+size_t top_view_tail_count(const struct top_view *v)
+{
+	const struct top_note *dummy;
+	size_t n = 0;
+
+	while (top_view_tail(v, n, &dummy, 1))
+		n++;
+	return n;
+}
+
+size_t top_view_records(const struct top_view *v, size_t skip, const union top_ev **out,
+			size_t max)
+{
+	uint64_t lo = v->stream_mark > TOP_STREAM ? v->stream_mark - TOP_STREAM : 0;
+	uint64_t oldest = v->nstream > TOP_STREAM ? v->nstream - TOP_STREAM : 0;
+	size_t n = 0;
+
+	if (oldest > lo)
+		lo = oldest;
+	for (uint64_t i = v->stream_mark; i > lo && n < max; i--) {
+		const union top_ev *x = &v->stream[(i - 1) % TOP_STREAM];
+
+		if (!filter_match(&v->filter, &x->h))
+			continue;
+		if (skip) {
+			skip--;
+			continue;
+		}
+		out[n++] = x;
+	}
+	return n;
+}
+
+size_t top_view_records_count(const struct top_view *v)
+{
+	const union top_ev *dummy;
+	size_t n = 0;
+
+	while (top_view_records(v, n, &dummy, 1))
+		n++;
+	return n;
+}
+
+/* ---- the update: the model into rows ---- */
+
+static void *grow(void *p, size_t *cap, size_t need, size_t size, bool *failed)
+{
+	size_t ncap = *cap ? *cap : 64;
+	void *np;
+
+	if (need <= *cap)
+		return p;
+	while (ncap < need)
+		ncap *= 2;
+	np = realloc(p, ncap * size);
+	if (!np) {
+		*failed = true;
+		return p;
+	}
+	*cap = ncap;
+	return np;
+}
+
+static unsigned usable_of(const struct model *m, uint32_t netns)
+{
+	const struct nsinfo *ns = model_ns_latest(m, netns);
+	unsigned lo, hi;
+
+	if (!ns)
+		return 0;
+	return usable_ports(nsinfo_sysctl(ns, "net.ipv4.ip_local_port_range"),
+			    nsinfo_sysctl(ns, "net.ipv4.ip_local_reserved_ports"), &lo, &hi);
+}
+
+static void sample_states(struct top_view *v, const uint64_t now[TS_STATE_MAX], uint64_t ts)
+{
+	unsigned newest = (v->nhist + TOP_HISTORY - 1) % TOP_HISTORY;
+
+	/* about one sample a second, whatever the refresh interval */
+	if (v->nhist && ts - v->hist_ts[newest] < NS - NS / 10) {
+		/* the newest sample stands for its second: counts now, its time kept */
+		memcpy(v->hist[newest], now, sizeof(v->hist[newest]));
+	} else {
+		unsigned slot = v->nhist++ % TOP_HISTORY;
+
+		memcpy(v->hist[slot], now, sizeof(v->hist[slot]));
+		v->hist_ts[slot] = ts;
+	}
+}
+
+/* The change over the last minute (or since the first sample) and the trend */
+static void trends(struct top_view *v)
+{
+	unsigned n = v->nhist < TOP_HISTORY ? v->nhist : TOP_HISTORY;
+	unsigned newest = (v->nhist - 1) % TOP_HISTORY;
+	unsigned base = (v->nhist - n) % TOP_HISTORY; /* the oldest sample kept */
+	uint64_t now_ts = v->hist_ts[newest];
+
+	if (!n)
+		return;
+	/* the oldest sample at most a minute old */
+	for (unsigned k = 0; k < n; k++) {
+		unsigned i = (base + k) % TOP_HISTORY;
+
+		if (now_ts - v->hist_ts[i] <= TOP_MINUTE_NS) {
+			base = i;
+			n -= k;
+			break;
+		}
+	}
+	v->change_span_ns = now_ts - v->hist_ts[base];
+	for (int st = 0; st < TS_STATE_MAX; st++) {
+		uint64_t pts[TOP_TREND], lo = UINT64_MAX, hi = 0;
+
+		v->change[st] = (int64_t)v->hist[newest][st] - (int64_t)v->hist[base][st];
+		for (unsigned c = 0; c < TOP_TREND; c++) {
+			/* TOP_TREND points spread over the samples, the last one now */
+			unsigned k = n > 1 ? (unsigned)((uint64_t)c * (n - 1) / (TOP_TREND - 1)) : 0;
+
+			pts[c] = v->hist[(base + k) % TOP_HISTORY][st];
+			if (pts[c] < lo)
+				lo = pts[c];
+			if (pts[c] > hi)
+				hi = pts[c];
+		}
+		for (unsigned c = 0; c < TOP_TREND; c++)
+			v->trend[st][c] = hi > lo ? (uint8_t)((pts[c] - lo) * 7 / (hi - lo)) : 0;
+	}
+}
+
+static uint64_t age_of(const struct msock *s, uint64_t now)
+{
+	return now > s->since_ns ? now - s->since_ns : 0;
+}
+
+static void cw_group(struct top_view *v, const struct model *m, const struct msock *s,
+		     uint64_t now)
+{
+	struct top_cw k = { .netns = s->netns, .family = s->t.family }, *g;
+	uint64_t age = age_of(s, now);
+
+	if (s->owner_known) {
+		k.pid = s->owner.pid;
+		memcpy(k.comm, s->owner.comm, TS_COMM_LEN);
+	}
+	if (findings_client_side(m, s)) {
+		k.side = 1;
+		k.port = s->t.dport;
+		memcpy(k.peer, s->t.daddr, 16);
+	} else {
+		k.port = s->t.sport;
+	}
+	g = keyed_get(&v->cwg, &k);
+	if (!g) {
+		v->failed = true;
+		return;
+	}
+	if (!g->count || age > g->oldest_ns) {
+		g->oldest_ns = age;
+		g->oldest_lb = !s->since_known;
+	}
+	g->count++;
+	v->cw_sockets++;
+}
+
+static void dest_group(struct top_view *v, const struct msock *s)
+{
+	struct top_dest k = { .netns = s->netns, .family = s->t.family, .dport = s->t.dport }, *g;
+
+	memcpy(k.saddr, s->t.saddr, 16);
+	memcpy(k.daddr, s->t.daddr, 16);
+	g = keyed_get(&v->destg, &k);
+	if (!g) {
+		v->failed = true;
+		return;
+	}
+	g->held++;
+	if (s->state == TS_TIME_WAIT)
+		g->time_wait++;
+}
+
+static int cmp_u64(uint64_t a, uint64_t b)
+{
+	return a < b ? 1 : a > b ? -1 : 0; /* larger first */
+}
+
+static int cmp_dbl(double a, double b)
+{
+	return a < b ? 1 : a > b ? -1 : 0;
+}
+
+/* qsort has no context argument: the order in force while sorting */
+static int sort_key;
+static bool sort_rev;
+
+static int by_cw(const void *a, const void *b)
+{
+	const struct top_cw *x = *(struct top_cw *const *)a, *y = *(struct top_cw *const *)b;
+	int c = 0;
+
+	switch (sort_key) {
+	case SORT_CW_OLDEST:
+		c = cmp_u64(x->oldest_ns, y->oldest_ns);
+		break;
+	case SORT_CW_PID:
+		c = -cmp_u64(x->pid, y->pid);
+		break;
+	}
+	if (!c)
+		c = cmp_u64(x->count, y->count);
+	if (!c)
+		c = -cmp_u64(x->port, y->port);
+	return sort_rev ? -c : c;
+}
+
+static int by_dest(const void *a, const void *b)
+{
+	const struct top_dest *x = *(struct top_dest *const *)a, *y = *(struct top_dest *const *)b;
+	int c = 0;
+
+	switch (sort_key) {
+	case SORT_DEST_TW:
+		c = cmp_u64(x->time_wait, y->time_wait);
+		break;
+	case SORT_DEST_RATE:
+		c = cmp_dbl(x->rate, y->rate);
+		break;
+	case SORT_DEST_FAILS:
+		c = cmp_u64(x->fails, y->fails);
+		break;
+	}
+	if (!c)
+		c = cmp_dbl(x->pct, y->pct);
+	if (!c)
+		c = cmp_u64(x->held, y->held);
+	if (!c)
+		c = cmp_u64(x->connects, y->connects);
+	return sort_rev ? -c : c;
+}
+
+static int by_lis(const void *a, const void *b)
+{
+	const struct top_lis *x = a, *y = b;
+	int c = 0;
+
+	switch (sort_key) {
+	case SORT_LIS_OVF:
+		c = cmp_u64(x->ovf, y->ovf);
+		break;
+	case SORT_LIS_PORT:
+		c = -cmp_u64(x->port, y->port);
+		break;
+	}
+	if (!c)
+		c = cmp_dbl(x->fill, y->fill);
+	if (!c)
+		c = cmp_u64(x->ovf, y->ovf);
+	if (!c)
+		c = -cmp_u64(x->port, y->port);
+	return sort_rev ? -c : c;
+}
+
+static void sort_rows(void *rows, size_t n, size_t size, int key, bool rev,
+		      int (*cmp)(const void *, const void *))
+{
+	sort_key = key;
+	sort_rev = rev;
+	qsort(rows, n, size, cmp);
+}
+
+static void leak_note(struct top_view *v, struct top_cw *g, uint64_t now)
+{
+	struct top_note *n;
+	char age[32], who[48], where[ENDPOINT_STRLEN];
+
+	if (g->noted || g->count < CW_MIN_COUNT || g->oldest_ns < CW_MIN_AGE_NS)
+		return;
+	g->noted = true;
+	n = push_note(v, NOTE_LEAK, now);
+	n->netns = g->netns;
+	n->state = TS_CLOSE_WAIT;
+	n->owner_known = g->pid != 0;
+	n->owner.pid = g->pid;
+	memcpy(n->owner.comm, g->comm, TS_COMM_LEN);
+	n->t.family = g->family;
+	if (g->side) {
+		n->t.dport = g->port;
+		memcpy(n->t.daddr, g->peer, 16);
+		fmt_endpoint(g->family, g->peer, g->port, where, sizeof(where));
+	} else {
+		n->t.sport = g->port;
+		snprintf(where, sizeof(where), ":%u", g->port);
+	}
+	if (g->pid)
+		snprintf(who, sizeof(who), "%u %s", g->pid, g->comm);
+	else
+		snprintf(who, sizeof(who), "owner unknown");
+	snprintf(n->text, sizeof(n->text), "%s %s: %llu CLOSE_WAIT, oldest %s: never close()d",
+		 who, where, (unsigned long long)g->count,
+		 top_format_age(g->oldest_ns, g->oldest_lb, age, sizeof(age)));
+}
+
+static void ports_note(struct top_view *v, struct top_dest *d, uint64_t now)
+{
+	struct top_note *n;
+	char dst[ENDPOINT_STRLEN];
+
+	/* raised once; again only after it fell back below half the threshold */
+	if (d->pct < PORT_WARN_PCT / 2.0)
+		d->noted = false;
+	if (d->noted || d->pct < PORT_WARN_PCT)
+		return;
+	d->noted = true;
+	n = push_note(v, NOTE_PORTS, now);
+	n->netns = d->netns;
+	n->state = TS_TIME_WAIT;
+	n->t.family = d->family;
+	n->t.dport = d->dport;
+	memcpy(n->t.saddr, d->saddr, 16);
+	memcpy(n->t.daddr, d->daddr, 16);
+	snprintf(n->text, sizeof(n->text),
+		 "toward %s: %llu of %u ephemeral ports held (%.0f%%), %llu in TIME_WAIT",
+		 fmt_endpoint(d->family, d->daddr, d->dport, dst, sizeof(dst)),
+		 (unsigned long long)d->held, d->usable, d->pct, (unsigned long long)d->time_wait);
+}
+
+static void build_detail(struct top_view *v, const struct model *m, uint64_t now);
+
+/* connect() failures are recorded before a local address is chosen: they
+ * belong with the ports held from some address toward the same place */
+static struct top_dest *same_destination(struct top_view *v, const struct top_dest *k)
+{
+	for (size_t i = 0; i < v->destg.n; i++) {
+		struct top_dest *d = keyed_at(&v->destg, i);
+
+		if (d->held && d->netns == k->netns && d->family == k->family &&
+		    d->dport == k->dport && !memcmp(d->daddr, k->daddr, 16))
+			return d;
+	}
+	return NULL;
+}
+
+void top_view_update(struct top_view *v, const struct model *m, uint64_t now_ns, bool interval)
+{
+	uint64_t states[TS_STATE_MAX] = {};
+	double dt = 0;
+
+	v->now_ns = now_ns;
+	v->start_ns = m->start_ns;
+	v->lost = m->lost_total;
+	v->untracked = m->untracked + m->aggregates_lost;
+	v->events = m->seen_total;
+	/* rates over whole intervals only: a key pressed mid-interval re-sorts */
+	if (interval) {
+		dt = v->prev_ns && now_ns > v->prev_ns ? (double)(now_ns - v->prev_ns) / NS : 0;
+		v->ev_rate = dt > 0 ? (m->seen_total - v->prev_events) / dt : 0;
+		v->prev_events = m->seen_total;
+		v->prev_ns = now_ns;
+	}
+	if (v->paused)
+		return;
+	v->tail_mark = v->ntail;
+	v->stream_mark = v->nstream;
+	v->failed = false;
+
+	/* groups persist (their notes and connect counts); their counts restart */
+	if (v->cwg.n > MAX_GROUPS)
+		keyed_clear(&v->cwg);
+	if (v->destg.n > MAX_GROUPS)
+		keyed_clear(&v->destg);
+	for (size_t i = 0; i < v->cwg.n; i++) {
+		struct top_cw *g = keyed_at(&v->cwg, i);
+
+		g->count = g->oldest_ns = 0;
+	}
+	for (size_t i = 0; i < v->destg.n; i++) {
+		struct top_dest *d = keyed_at(&v->destg, i);
+
+		d->held = d->time_wait = d->connects = d->fails = 0;
+		d->by_connects = false;
+	}
+	v->cw_sockets = 0;
+
+	/* one pass over every socket */
+	for (size_t i = 0; i < m->cap; i++) {
+		const struct msock *s = &m->tab[i];
+
+		if (!s->used || !filter_match_socket(&v->filter, &s->owner, s->owner_known, &s->t,
+						     s->state))
+			continue;
+		if (s->state < TS_STATE_MAX)
+			states[s->state]++;
+		if (!s->tw && s->state == TS_CLOSE_WAIT)
+			cw_group(v, m, s, now_ns);
+		if (s->state != TS_LISTEN && s->t.dport && findings_client_side(m, s))
+			dest_group(v, s);
+	}
+	memcpy(v->states, states, sizeof(states));
+	if (interval) {
+		sample_states(v, states, now_ns);
+		trends(v);
+	}
+
+	/* CLOSE_WAIT rows */
+	v->cw = grow(v->cw, &v->cap_cw, v->cwg.n, sizeof(*v->cw), &v->failed);
+	v->ncw = 0;
+	for (size_t i = 0; i < v->cwg.n && i < v->cap_cw; i++) {
+		struct top_cw *g = keyed_at(&v->cwg, i);
+
+		if (!g->count)
+			continue;
+		leak_note(v, g, now_ns);
+		v->cw[v->ncw++] = g;
+	}
+	sort_rows(v->cw, v->ncw, sizeof(*v->cw), v->sort[PANE_CW], v->reverse[PANE_CW], by_cw);
+
+	/* destinations: connect() counts from the model's aggregates; one
+	 * without held sockets shows by its connect()s when the filter does not
+	 * need an owner, a local port or a state (they have none) */
+	bool conn_ok = !v->filter.npids && !v->filter.ncomms && !v->filter.nlports &&
+		       !v->filter.state_mask && !v->filter.types;
+	for (size_t i = 0; i < m->dest.n; i++) {
+		const struct mdest *md = keyed_at(&m->dest, i);
+		struct top_dest k = { .netns = md->netns, .family = md->family, .dport = md->dport };
+		struct ev_tuple t = { .family = md->family, .dport = md->dport };
+		struct top_dest *d;
+
+		memcpy(k.saddr, md->saddr, 16);
+		memcpy(k.daddr, md->daddr, 16);
+		memcpy(t.saddr, md->saddr, 16);
+		memcpy(t.daddr, md->daddr, 16);
+		bool ok = conn_ok && filter_match_socket(&v->filter, NULL, false, &t, 0);
+
+		d = keyed_find(&v->destg, &k);
+		if (!d && md->failures && !memcmp(k.saddr, (uint8_t[16]){}, 16))
+			d = same_destination(v, &k);
+		if (!d && ok && !(d = keyed_get(&v->destg, &k)))
+			v->failed = true;
+		if (!d)
+			continue;
+		d->by_connects |= ok;
+		d->connects += md->connects;
+		d->fails += md->failures;
+		d->usable = md->range_hi >= md->range_lo && md->range_lo
+				    ? md->range_hi - md->range_lo + 1u : 0;
+	}
+	v->dest = grow(v->dest, &v->cap_dest, v->destg.n, sizeof(*v->dest), &v->failed);
+	v->ndest = 0;
+	for (size_t i = 0; i < v->destg.n && i < v->cap_dest; i++) {
+		struct top_dest *d = keyed_at(&v->destg, i);
+		unsigned usable = usable_of(m, d->netns);
+
+		if (usable)
+			d->usable = usable;
+		d->pct = d->usable ? 100.0 * d->held / d->usable : 0;
+		if (interval) {
+			d->rate = dt > 0 && d->connects >= d->prev_connects
+					  ? (d->connects - d->prev_connects) / dt : 0;
+			d->prev_connects = d->connects;
+		}
+		if (!d->held && !(d->by_connects && (d->connects || d->fails)))
+			continue;
+		ports_note(v, d, now_ns);
+		v->dest[v->ndest++] = d;
+	}
+	sort_rows(v->dest, v->ndest, sizeof(*v->dest), v->sort[PANE_DEST], v->reverse[PANE_DEST],
+		  by_dest);
+
+	/* listeners */
+	v->lis = grow(v->lis, &v->cap_lis, m->lis.n, sizeof(*v->lis), &v->failed);
+	size_t cap_ovf = v->nprev_ovf;
+
+	v->prev_ovf = grow(v->prev_ovf, &v->nprev_ovf, m->lis.n, sizeof(*v->prev_ovf), &v->failed);
+	v->ovf_rate = grow(v->ovf_rate, &cap_ovf, m->lis.n, sizeof(*v->ovf_rate), &v->failed);
+	if (cap_ovf < v->nprev_ovf)
+		v->nprev_ovf = cap_ovf;
+	v->nlis = 0;
+	for (size_t i = 0; i < m->lis.n && i < v->cap_lis && i < v->nprev_ovf; i++) {
+		const struct mlistener *ml = keyed_at(&m->lis, i);
+		struct ev_tuple t = { .family = ml->family, .sport = ml->port };
+		uint64_t ovf = ml->ovf[0] + ml->ovf[1] + ml->ovf[2];
+		struct top_lis *l;
+
+		if (i >= v->nprev_ovf_seen) { /* a new listener: no rate yet */
+			v->prev_ovf[i] = ovf;
+			v->ovf_rate[i] = 0;
+		}
+		if (interval) {
+			v->ovf_rate[i] = dt > 0 && ovf >= v->prev_ovf[i] ? (ovf - v->prev_ovf[i]) / dt
+									  : 0;
+			v->prev_ovf[i] = ovf;
+		}
+		memcpy(t.saddr, ml->saddr, 16);
+		if (ml->closed ||
+		    !filter_match_socket(&v->filter, &ml->owner, ml->owner_known, &t, TS_LISTEN))
+			continue;
+		l = &v->lis[v->nlis++];
+		memset(l, 0, sizeof(*l));
+		l->netns = ml->netns;
+		l->family = ml->family;
+		l->port = ml->port;
+		memcpy(l->saddr, ml->saddr, 16);
+		l->owner = ml->owner;
+		l->owner_known = ml->owner_known;
+		l->have_queue = ml->have_queue;
+		l->queue = ml->accept_queue;
+		l->backlog = ml->backlog;
+		l->fill = ml->have_queue && ml->backlog ? (double)ml->accept_queue / ml->backlog : 0;
+		l->ovf = ovf;
+		l->ovf_rate = v->ovf_rate[i];
+		l->model_index = i;
+	}
+	v->nprev_ovf_seen = m->lis.n < v->nprev_ovf ? m->lis.n : v->nprev_ovf;
+	sort_rows(v->lis, v->nlis, sizeof(*v->lis), v->sort[PANE_LIS], v->reverse[PANE_LIS],
+		  by_lis);
+	if (v->detail_on)
+		build_detail(v, m, now_ns);
+}
+
+/* ---- the detail: the sockets of one row ---- */
+
+static bool same_addr(const uint8_t *a, const uint8_t *b)
+{
+	return !memcmp(a, b, 16);
+}
+
+static bool in_selection(const struct top_sel *sel, const struct model *m, const struct msock *s)
+{
+	switch (sel->pane) {
+	case PANE_CW: {
+		const struct top_cw *g = &sel->cw;
+
+		if (s->tw || s->state != TS_CLOSE_WAIT || s->netns != g->netns ||
+		    s->t.family != g->family)
+			return false;
+		if (g->pid ? !s->owner_known || s->owner.pid != g->pid : s->owner_known)
+			return false;
+		return g->side ? s->t.dport == g->port && same_addr(s->t.daddr, g->peer) &&
+					 findings_client_side(m, s)
+			       : s->t.sport == g->port && !findings_client_side(m, s);
+	}
+	case PANE_DEST: {
+		const struct top_dest *d = &sel->dest;
+
+		return s->netns == d->netns && s->t.family == d->family && s->t.dport == d->dport &&
+		       s->state != TS_LISTEN && same_addr(s->t.saddr, d->saddr) &&
+		       same_addr(s->t.daddr, d->daddr);
+	}
+	case PANE_LIS:
+		return s->netns == sel->lis.netns && s->t.family == sel->lis.family &&
+		       s->t.sport == sel->lis.port;
+	case PANE_EVENTS: {
+		const struct top_note *n = &sel->note;
+		const struct ev_tuple *t = &n->t;
+		uint32_t netns = n->netns;
+
+		if (n->has_ev) {
+			switch (n->ev.h.type) {
+			case EV_STATE:
+				t = &n->ev.state.t, netns = n->ev.state.netns;
+				break;
+			case EV_TW:
+				t = &n->ev.tw.t, netns = n->ev.tw.netns;
+				break;
+			case EV_CALL:
+				t = &n->ev.call.t, netns = n->ev.call.netns;
+				break;
+			case EV_PORT:
+				t = &n->ev.port.t, netns = n->ev.port.netns;
+				break;
+			case EV_LISTEN_OVF:
+				t = &n->ev.ovf.t, netns = n->ev.ovf.netns;
+				break;
+			}
+		}
+		if (!n->has_ev && n->kind == NOTE_LEAK) {
+			/* the leak's group, as the CLOSE_WAIT pane has it */
+			struct top_sel g = { .pane = PANE_CW };
+
+			g.cw.netns = n->netns;
+			g.cw.family = t->family;
+			g.cw.pid = n->owner_known ? n->owner.pid : 0;
+			g.cw.side = t->dport != 0;
+			g.cw.port = t->dport ? t->dport : t->sport;
+			memcpy(g.cw.peer, t->daddr, 16);
+			return in_selection(&g, m, s);
+		}
+		/* the socket of the record: its local and remote ends, where known */
+		return s->netns == netns && s->t.family == t->family &&
+		       (!t->sport || s->t.sport == t->sport) &&
+		       (!t->dport || s->t.dport == t->dport) &&
+		       same_addr(s->t.daddr, t->daddr);
+	}
+	default:
+		return false;
+	}
+}
+
+static int by_age(const void *a, const void *b)
+{
+	const struct top_sock *x = a, *y = b;
+
+	return cmp_u64(x->age_ns, y->age_ns);
+}
+
+static void build_detail(struct top_view *v, const struct model *m, uint64_t now)
+{
+	if (!v->detail) {
+		v->detail = calloc(TOP_DETAIL, sizeof(*v->detail));
+		if (!v->detail) {
+			v->failed = true;
+			return;
+		}
+	}
+	v->ndetail = v->detail_total = 0;
+	for (size_t i = 0; i < m->cap; i++) {
+		const struct msock *s = &m->tab[i];
+		struct top_sock *d;
+
+		if (!s->used || !in_selection(&v->sel, m, s))
+			continue;
+		v->detail_total++;
+		if (v->ndetail == TOP_DETAIL)
+			continue;
+		d = &v->detail[v->ndetail++];
+		d->state = s->state;
+		d->tw = s->tw;
+		d->t = s->t;
+		d->owner = s->owner;
+		d->owner_known = s->owner_known;
+		d->age_ns = age_of(s, now);
+		d->age_lb = !s->since_known;
+	}
+	qsort(v->detail, v->ndetail, sizeof(*v->detail), by_age);
+}
+
+void top_view_select(struct top_view *v, const struct model *m, const struct top_sel *sel)
+{
+	if (!sel) {
+		v->detail_on = false;
+		return;
+	}
+	v->sel = *sel;
+	v->detail_on = true;
+	build_detail(v, m, v->now_ns);
+}
+
+int top_view_set_filter(struct top_view *v, const char *words, char *err, size_t errlen)
+{
+	struct filter f;
+
+	if (filter_parse_words(&f, words, err, errlen))
+		return -1;
+	v->filter = f;
+	snprintf(v->filter_text, sizeof(v->filter_text), "%s", words);
+	return 0;
+}
+
+/* ---- text ---- */
+
+const char *top_format_age(uint64_t ns, bool lb, char *buf, size_t len)
+{
+	uint64_t s = ns / NS;
+	const char *ge = lb ? ">=" : "";
+
+	if (s < 60)
+		snprintf(buf, len, "%s%.1fs", ge, (double)ns / NS);
+	else if (s < 3600)
+		snprintf(buf, len, "%s%llum%02llus", ge, (unsigned long long)s / 60,
+			 (unsigned long long)s % 60);
+	else if (s < 86400)
+		snprintf(buf, len, "%s%lluh%02llum", ge, (unsigned long long)s / 3600,
+			 (unsigned long long)s / 60 % 60);
+	else
+		snprintf(buf, len, "%s%llud%02lluh", ge, (unsigned long long)s / 86400,
+			 (unsigned long long)s / 3600 % 24);
+	return buf;
+}
+
+static const struct ev_tuple *tuple_of(const union top_ev *e, const struct ev_owner **o,
+				       bool *known)
+{
+	switch (e->h.type) {
+	case EV_STATE:
+		*o = &e->state.owner, *known = e->state.flags & EVF_OWNER_KNOWN;
+		return &e->state.t;
+	case EV_TW:
+		*o = &e->tw.owner, *known = e->tw.flags & EVF_OWNER_KNOWN;
+		return &e->tw.t;
+	case EV_CALL:
+		*o = &e->call.owner, *known = e->call.flags & EVF_OWNER_KNOWN;
+		return &e->call.t;
+	case EV_PORT:
+		*o = &e->port.owner, *known = e->port.flags & EVF_OWNER_KNOWN;
+		return &e->port.t;
+	case EV_LISTEN_OVF:
+		*o = &e->ovf.owner, *known = e->ovf.flags & EVF_OWNER_KNOWN;
+		return &e->ovf.t;
+	}
+	return NULL;
+}
+
+void top_format_event(const union top_ev *e, int64_t clock_offset, char *buf, size_t len)
+{
+	char tbuf[32], what[64], comm[TS_COMM_LEN + 1], l[ENDPOINT_STRLEN], r[ENDPOINT_STRLEN];
+	const struct ev_owner *o = NULL;
+	bool known = false;
+	const struct ev_tuple *t = tuple_of(e, &o, &known);
+
+	if (!t) {
+		snprintf(buf, len, "record of type %u", e->h.type);
+		return;
+	}
+	switch (e->h.type) {
+	case EV_STATE:
+		snprintf(what, sizeof(what), "%s>%s", state_brief_name(e->state.old_state),
+			 state_brief_name(e->state.new_state));
+		break;
+	case EV_TW:
+		if (e->tw.kind == TW_END)
+			snprintf(what, sizeof(what), "timewait end (%s)", fmt_tw_cause(e->tw.cause));
+		else if (e->tw.kind == TW_OVERFLOW)
+			snprintf(what, sizeof(what), "timewait OVERFLOW");
+		else
+			snprintf(what, sizeof(what), "timewait %s", state_brief_name(e->tw.substate));
+		break;
+	case EV_CALL:
+		snprintf(what, sizeof(what), "%s %s", e->call.op == OP_CONNECT ? "connect" : "bind",
+			 e->call.ret ? fmt_errno(e->call.ret) : "ok");
+		break;
+	case EV_PORT:
+		if (e->port.ret)
+			snprintf(what, sizeof(what), "port %s %s", fmt_port_op(e->port.op),
+				 fmt_errno(e->port.ret));
+		else if (e->port.flags & EVF_SCAN_KNOWN)
+			snprintf(what, sizeof(what), "port %s %u scanned", fmt_port_op(e->port.op),
+				 e->port.scan);
+		else
+			snprintf(what, sizeof(what), "port %s", fmt_port_op(e->port.op));
+		break;
+	case EV_LISTEN_OVF:
+		snprintf(what, sizeof(what), "OVERFLOW %s q=%u/%u", fmt_ovf_stage(e->ovf.stage),
+			 e->ovf.accept_queue, e->ovf.backlog);
+		break;
+	}
+	fmt_endpoint(t->family, t->saddr, t->sport, l, sizeof(l));
+	if (t->dport || t->daddr[0] || t->family == AF_INET6)
+		fmt_endpoint(t->family, t->daddr, t->dport, r, sizeof(r));
+	else
+		snprintf(r, sizeof(r), "-");
+	fmt_comm(o, known, comm, sizeof(comm));
+	snprintf(buf, len, "%s %7u %-15s %-21s %-21s %s",
+		 fmt_clock(e->h.ts_ns, clock_offset, 0, tbuf, sizeof(tbuf)), known ? o->pid : 0,
+		 comm, l, r, what);
+}
+
+const char *top_sort_name(enum top_pane p, int sort)
+{
+	static const char *const cw[] = { "count", "oldest", "pid" };
+	static const char *const dest[] = { "%range", "time_wait", "conn/s", "eaddrnotavail" };
+	static const char *const lis[] = { "fill", "overflows", "port" };
+
+	switch (p) {
+	case PANE_CW:
+		return sort >= 0 && sort < SORT_CW_MAX ? cw[sort] : "?";
+	case PANE_DEST:
+		return sort >= 0 && sort < SORT_DEST_MAX ? dest[sort] : "?";
+	case PANE_LIS:
+		return sort >= 0 && sort < SORT_LIS_MAX ? lis[sort] : "?";
+	default:
+		return "time";
+	}
+}
+
+int top_sort_count(enum top_pane p)
+{
+	return p == PANE_CW ? SORT_CW_MAX : p == PANE_DEST ? SORT_DEST_MAX
+					  : p == PANE_LIS  ? SORT_LIS_MAX : 1;
+}
