@@ -45,8 +45,10 @@ if [ "$what" = all ] || [ "$what" = e2e ]; then
 		for file in tests/e2e/*.sh; do
 			source "$file"
 		done
+		[ -n "${TESTS_EXCLUDE:-}" ] && echo "not run here: tests matching /$TESTS_EXCLUDE/ (${TESTS_EXCLUDE_WHY:-})"
 		for t in $(declare -F | awk '{print $3}' | grep '^test_' ); do
 			[ -n "$pattern" ] && ! [[ "$t" =~ $pattern ]] && continue
+			[ -n "${TESTS_EXCLUDE:-}" ] && [[ "$t" =~ $TESTS_EXCLUDE ]] && continue
 			( set -o pipefail; trap cleanup_test EXIT; "$t" )
 			result "e2e/${t#test_}" $?
 			[ -n "${TRACER_PID:-}" ] && kill -KILL "$TRACER_PID" 2>/dev/null

@@ -462,8 +462,9 @@ static int pipeline_run(struct config *c, struct pipeline *p)
 	while (!exiting) {
 		/* top: keys are read between polls */
 		n = loader_poll(l, p->top ? 50 : 100);
+		/* a signal: ours set exiting; another (SIGWINCH of a resize) is no reason to stop */
 		if (n == -EINTR)
-			break;
+			continue;
 		if (n < 0 && p->sink_errno)
 			goto write_error;
 		if (n < 0) {

@@ -18,6 +18,7 @@
 
 #define NS 1000000000ULL
 #define WIDE_COLS 160 /* from here, two columns of panes */
+#define LEFT_W 86      /* the tables' column then */
 #define KEY_ESC 27
 
 enum { C_RED = 1, C_YELLOW, C_GREEN, C_CYAN };
@@ -302,12 +303,18 @@ static void layout(const struct top_ui *ui, const struct top_view *v, int y0, in
 	int avail = y1 - y0;
 
 	if (COLS >= WIDE_COLS) {
-		int top = avail / 2, lw = COLS / 2;
+		/* the tables stacked on the left, each a third at most of what it
+		 * needs is not there; the events on the right, full height */
+		int third = avail / 3, y = y0;
 
-		r[PANE_CW] = (struct rect){ y0, 0, top, lw - 1 };
-		r[PANE_DEST] = (struct rect){ y0, lw, top, COLS - lw };
-		r[PANE_LIS] = (struct rect){ y0 + top, 0, avail - top, lw - 1 };
-		r[PANE_EVENTS] = (struct rect){ y0 + top, lw, avail - top, COLS - lw };
+		for (int p = PANE_CW; p <= PANE_LIS; p++) {
+			int want = 1 + clampi((int)pane_rows(ui, v, p), 1, 1000);
+			int h = p == PANE_LIS ? y1 - y : clampi(want, 2, third);
+
+			r[p] = (struct rect){ y, 0, h, LEFT_W };
+			y += h;
+		}
+		r[PANE_EVENTS] = (struct rect){ y0, LEFT_W + 1, avail, COLS - LEFT_W - 1 };
 		return;
 	}
 	/* one column: the tables take what they need up to a share (twice that
@@ -784,7 +791,7 @@ static void draw_status(struct top_ui *ui, const struct top_view *v, uint64_t no
 	}
 	attron(A_DIM);
 	put(y, x, COLS - x,
-	    "q quit  space pause  tab pane  Enter sockets  s/S sort  / filter  t stream  h help");
+	    "q quit  space pause  tab pane  Enter sockets  s/S sort  / filter  t all  h help");
 	attroff(A_DIM);
 }
 
@@ -841,6 +848,7 @@ static int filter_key(struct top_ui *ui, struct top_view *v, int ch, uint64_t no
 		}
 		memset(ui->row, 0, sizeof(ui->row));
 		memset(ui->scroll, 0, sizeof(ui->scroll));
+		ui->msg[0] = 0;
 		return UI_UPDATE;
 	case KEY_BACKSPACE:
 	case 127:

@@ -905,9 +905,9 @@ void top_format_event(const union top_ev *e, int64_t clock_offset, char *buf, si
 	else
 		snprintf(r, sizeof(r), "-");
 	fmt_comm(o, known, comm, sizeof(comm));
-	snprintf(buf, len, "%s %7u %-15s %-21s %-21s %s",
-		 fmt_clock(e->h.ts_ns, clock_offset, 0, tbuf, sizeof(tbuf)), known ? o->pid : 0,
-		 comm, l, r, what);
+	snprintf(buf, len, "%s %-24s %7u %-15s %s > %s",
+		 fmt_clock(e->h.ts_ns, clock_offset, 0, tbuf, sizeof(tbuf)), what,
+		 known ? o->pid : 0, comm, l, r);
 }
 
 const char *top_sort_name(enum top_pane p, int sort)

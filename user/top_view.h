@@ -216,7 +216,8 @@ size_t top_view_records_count(const struct top_view *v);
 int top_view_set_filter(struct top_view *v, const char *words, char *err, size_t errlen);
 
 const char *note_kind_name(enum note_kind k);
-/* One line for a record: "12:00:01  1234 curl  10.0.0.1:5555 > 10.0.0.2:80  ESTAB>CLOSE" */
+/* One line for a record:
+ * "12:00:01 ESTAB>CLOSE                 1234 curl            10.0.0.1:5555 > 10.0.0.2:80" */
 void top_format_event(const union top_ev *e, int64_t clock_offset, char *buf, size_t len);
 /* "1.2s", "3m04s", "2h05m", ">=6.0s" when a lower bound */
 const char *top_format_age(uint64_t ns, bool lb, char *buf, size_t len);
