@@ -515,8 +515,6 @@ void top_view_update(struct top_view *v, const struct model *m, uint64_t now_ns,
 	}
 	if (v->paused)
 		return;
-	v->tail_mark = v->ntail;
-	v->stream_mark = v->nstream;
 	v->failed = false;
 
 	/* groups persist (their notes and connect counts); their counts restart */
@@ -671,6 +669,9 @@ void top_view_update(struct top_view *v, const struct model *m, uint64_t now_ns,
 		  by_lis);
 	if (v->detail_on)
 		build_detail(v, m, now_ns);
+	/* the rings as of now, with the notes this update raised */
+	v->tail_mark = v->ntail;
+	v->stream_mark = v->nstream;
 }
 
 /* ---- the detail: the sockets of one row ---- */
