@@ -443,6 +443,7 @@ static void draw_cw(struct top_ui *ui, const struct top_view *v, const struct re
 		{ "LOCAL PORT/PEER", 21, false, -1 },
 		{ "CLOSE_WAIT", 10, true, SORT_CW_COUNT },
 		{ "OLDEST", 9, true, SORT_CW_OLDEST },
+		{ "NETNS", 10, true, -1 },
 	};
 	int n = (int)(sizeof(c) / sizeof(c[0])), x[MAX_COLS], w[MAX_COLS];
 	int shown = place(c, n, r->w, x, w), rows = r->h - 1;
@@ -464,6 +465,7 @@ static void draw_cw(struct top_ui *ui, const struct top_view *v, const struct re
 			snprintf(cells[1], sizeof(cells[1]), ":%u", g->port);
 		snprintf(cells[2], sizeof(cells[2]), "%llu", (unsigned long long)g->count);
 		top_format_age(g->oldest_ns, g->oldest_lb, cells[3], sizeof(cells[3]));
+		snprintf(cells[4], sizeof(cells[4]), "%u", g->netns);
 		if (g->count >= CW_MIN_COUNT && g->oldest_ns >= CW_MIN_AGE_NS)
 			a = color(ui, g->count >= CW_CRITICAL_COUNT ? C_RED : C_YELLOW);
 		table_row(ui, PANE_CW, i, r, r->y + 1 + k, c, shown, x, w, cells, a);
@@ -480,6 +482,7 @@ static void draw_dest(struct top_ui *ui, const struct top_view *v, const struct 
 		{ "CONN/s", 6, true, SORT_DEST_RATE },
 		{ "EADDRNOTAVAIL", 13, true, SORT_DEST_FAILS },
 		{ "FROM", 15, false, -1 },
+		{ "NETNS", 10, true, -1 },
 	};
 	int n = (int)(sizeof(c) / sizeof(c[0])), x[MAX_COLS], w[MAX_COLS];
 	int shown = place(c, n, r->w, x, w), rows = r->h - 1;
@@ -504,6 +507,7 @@ static void draw_dest(struct top_ui *ui, const struct top_view *v, const struct 
 		snprintf(cells[4], sizeof(cells[4]), "%.1f", d->rate);
 		snprintf(cells[5], sizeof(cells[5]), "%llu", (unsigned long long)d->fails);
 		fmt_addr(d->family, d->saddr, cells[6], sizeof(cells[6]));
+		snprintf(cells[7], sizeof(cells[7]), "%u", d->netns);
 		if (d->fails || d->pct >= PORT_CRIT_PCT)
 			a = color(ui, C_RED);
 		else if (d->pct >= PORT_WARN_PCT)
@@ -521,6 +525,7 @@ static void draw_lis(struct top_ui *ui, const struct top_view *v, const struct r
 		{ "FILL", 5, true, SORT_LIS_FILL },
 		{ "OVERFLOWS", 9, true, SORT_LIS_OVF },
 		{ "OVF/s", 6, true, -1 },
+		{ "NETNS", 10, true, -1 },
 	};
 	int n = (int)(sizeof(c) / sizeof(c[0])), x[MAX_COLS], w[MAX_COLS];
 	int shown = place(c, n, r->w, x, w), rows = r->h - 1;
@@ -546,6 +551,7 @@ static void draw_lis(struct top_ui *ui, const struct top_view *v, const struct r
 		}
 		snprintf(cells[4], sizeof(cells[4]), "%llu", (unsigned long long)l->ovf);
 		snprintf(cells[5], sizeof(cells[5]), "%.1f", l->ovf_rate);
+		snprintf(cells[6], sizeof(cells[6]), "%u", l->netns);
 		if (l->ovf_rate > 0 || l->fill >= 1)
 			a = color(ui, C_RED);
 		else if (l->ovf || l->fill >= 0.5)
@@ -626,7 +632,11 @@ static void draw_events(struct top_ui *ui, const struct top_view *v, const struc
 		col = put(y, r->x, r->w,
 			  fmt_clock(x->ts_ns, ui->clock_offset, 0, tbuf, sizeof(tbuf)));
 		attron(a);
-		col += putf(y, r->x + col, r->w - col, " %-18s", note_kind_name(x->kind));
+		if (x->repeat > 1)
+			col += putf(y, r->x + col, r->w - col, " %s x%u%*s", note_kind_name(x->kind),
+				    x->repeat, 0, "");
+		else
+			col += putf(y, r->x + col, r->w - col, " %-18s", note_kind_name(x->kind));
 		attroff(a);
 		if (x->has_ev) {
 			top_format_event(&x->ev, ui->clock_offset, line, sizeof(line));
@@ -714,26 +724,26 @@ static void draw_detail(struct top_ui *ui, const struct top_view *v, int y0, int
 }
 
 static const char *const help_lines[] = {
-	"tcpscope top: the TCP lifecycle of this host, live (every namespace tcpscope sees)",
+	"tcpscope top: TCP on this host, live, in every namespace tcpscope can see",
 	"",
-	"  q            quit (Ctrl-C and SIGTERM too; the terminal is restored)",
-	"  space        pause / resume the display (events are still counted)",
-	"  tab, arrows  move between panes (left/right, tab, shift-tab) and rows (up/down,",
-	"               PgUp/PgDn, Home/End)",
-	"  Enter        the sockets of the selected row; Esc or Enter to come back",
+	"  q            quit (Ctrl-C, SIGTERM too; the terminal is given back)",
+	"  space        pause / resume the screen (events are still counted)",
+	"  tab, arrows  panes: tab, shift-tab, left, right; rows: up, down,",
+	"               PgUp, PgDn, Home, End",
+	"  Enter        the sockets of the selected row; Esc or Enter: back",
 	"  s / S        next sort order of the pane / reverse it",
-	"  /            filter with trace's words: -p PID -c COMM -L PORT -D PORT",
-	"               --state STATE -4 -6 (e.g. --state close-wait -L 8080); empty clears",
+	"  /            filter with trace's words: -p PID -c COMM -L PORT",
+	"               -D PORT --state STATE -4 -6; empty clears",
 	"  t            events pane: notable events <-> every record",
 	"  h, ?         this help (any key closes it)",
 	"",
-	"States: sockets now (census at start + every transition since), the change over",
-	"the last minute (or since start) and the trend. CLOSE_WAIT that only grows: a",
-	"process that never close()s. TIME_WAIT toward one destination near its port range:",
-	"connect() will fail with EADDRNOTAVAIL. Accept queue FILL at 100% drops connections.",
-	"'*' after a state in a socket list: a timewait socket. '>=' before an age: the",
-	"socket is older than tcpscope's start (a lower bound).",
-	"hooks: the kernel mechanism per fact (tp tracepoint, fentry, kprobe, - none).",
+	"States: sockets now (census at start + every transition since), their",
+	"change over the last minute and trend. A CLOSE_WAIT count that only grows:",
+	"a process that never close()s. Ports toward one destination near 100% of",
+	"the range: connect() fails with EADDRNOTAVAIL. A full accept queue drops",
+	"connections. '>=' before an age: older than tcpscope (a lower bound);",
+	"'*' after a state: a timewait socket. hooks: the mechanism per fact",
+	"(tp tracepoint, fentry, kprobe, - not observed).",
 };
 
 static void draw_help(struct top_ui *ui, const struct top_view *v, int y0, int y1)

@@ -61,14 +61,49 @@ static struct top_note *push_note(struct top_view *v, enum note_kind kind, uint6
 	n->kind = kind;
 	n->ts_ns = ts;
 	n->has_ev = false;
+	n->repeat = 1;
 	n->text[0] = 0;
 	v->notes[kind]++;
 	return n;
 }
 
+/* The same note again: same kind and record type, process, ends and result */
+static bool same_note(const struct top_note *n, enum note_kind kind, const struct ev_hdr *h)
+{
+	const union top_ev *a = &n->ev, *b = (const void *)h;
+
+	if (!n->has_ev || n->kind != kind || a->h.type != h->type ||
+	    h->ts_ns - n->ts_ns > TOP_REPEAT_NS)
+		return false;
+	switch (h->type) {
+	case EV_PORT:
+		return a->port.owner.pid == b->port.owner.pid && a->port.ret == b->port.ret &&
+		       a->port.t.dport == b->port.t.dport && !memcmp(a->port.t.daddr, b->port.t.daddr, 16);
+	case EV_CALL:
+		return a->call.owner.pid == b->call.owner.pid && a->call.ret == b->call.ret &&
+		       a->call.t.dport == b->call.t.dport && !memcmp(a->call.t.daddr, b->call.t.daddr, 16);
+	case EV_LISTEN_OVF:
+		return a->ovf.sk == b->ovf.sk;
+	default:
+		return false;
+	}
+}
+
 static void note_ev(struct top_view *v, enum note_kind kind, const struct ev_hdr *h, size_t size)
 {
-	struct top_note *n = push_note(v, kind, h->ts_ns);
+	struct top_note *n = v->ntail ? &v->tail[(v->ntail - 1) % TOP_TAIL] : NULL;
+
+	/* a flood of the same failure is one line that counts, not a wall: the
+	 * other notable events stay in sight (the newest note only; on a paused
+	 * screen only one it does not show yet: it holds still) */
+	if (n && (!v->paused || v->ntail > v->tail_mark) && same_note(n, kind, h)) {
+		n->repeat++;
+		n->ts_ns = h->ts_ns;
+		memcpy(&n->ev, h, size);
+		v->notes[kind]++;
+		return;
+	}
+	n = push_note(v, kind, h->ts_ns);
 
 	n->has_ev = true;
 	memcpy(&n->ev, h, size);

@@ -28,6 +28,7 @@ struct ladder;
 #define TOP_STREAM 2048 /* records kept for the full stream */
 #define TOP_DETAIL 2000 /* sockets listed for one row */
 #define TOP_MINUTE_NS (60ULL * 1000000000ULL)
+#define TOP_REPEAT_NS (10ULL * 1000000000ULL)
 
 enum top_pane { PANE_CW, PANE_DEST, PANE_LIS, PANE_EVENTS, PANE_MAX };
 
@@ -112,7 +113,8 @@ enum note_kind {
 struct top_note {
 	uint8_t kind;	 /* enum note_kind */
 	bool has_ev;	 /* ev is the record; else text says it */
-	uint64_t ts_ns;
+	uint32_t repeat; /* the same again (kind, process, place, error) within TOP_REPEAT_NS */
+	uint64_t ts_ns;	 /* the latest */
 	union top_ev ev;
 	/* a text note: what it is about (for the '/' filter and Enter) */
 	uint32_t netns;

@@ -140,12 +140,15 @@ static void test_panes(void)
 		      v->lis[0].backlog == 4 && v->lis[0].fill == 0.75 && v->lis[0].owner.pid == 50,
 	      "the listener with its queue 3/4");
 
-	/* the tail: 3 failed connects, 1 reset, a leak (6 >= 5, oldest >= 5 s)
-	 * and port pressure (75% >= 50%), newest first */
+	/* the tail: 3 failed connects (one line, x3), 1 reset, a leak (6 >= 5,
+	 * oldest >= 5 s) and port pressure (75% >= 50%), newest first */
 	const struct top_note *n[16];
 	size_t nn = top_view_tail(v, 0, n, 16);
 
-	CHECK(nn == 6, "6 notable events: %zu", nn);
+	CHECK(nn == 4, "4 notable lines: %zu", nn);
+	CHECK(nn == 4 && n[3]->kind == NOTE_CONNECT_FAIL && n[3]->repeat == 3 &&
+		      n[2]->kind == NOTE_RESET,
+	      "the same failure three times is one line that counts");
 	CHECK(v->notes[NOTE_CONNECT_FAIL] == 3 && v->notes[NOTE_RESET] == 1 &&
 		      v->notes[NOTE_LEAK] == 1 && v->notes[NOTE_PORTS] == 1,
 	      "by kind: fail %llu reset %llu leak %llu ports %llu",
