@@ -34,6 +34,7 @@ static void end_at_exit(void)
 
 int top_ui_check(char *err, size_t errlen)
 {
+	const char *t;
 	int e = 0;
 
 	if (!isatty(STDIN_FILENO) || !isatty(STDOUT_FILENO)) {
@@ -41,15 +42,15 @@ int top_ui_check(char *err, size_t errlen)
 				      "one use 'tcpscope trace' (e.g. -F json -o FILE)");
 		return -1;
 	}
-	if (setupterm(NULL, STDOUT_FILENO, &e) != OK) {
-		const char *t = getenv("TERM");
-
-		snprintf(err, errlen, "top cannot drive this terminal (TERM=%s): set TERM to one "
-				      "terminfo knows (e.g. xterm-256color) or use 'tcpscope trace'",
-			 t && *t ? t : "unset");
-		return -1;
+	if (setupterm(NULL, STDOUT_FILENO, &e) == OK) {
+		del_curterm(cur_term); /* newterm() loads its own */
+		return 0;
 	}
-	return 0;
+	t = getenv("TERM");
+	snprintf(err, errlen, "top cannot drive this terminal (TERM=%s): set TERM to one terminfo "
+			      "knows (e.g. xterm-256color) or use 'tcpscope trace'",
+		 t && *t ? t : "unset");
+	return -1;
 }
 
 int top_ui_start(struct top_ui *ui, char *err, size_t errlen)

@@ -166,6 +166,21 @@ test_top_port_exhaustion() {
 	top_exited_clean
 }
 
+# the listeners pane: the accept queue now, from the listeners-only dump
+# every interval (listen(fd, 5) never accepted: 6 of 5, over 100%)
+test_top_listen_backlog() {
+	new_netns tlb || return 1
+	scenario_start tlb backlog-hold 8 || return 1
+	trap 'top_stop; scenario_stop; cleanup_test' EXIT
+	top_start tlb 80 24 -i 500ms || return 1
+	kill -USR1 "$SC_PID"
+	local p
+	p=$(echo "$SC" | jq -r .pid)
+	wait_screen "^127\.0\.0\.1:8080 +$p ts-slowacc +6/5 +120% +[0-9]+ " 100 || return 1
+	top_keys q
+	top_exited_clean
+}
+
 # -d ends top by itself, terminal restored; Ctrl-C too
 test_top_duration_and_ctrl_c() {
 	trap 'top_stop; cleanup_test' EXIT
