@@ -101,3 +101,25 @@ expect() {
 netstat_counter() {
 	in_ns awk -v name="$1" '$1 == "TcpExt:" { if (!h) { for (i = 2; i <= NF; i++) col[$i] = i; h = 1 } else print $col[name] }' /proc/net/netstat
 }
+
+# scenario_start NAME SCENARIO [ARG]: the scenario in our namespace, ready;
+# SC_PID is the scenario itself (ip netns exec execs it: signals reach it)
+scenario_start() {
+	local name=$1 sc=$2 arg=${3:-}
+	ip netns exec "$NS" "$SCENARIO" "$sc" 127.0.0.1 8080 $arg >"$TMP/$name.sc" 2>"$TMP/$name.sc.err" &
+	SC_PID=$!
+	for _ in $(seq 1 100); do
+		[ -s "$TMP/$name.sc" ] && break
+		kill -0 "$SC_PID" 2>/dev/null || break
+		sleep 0.1
+	done
+	SC=$(head -1 "$TMP/$name.sc")
+	[ -n "$SC" ] || { echo "  scenario $sc did not get ready: $(cat "$TMP/$name.sc.err")" >&2; return 1; }
+}
+
+scenario_stop() {
+	[ -n "${SC_PID:-}" ] || return 0
+	kill -TERM "$SC_PID" 2>/dev/null
+	wait "$SC_PID" 2>/dev/null
+	SC_PID=
+}

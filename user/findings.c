@@ -236,42 +236,37 @@ static bool counter_delta(const struct model *m, uint32_t netns, const char *nam
 	return true;
 }
 
-unsigned usable_ports(const char *range, const char *reserved, unsigned *lo, unsigned *hi)
-{
-	unsigned l = 0, h = 0, n;
-
-	*lo = *hi = 0;
-	if (!range || sscanf(range, "%u %u", &l, &h) != 2 || l > h || h > 65535)
-		return 0;
-	*lo = l;
-	*hi = h;
-	n = h - l + 1;
-	for (const char *p = reserved; p && *p;) {
-		unsigned a, b;
-		int used = 0;
-
-		if (sscanf(p, "%u%n", &a, &used) != 1)
-			break;
-		p += used;
-		b = a;
-		if (*p == '-' && sscanf(p + 1, "%u%n", &b, &used) == 1)
-			p += 1 + used;
-		for (unsigned x = a; x <= b && x <= 65535; x++)
-			if (x >= l && x <= h && n > 0)
-				n--;
-		if (*p != ',')
-			break;
-		p++;
-	}
-	return n;
-}
-
 bool findings_client_side(const struct model *m, const struct msock *s)
 {
-	unsigned lo, hi;
+	const struct mns *n = model_ns(m, s->netns);
 
-	usable_ports(sysctl_of(m, s->netns, "net.ipv4.ip_local_port_range"), NULL, &lo, &hi);
-	return lo && s->t.sport >= lo && s->t.sport <= hi && !model_listener(m, s->netns, &s->t);
+	return n && n->port_lo && s->t.sport >= n->port_lo && s->t.sport <= n->port_hi &&
+	       !model_listener(m, s->netns, &s->t);
+}
+
+void findings_cw_key(const struct msock *s, bool client_side, struct cw_key *k)
+{
+	memset(k, 0, sizeof(*k));
+	k->netns = s->netns;
+	k->family = s->t.family;
+	if (s->owner_known) {
+		k->pid = s->owner.pid;
+		memcpy(k->comm, s->owner.comm, TS_COMM_LEN);
+	}
+	/* a server's by its local port; a client's (ephemeral port) by its peer */
+	if (client_side) {
+		k->side = 1;
+		k->port = s->t.dport;
+		memcpy(k->peer, s->t.daddr, 16);
+	} else {
+		k->port = s->t.sport;
+	}
+}
+
+/* A group key's common part: the socket's namespace and family */
+static struct gkey gkey_of(const struct msock *s)
+{
+	return (struct gkey){ .netns = s->netns, .family = s->t.family };
 }
 
 static bool has_finding(const struct findings *out, const char *kind, uint32_t netns)
@@ -295,24 +290,17 @@ static void close_wait(const struct model *m, struct findings *out)
 
 	grouping_init(&gr);
 	for_each_socket(m, s) {
-		struct gkey k = {};
+		struct gkey k = gkey_of(s);
+		struct cw_key c;
 
 		if (s->tw || s->state != TS_CLOSE_WAIT)
 			continue;
-		k.netns = s->netns;
-		k.family = s->t.family;
-		if (s->owner_known) {
-			k.pid = s->owner.pid;
-			memcpy(k.comm, s->owner.comm, TS_COMM_LEN);
-		}
-		/* a server's by its local port; a client's (ephemeral port) by its peer */
-		if (findings_client_side(m, s)) {
-			k.side = 1;
-			k.port = s->t.dport;
-			memcpy(k.b, s->t.daddr, 16);
-		} else {
-			k.port = s->t.sport;
-		}
+		findings_cw_key(s, findings_client_side(m, s), &c);
+		k.pid = c.pid;
+		memcpy(k.comm, c.comm, TS_COMM_LEN);
+		k.side = c.side;
+		k.port = c.port;
+		memcpy(k.b, c.peer, 16);
 		group_add(&gr, &k, m, s, CW_MIN_AGE_NS);
 	}
 	for_each_group(&gr, g) {
@@ -396,14 +384,12 @@ static void port_pressure(const struct model *m, struct findings *out)
 	/* client-side sockets: local port in the ephemeral range, not a listener's */
 	grouping_init(&gr);
 	for_each_socket(m, s) {
-		struct gkey k = {};
+		struct gkey k = gkey_of(s);
 
 		if (s->state == TS_LISTEN || !s->t.dport)
 			continue;
 		if (!findings_client_side(m, s))
 			continue;
-		k.netns = s->netns;
-		k.family = s->t.family;
 		k.port = s->t.dport;
 		memcpy(k.a, s->t.saddr, 16);
 		memcpy(k.b, s->t.daddr, 16);
@@ -424,17 +410,9 @@ static void port_pressure(const struct model *m, struct findings *out)
 	}
 	for_each_group(&gr, g) {
 		const struct mdest *d = dest_of(m, &g->k);
-		unsigned lo, hi, usable;
+		unsigned lo, hi, usable = model_usable_ports(m, g->k.netns, d, &lo, &hi);
 		char src[ADDR_STRLEN], dst[ENDPOINT_STRLEN], o[64];
 
-		usable = usable_ports(sysctl_of(m, g->k.netns, "net.ipv4.ip_local_port_range"),
-				      sysctl_of(m, g->k.netns, "net.ipv4.ip_local_reserved_ports"),
-				      &lo, &hi);
-		if (!usable && d && d->range_hi >= d->range_lo && d->range_lo) {
-			lo = d->range_lo;
-			hi = d->range_hi;
-			usable = hi - lo + 1;
-		}
 		if (!usable)
 			continue;
 		double pct = 100.0 * g->count / usable;
@@ -543,12 +521,10 @@ static void server_time_wait(const struct model *m, struct findings *out)
 
 	grouping_init(&gr);
 	for_each_socket(m, s) {
-		struct gkey k = {};
+		struct gkey k = gkey_of(s);
 
 		if (!s->tw || s->state != TS_TIME_WAIT || findings_client_side(m, s))
 			continue;
-		k.netns = s->netns;
-		k.family = s->t.family;
 		k.port = s->t.sport;
 		memcpy(k.a, s->t.saddr, 16);
 		group_add(&gr, &k, m, s, 0);
@@ -594,12 +570,10 @@ static void fin_wait(const struct model *m, struct findings *out)
 
 	grouping_init(&gr);
 	for_each_socket(m, s) {
-		struct gkey k = {};
+		struct gkey k = gkey_of(s);
 
-		if ((s->state != TS_FIN_WAIT2 && s->state != TS_FIN_WAIT1))
+		if (s->state != TS_FIN_WAIT2 && s->state != TS_FIN_WAIT1)
 			continue;
-		k.netns = s->netns;
-		k.family = s->t.family;
 		k.port = s->state; /* one group per state and peer address */
 		memcpy(k.b, s->t.daddr, 16);
 		g = group_add(&gr, &k, m, s,

@@ -64,9 +64,15 @@ const char *severity_name(enum severity s);
  * listener has it (CLOSE_WAIT and ports are grouped by peer then) */
 bool findings_client_side(const struct model *m, const struct msock *s);
 
-/* The ports connect() may use, from "net.ipv4.ip_local_port_range" ("32768 60999") and
- * "net.ipv4.ip_local_reserved_ports" ("8080,9000-9010", no spaces).
- * Returns the count; lo and hi get the range (0 when unknown). */
-unsigned usable_ports(const char *range, const char *reserved, unsigned *lo, unsigned *hi);
+/* The CLOSE_WAIT group of a socket, as close_wait_leak groups them (top
+ * too): its namespace, owner, and a server's local port or a client's peer */
+struct cw_key {
+	uint32_t netns, pid; /* pid 0: owner unknown */
+	char comm[TS_COMM_LEN];
+	uint16_t family, port; /* local port, or the peer's port when side */
+	uint8_t side, _pad;
+	uint8_t peer[16];
+};
+void findings_cw_key(const struct msock *s, bool client_side, struct cw_key *k);
 
 #endif

@@ -594,6 +594,21 @@ static int print_diagnosis(struct config *c, const struct model *m, FILE *out)
 	return ret;
 }
 
+/* The end of diagnose and report: the diagnosis of the model when the
+ * run (or the reading) succeeded, else exit 2 (1 means warnings here). out
+ * is closed and the model freed either way. */
+static int diagnosis_end(struct config *c, struct model *m, FILE *out, bool ok)
+{
+	int ret = EXIT_USAGE;
+
+	if (ok)
+		ret = print_diagnosis(c, m, out);
+	else if (out != stdout)
+		fclose(out);
+	model_free(m);
+	return ret;
+}
+
 /* tcpscope diagnose: the same run as trace, into the model; then the verdict. */
 static int run_diagnose(struct config *c)
 {
@@ -601,7 +616,6 @@ static int run_diagnose(struct config *c)
 	struct model m;
 	char err[512];
 	FILE *out;
-	int ret;
 
 	if (c->format == FMT_CSV) {
 		fprintf(stderr, "tcpscope: diagnose prints text or json: use -F text or -F json\n");
@@ -620,16 +634,7 @@ static int run_diagnose(struct config *c)
 	sink_attach_model(&p.sink, &m);
 	if (c->save)
 		p.sink.next = &p.save;
-	if (pipeline_run(c, &p)) {
-		/* exit status 1 means warnings here: a run that failed is 2 */
-		ret = EXIT_USAGE;
-		if (out != stdout)
-			fclose(out);
-	} else {
-		ret = print_diagnosis(c, &m, out);
-	}
-	model_free(&m);
-	return ret;
+	return diagnosis_end(c, &m, out, pipeline_run(c, &p) == 0);
 }
 
 /* tcpscope top: the model and the dashboard's rings as the sinks; between
@@ -650,12 +655,11 @@ static int run_top(struct config *c)
 		return EXIT_USAGE;
 	}
 	p.top = top_run_new(&c->filter, c->interval_ns ? c->interval_ns : TOP_INTERVAL_NS,
-			    c->scan_warn);
+			    c->scan_warn, &p.sink);
 	if (!p.top) {
 		fprintf(stderr, "tcpscope: out of memory\n");
 		return 1;
 	}
-	p.sink = p.top->model_sink;
 	p.want_census = !c->no_census;
 	p.want_nsinfo = true; /* port ranges, for the share of the range in use */
 	ret = pipeline_run(c, &p);
@@ -670,7 +674,7 @@ static int run_report(struct config *c)
 	struct sink s;
 	char err[512];
 	FILE *out;
-	int ret;
+	bool ok;
 
 	if (c->format == FMT_CSV) {
 		fprintf(stderr, "tcpscope: report prints text or json: use -F text or -F json\n");
@@ -683,16 +687,10 @@ static int run_report(struct config *c)
 	}
 	model_init(&m);
 	sink_attach_model(&s, &m);
-	if (replay_file(c->input, &s, err, sizeof(err))) {
+	ok = !replay_file(c->input, &s, err, sizeof(err));
+	if (!ok)
 		fprintf(stderr, "tcpscope: %s\n", err);
-		ret = EXIT_USAGE;
-		if (out != stdout)
-			fclose(out);
-	} else {
-		ret = print_diagnosis(c, &m, out);
-	}
-	model_free(&m);
-	return ret;
+	return diagnosis_end(c, &m, out, ok);
 }
 
 static int discard(void *ctx, void *data, size_t len)

@@ -139,6 +139,25 @@ const struct mns *model_ns(const struct model *m, uint32_t netns)
 	return keyed_find(&m->ns, &netns);
 }
 
+unsigned model_usable_ports(const struct model *m, uint32_t netns, const struct mdest *d,
+			    unsigned *lo, unsigned *hi)
+{
+	const struct mns *n = model_ns(m, netns);
+
+	if (n && n->usable) {
+		*lo = n->port_lo;
+		*hi = n->port_hi;
+		return n->usable;
+	}
+	if (d && d->range_lo && d->range_hi >= d->range_lo) {
+		*lo = d->range_lo;
+		*hi = d->range_hi;
+		return *hi - *lo + 1;
+	}
+	*lo = *hi = 0;
+	return 0;
+}
+
 const struct nsinfo *model_ns_latest(const struct model *m, uint32_t netns)
 {
 	const struct mns *n = model_ns(m, netns);
@@ -228,6 +247,10 @@ void model_nsinfo(struct model *m, uint64_t ts_ns, bool end, const struct nsinfo
 	seen_ts(m, ts_ns);
 	if (!n)
 		return;
+	if (end || !n->have_end) /* parsed once here, not per socket */
+		n->usable = usable_ports(nsinfo_sysctl(ns, "net.ipv4.ip_local_port_range"),
+					 nsinfo_sysctl(ns, "net.ipv4.ip_local_reserved_ports"),
+					 &n->port_lo, &n->port_hi);
 	if (end) {
 		n->end = *ns;
 		n->have_end = true;
@@ -296,6 +319,24 @@ static void set_owner(struct msock *s, const struct ev_owner *o, bool known)
 	}
 }
 
+/* The entry for (key, tw), now in state since ts; NULL when the table is full */
+static struct msock *enter(struct model *m, uint64_t key, bool tw, int state, uint64_t ts,
+			   const struct ev_tuple *t, uint32_t netns, const struct ev_owner *o,
+			   bool known)
+{
+	struct msock *s = upsert(m, key, tw);
+
+	if (!s)
+		return NULL;
+	s->state = state;
+	s->since_ns = ts;
+	s->since_known = 1;
+	s->t = *t;
+	s->netns = netns;
+	set_owner(s, o, known);
+	return s;
+}
+
 static void on_state(struct model *m, const struct ev_state *e)
 {
 	uint64_t key = e->cookie ? e->cookie : e->sk;
@@ -322,15 +363,9 @@ static void on_state(struct model *m, const struct ev_state *e)
 			erase(m, s);
 		return;
 	}
-	s = upsert(m, key, false);
+	s = enter(m, key, false, e->new_state, e->hdr.ts_ns, &e->t, e->netns, &e->owner, known);
 	if (!s)
 		return;
-	s->state = e->new_state;
-	s->since_ns = e->hdr.ts_ns;
-	s->since_known = 1;
-	s->t = e->t;
-	s->netns = e->netns;
-	set_owner(s, &e->owner, known);
 	if (!s->owner_known && e->new_state != TS_LISTEN) {
 		/* a child not yet accept()ed of a listener older than the run (the
 		 * kernel side knows only listeners it saw start): the listener's owner */
@@ -349,15 +384,10 @@ static void on_timewait(struct model *m, const struct ev_tw *e)
 
 	switch (e->kind) {
 	case TW_ENTER:
-		s = upsert(m, key, true);
+		s = enter(m, key, true, e->substate, e->hdr.ts_ns, &e->t, e->netns, &e->owner,
+			  known);
 		if (!s)
 			return;
-		s->state = e->substate;
-		s->since_ns = e->hdr.ts_ns;
-		s->since_known = 1;
-		s->t = e->t;
-		s->netns = e->netns;
-		set_owner(s, &e->owner, known);
 		/* the full socket it replaces: a FIN_WAIT2 goes on aging */
 		full = e->cookie ? find(m, e->cookie, false) : NULL;
 		if (full) {
@@ -373,15 +403,7 @@ static void on_timewait(struct model *m, const struct ev_tw *e)
 		}
 		break;
 	case TW_SUBSTATE:
-		s = upsert(m, key, true);
-		if (!s)
-			return;
-		s->state = TS_TIME_WAIT;
-		s->since_ns = e->hdr.ts_ns;
-		s->since_known = 1;
-		s->t = e->t;
-		s->netns = e->netns;
-		set_owner(s, &e->owner, known);
+		enter(m, key, true, TS_TIME_WAIT, e->hdr.ts_ns, &e->t, e->netns, &e->owner, known);
 		break;
 	case TW_END:
 		s = find(m, key, true);

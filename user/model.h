@@ -84,6 +84,9 @@ struct mns {
 	uint32_t netns; /* the key */
 	bool have_start, have_end;
 	struct nsinfo start, end;
+	/* from the latest record: ip_local_port_range, and the ports of it
+	 * connect() may use (reserved ones out); 0 when unknown */
+	unsigned port_lo, port_hi, usable;
 	uint64_t tw_overflow; /* TW_OVERFLOW events */
 };
 
@@ -138,6 +141,11 @@ const struct mns *model_ns(const struct model *m, uint32_t netns);
 /* The open listener on t's local port (and family), or NULL */
 const struct mlistener *model_listener(const struct model *m, uint32_t netns,
 				       const struct ev_tuple *t);
+/* The ports connect() may use in a namespace: from its sysctls (range
+ * minus reserved ports), else the range port events toward d carried (d
+ * may be NULL); lo and hi get the range; 0 when unknown */
+unsigned model_usable_ports(const struct model *m, uint32_t netns, const struct mdest *d,
+			    unsigned *lo, unsigned *hi);
 /* A namespace's sysctls as last recorded (end, else start), or NULL */
 const struct nsinfo *model_ns_latest(const struct model *m, uint32_t netns);
 

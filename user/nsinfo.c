@@ -167,3 +167,33 @@ void nsinfo_free(struct nsinfo_set *s)
 	free(s->ns);
 	memset(s, 0, sizeof(*s));
 }
+
+unsigned usable_ports(const char *range, const char *reserved, unsigned *lo, unsigned *hi)
+{
+	unsigned l = 0, h = 0, n;
+
+	*lo = *hi = 0;
+	if (!range || sscanf(range, "%u %u", &l, &h) != 2 || l > h || h > 65535)
+		return 0;
+	*lo = l;
+	*hi = h;
+	n = h - l + 1;
+	for (const char *p = reserved; p && *p;) {
+		unsigned a, b;
+		int used = 0;
+
+		if (sscanf(p, "%u%n", &a, &used) != 1)
+			break;
+		p += used;
+		b = a;
+		if (*p == '-' && sscanf(p + 1, "%u%n", &b, &used) == 1)
+			p += 1 + used;
+		for (unsigned x = a; x <= b && x <= 65535; x++)
+			if (x >= l && x <= h && n > 0)
+				n--;
+		if (*p != ',')
+			break;
+		p++;
+	}
+	return n;
+}

@@ -41,6 +41,10 @@ int nsinfo_counter_index(const char *name);
 const char *nsinfo_sysctl(const struct nsinfo *ns, const char *name);
 /* A counter ("TcpExt.ListenOverflows"); false when absent */
 bool nsinfo_counter(const struct nsinfo *ns, const char *name, uint64_t *v);
+/* The ports connect() may use, from "net.ipv4.ip_local_port_range" ("32768 60999") and
+ * "net.ipv4.ip_local_reserved_ports" ("8080,9000-9010", no spaces).
+ * Returns the count; lo and hi get the range (0 when unknown). */
+unsigned usable_ports(const char *range, const char *reserved, unsigned *lo, unsigned *hi);
 /* Counters of a /proc/net/netstat or snmp text ("TcpExt: A B\nTcpExt: 1 2\n") */
 void nsinfo_parse_counters(struct nsinfo *ns, const char *text);
 

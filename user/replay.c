@@ -213,7 +213,7 @@ static int rec_state(struct rec *r, struct sink *s)
 	e.cookie = u64(r, "cookie");
 	e.netns = (uint32_t)u64(r, "netns");
 	e.flags |= known ? EVF_OWNER_KNOWN : 0;
-	return r->bad ? -1 : s->ops->event(s, &e.hdr);
+	return r->bad ? -1 : sink_event(s, &e.hdr);
 }
 
 static int rec_timewait(struct rec *r, struct sink *s)
@@ -239,7 +239,7 @@ static int rec_timewait(struct rec *r, struct sink *s)
 	e.cookie = u64(r, "cookie");
 	e.netns = (uint32_t)u64(r, "netns");
 	e.flags = known ? EVF_OWNER_KNOWN : 0;
-	return r->bad ? -1 : s->ops->event(s, &e.hdr);
+	return r->bad ? -1 : sink_event(s, &e.hdr);
 }
 
 static int rec_call(struct rec *r, struct sink *s, int op)
@@ -257,7 +257,7 @@ static int rec_call(struct rec *r, struct sink *s, int op)
 	e.sk = hex(r, "sk");
 	e.netns = (uint32_t)u64(r, "netns");
 	e.flags |= known ? EVF_OWNER_KNOWN : 0;
-	return r->bad ? -1 : s->ops->event(s, &e.hdr);
+	return r->bad ? -1 : sink_event(s, &e.hdr);
 }
 
 static int via(struct rec *r)
@@ -302,7 +302,7 @@ static int rec_port(struct rec *r, struct sink *s)
 	e.sk = hex(r, "sk");
 	e.netns = (uint32_t)u64(r, "netns");
 	e.flags |= known ? EVF_OWNER_KNOWN : 0;
-	return r->bad ? -1 : s->ops->event(s, &e.hdr);
+	return r->bad ? -1 : sink_event(s, &e.hdr);
 }
 
 static int rec_overflow(struct rec *r, struct sink *s)
@@ -320,7 +320,7 @@ static int rec_overflow(struct rec *r, struct sink *s)
 	e.sk = hex(r, "sk");
 	e.netns = (uint32_t)u64(r, "netns");
 	e.flags = known ? EVF_OWNER_KNOWN : 0;
-	return r->bad ? -1 : s->ops->event(s, &e.hdr);
+	return r->bad ? -1 : sink_event(s, &e.hdr);
 }
 
 static int rec_socket(struct rec *r, struct sink *s)
@@ -346,7 +346,7 @@ static int rec_socket(struct rec *r, struct sink *s)
 	cs.netns = (uint32_t)u64(r, "netns");
 	if (r->bad)
 		return -1;
-	return s->ops->census ? s->ops->census(s, ts, &cs) : 0;
+	return sink_census(s, ts, &cs);
 }
 
 static int rec_netns(struct rec *r, struct sink *s)
@@ -384,7 +384,7 @@ static int rec_netns(struct rec *r, struct sink *s)
 			ns.have_counter |= 1u << k;
 		}
 	}
-	return s->ops->nsinfo ? s->ops->nsinfo(s, ts, phase ? "end" : "start", &ns) : 0;
+	return sink_nsinfo(s, ts, phase ? "end" : "start", &ns);
 }
 
 static int rec_run(struct rec *r, struct sink *s)
@@ -416,7 +416,7 @@ static int rec_run(struct rec *r, struct sink *s)
 	}
 	if (r->bad)
 		return -1;
-	return s->ops->run ? s->ops->run(s, &ri) : 0;
+	return sink_run(s, &ri);
 }
 
 static int rec_lost(struct rec *r, struct sink *s)
@@ -425,7 +425,7 @@ static int rec_lost(struct rec *r, struct sink *s)
 	uint64_t ts = u64(r, "ts_ns"), count = u64(r, "count");
 
 	str(r, "reason", reason, sizeof(reason));
-	return r->bad ? -1 : s->ops->lost(s, ts, reason, count);
+	return r->bad ? -1 : sink_lost(s, ts, reason, count);
 }
 
 int replay_line(const char *line, size_t len, struct sink *s, char *err, size_t errlen)

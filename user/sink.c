@@ -128,7 +128,7 @@ int sink_run(struct sink *s, const struct run_info *ri)
 int sink_begin(struct sink *s)
 {
 	for (; s; s = s->next)
-		if (s->ops->begin(s))
+		if (s->ops->begin && s->ops->begin(s))
 			return -1;
 	return 0;
 }

@@ -29,10 +29,10 @@ struct run_info {
 };
 
 struct sink_ops {
-	int (*begin)(struct sink *s);
+	int (*begin)(struct sink *s); /* NULL: nothing to write first */
 	int (*event)(struct sink *s, const struct ev_hdr *h);
 	/* count events lost for reason since the previous report */
-	int (*lost)(struct sink *s, uint64_t ts_ns, const char *reason, uint64_t count);
+	int (*lost)(struct sink *s, uint64_t ts_ns, const char *reason, uint64_t count); /* NULL: none */
 	/* one socket of the census taken at start (NULL: the format has none) */
 	int (*census)(struct sink *s, uint64_t ts_ns, const struct census_sock *cs);
 	/* a namespace's sysctls and counters, phase "start" or "end" (NULL: none) */

@@ -6,11 +6,6 @@
 #include "model.h"
 #include "sink.h"
 
-static int model_begin(struct sink *s)
-{
-	return 0;
-}
-
 static int model_event_(struct sink *s, const struct ev_hdr *h)
 {
 	model_event(s->model, h);
@@ -42,7 +37,6 @@ static int model_run_(struct sink *s, const struct run_info *ri)
 }
 
 const struct sink_ops sink_model_ops = {
-	.begin = model_begin,
 	.event = model_event_,
 	.lost = model_lost_,
 	.census = model_census_,

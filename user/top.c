@@ -8,7 +8,8 @@
 #include "nsinfo.h"
 #include "top.h"
 
-struct top_run *top_run_new(const struct filter *f, uint64_t interval_ns, unsigned scan_warn)
+struct top_run *top_run_new(const struct filter *f, uint64_t interval_ns, unsigned scan_warn,
+			    struct sink *head)
 {
 	struct top_run *t = calloc(1, sizeof(*t));
 	struct utsname u = {};
@@ -17,9 +18,9 @@ struct top_run *top_run_new(const struct filter *f, uint64_t interval_ns, unsign
 		return NULL;
 	model_init(&t->model);
 	top_view_init(&t->view, NULL, scan_warn);
-	sink_attach_model(&t->model_sink, &t->model);
+	sink_attach_model(head, &t->model);
 	sink_attach_top(&t->top_sink, &t->view);
-	t->model_sink.next = &t->top_sink;
+	head->next = &t->top_sink;
 	t->filter = f;
 	filter_describe(f, t->filter_text, sizeof(t->filter_text));
 	uname(&u);

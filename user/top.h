@@ -24,15 +24,17 @@ struct top_run {
 	struct model model;
 	struct top_view view;
 	struct top_ui ui;
-	struct sink model_sink, top_sink; /* the chain: model, then the rings */
+	struct sink top_sink; /* after the model sink in the chain: the rings */
 	const struct filter *filter;	  /* the command line's (in the kernel) */
 	char filter_text[256];
 	uint64_t next_update_ns, next_nsinfo_ns;
 	char host[128], kernel[128];
 };
 
-/* NULL when out of memory */
-struct top_run *top_run_new(const struct filter *f, uint64_t interval_ns, unsigned scan_warn);
+/* NULL when out of memory; head becomes the pipeline's sink: the model,
+ * chained to the rings */
+struct top_run *top_run_new(const struct filter *f, uint64_t interval_ns, unsigned scan_warn,
+			    struct sink *head);
 void top_run_free(struct top_run *t);
 /* Between two polls: 0 go on, 1 quit (q), -1 failed with a message in err
  * (the terminal is given back first). The first call takes the terminal. */

@@ -374,22 +374,42 @@ static void cell(int y, int x, int w, bool right, const char *text)
 	put(y, x, w, buf);
 }
 
-static void table_header(struct top_ui *ui, const struct top_view *v, enum top_pane p,
-			 const struct rect *r, const struct col *c, int n, int x[MAX_COLS],
-			 int w[MAX_COLS], int shown)
+static attr_t header_attr(const struct top_ui *ui, const struct top_view *v, enum top_pane p)
 {
-	attr_t a = p == ui->focus && !v->detail_on ? A_REVERSE | A_BOLD : A_BOLD | A_UNDERLINE;
+	return p == ui->focus && !v->detail_on ? A_REVERSE | A_BOLD : A_BOLD | A_UNDERLINE;
+}
 
+/* A table pane as placed: its columns, where they go, how many fit */
+struct table {
+	const struct col *c;
+	int shown, x[MAX_COLS], w[MAX_COLS];
+};
+
+static void scroll_to(struct top_ui *ui, enum top_pane p, size_t nrows, int shown);
+
+/* Place the columns, draw the header (sorted column marked), keep the
+ * selected row in sight; false when the pane has no rows (empty says so) */
+static bool table_start(struct top_ui *ui, const struct top_view *v, enum top_pane p,
+			const struct rect *r, const struct col *c, int n, size_t nrows,
+			const char *empty, struct table *t)
+{
+	attr_t a = header_attr(ui, v, p);
+
+	t->c = c;
+	t->shown = place(c, n, r->w, t->x, t->w);
 	fill_line(r->y, r->x, r->w, a);
 	attron(a);
-	for (int k = 0; k < shown; k++) {
-		cell(r->y, r->x + x[k], w[k], c[k].right, c[k].title);
+	for (int k = 0; k < t->shown; k++) {
+		cell(r->y, r->x + t->x[k], t->w[k], c[k].right, c[k].title);
 		if (c[k].sort == v->sort[p])
-			glyph(ui, r->y, r->x + x[k] + w[k], v->reverse[p] ? "\u25b2" : "\u25bc",
+			glyph(ui, r->y, r->x + t->x[k] + t->w[k], v->reverse[p] ? "\u25b2" : "\u25bc",
 			      v->reverse[p] ? '^' : 'v');
 	}
 	attroff(a);
-	(void)n;
+	scroll_to(ui, p, nrows, r->h - 1);
+	if (!nrows && r->h > 1)
+		put(r->y + 1, r->x + 1, r->w - 1, empty);
+	return nrows > 0;
 }
 
 /* Keep the selected row on screen */
@@ -409,16 +429,15 @@ static void scroll_to(struct top_ui *ui, enum top_pane p, size_t nrows, int show
 
 /* One row of cells; the selected row of the focused pane stands out */
 static void table_row(struct top_ui *ui, enum top_pane p, size_t i, const struct rect *r, int y,
-		      const struct col *c, int shown, int x[MAX_COLS], int w[MAX_COLS],
-		      char cells[MAX_COLS][64], attr_t a)
+		      const struct table *t, char cells[MAX_COLS][64], attr_t a)
 {
 	bool sel = p == ui->focus && i == ui->row[p];
 
 	if (sel)
 		fill_line(y, r->x, r->w, A_STANDOUT);
 	attron(a | (sel ? A_STANDOUT : 0));
-	for (int k = 0; k < shown; k++)
-		cell(y, r->x + x[k], w[k], c[k].right, cells[k]);
+	for (int k = 0; k < t->shown; k++)
+		cell(y, r->x + t->x[k], t->w[k], t->c[k].right, cells[k]);
 	attroff(a | (sel ? A_STANDOUT : 0));
 }
 
@@ -431,12 +450,6 @@ static const char *owner_text(uint32_t pid, const char *comm, bool known, char *
 	return buf;
 }
 
-static void empty_pane(const struct rect *r, const char *text)
-{
-	if (r->h > 1)
-		put(r->y + 1, r->x + 1, r->w - 1, text);
-}
-
 static void draw_cw(struct top_ui *ui, const struct top_view *v, const struct rect *r)
 {
 	static const struct col c[] = {
@@ -446,30 +459,29 @@ static void draw_cw(struct top_ui *ui, const struct top_view *v, const struct re
 		{ "OLDEST", 9, true, SORT_CW_OLDEST },
 		{ "NETNS", 10, true, -1 },
 	};
-	int n = (int)(sizeof(c) / sizeof(c[0])), x[MAX_COLS], w[MAX_COLS];
-	int shown = place(c, n, r->w, x, w), rows = r->h - 1;
+	int rows = r->h - 1;
 	char cells[MAX_COLS][64];
+	struct table t;
 
-	table_header(ui, v, PANE_CW, r, c, n, x, w, shown);
-	scroll_to(ui, PANE_CW, v->ncw, rows);
-	if (!v->ncw)
-		return empty_pane(r, "no CLOSE_WAIT sockets");
+	if (!table_start(ui, v, PANE_CW, r, c, (int)(sizeof(c) / sizeof(c[0])), v->ncw,
+			 "no CLOSE_WAIT sockets", &t))
+		return;
 	for (int k = 0; k < rows && ui->scroll[PANE_CW] + k < v->ncw; k++) {
 		size_t i = ui->scroll[PANE_CW] + k;
 		const struct top_cw *g = v->cw[i];
 		attr_t a = 0;
 
-		owner_text(g->pid, g->comm, g->pid != 0, cells[0], sizeof(cells[0]));
-		if (g->side)
-			fmt_endpoint(g->family, g->peer, g->port, cells[1], sizeof(cells[1]));
+		owner_text(g->k.pid, g->k.comm, g->k.pid != 0, cells[0], sizeof(cells[0]));
+		if (g->k.side)
+			fmt_endpoint(g->k.family, g->k.peer, g->k.port, cells[1], sizeof(cells[1]));
 		else
-			snprintf(cells[1], sizeof(cells[1]), ":%u", g->port);
+			snprintf(cells[1], sizeof(cells[1]), ":%u", g->k.port);
 		snprintf(cells[2], sizeof(cells[2]), "%llu", (unsigned long long)g->count);
 		top_format_age(g->oldest_ns, g->oldest_lb, cells[3], sizeof(cells[3]));
-		snprintf(cells[4], sizeof(cells[4]), "%u", g->netns);
+		snprintf(cells[4], sizeof(cells[4]), "%u", g->k.netns);
 		if (g->count >= CW_MIN_COUNT && g->oldest_ns >= CW_MIN_AGE_NS)
 			a = color(ui, g->count >= CW_CRITICAL_COUNT ? C_RED : C_YELLOW);
-		table_row(ui, PANE_CW, i, r, r->y + 1 + k, c, shown, x, w, cells, a);
+		table_row(ui, PANE_CW, i, r, r->y + 1 + k, &t, cells, a);
 	}
 }
 
@@ -485,14 +497,13 @@ static void draw_dest(struct top_ui *ui, const struct top_view *v, const struct 
 		{ "FROM", 15, false, -1 },
 		{ "NETNS", 10, true, -1 },
 	};
-	int n = (int)(sizeof(c) / sizeof(c[0])), x[MAX_COLS], w[MAX_COLS];
-	int shown = place(c, n, r->w, x, w), rows = r->h - 1;
+	int rows = r->h - 1;
 	char cells[MAX_COLS][64];
+	struct table t;
 
-	table_header(ui, v, PANE_DEST, r, c, n, x, w, shown);
-	scroll_to(ui, PANE_DEST, v->ndest, rows);
-	if (!v->ndest)
-		return empty_pane(r, "no connect() and no ports held toward anyone");
+	if (!table_start(ui, v, PANE_DEST, r, c, (int)(sizeof(c) / sizeof(c[0])), v->ndest,
+			 "no connect() and no ports held toward anyone", &t))
+		return;
 	for (int k = 0; k < rows && ui->scroll[PANE_DEST] + k < v->ndest; k++) {
 		size_t i = ui->scroll[PANE_DEST] + k;
 		const struct top_dest *d = v->dest[i];
@@ -513,7 +524,7 @@ static void draw_dest(struct top_ui *ui, const struct top_view *v, const struct 
 			a = color(ui, C_RED);
 		else if (d->pct >= PORT_WARN_PCT)
 			a = color(ui, C_YELLOW);
-		table_row(ui, PANE_DEST, i, r, r->y + 1 + k, c, shown, x, w, cells, a);
+		table_row(ui, PANE_DEST, i, r, r->y + 1 + k, &t, cells, a);
 	}
 }
 
@@ -528,14 +539,13 @@ static void draw_lis(struct top_ui *ui, const struct top_view *v, const struct r
 		{ "OVF/s", 6, true, -1 },
 		{ "NETNS", 10, true, -1 },
 	};
-	int n = (int)(sizeof(c) / sizeof(c[0])), x[MAX_COLS], w[MAX_COLS];
-	int shown = place(c, n, r->w, x, w), rows = r->h - 1;
+	int rows = r->h - 1;
 	char cells[MAX_COLS][64];
+	struct table t;
 
-	table_header(ui, v, PANE_LIS, r, c, n, x, w, shown);
-	scroll_to(ui, PANE_LIS, v->nlis, rows);
-	if (!v->nlis)
-		return empty_pane(r, "no listening sockets");
+	if (!table_start(ui, v, PANE_LIS, r, c, (int)(sizeof(c) / sizeof(c[0])), v->nlis,
+			 "no listening sockets", &t))
+		return;
 	for (int k = 0; k < rows && ui->scroll[PANE_LIS] + k < v->nlis; k++) {
 		size_t i = ui->scroll[PANE_LIS] + k;
 		const struct top_lis *l = &v->lis[i];
@@ -557,14 +567,14 @@ static void draw_lis(struct top_ui *ui, const struct top_view *v, const struct r
 			a = color(ui, C_RED);
 		else if (l->ovf || l->fill >= 0.5)
 			a = color(ui, C_YELLOW);
-		table_row(ui, PANE_LIS, i, r, r->y + 1 + k, c, shown, x, w, cells, a);
+		table_row(ui, PANE_LIS, i, r, r->y + 1 + k, &t, cells, a);
 	}
 }
 
 static void pane_header(struct top_ui *ui, const struct top_view *v, enum top_pane p,
 			const struct rect *r, const char *text)
 {
-	attr_t a = p == ui->focus && !v->detail_on ? A_REVERSE | A_BOLD : A_BOLD | A_UNDERLINE;
+	attr_t a = header_attr(ui, v, p);
 
 	fill_line(r->y, r->x, r->w, a);
 	attron(a);
@@ -657,13 +667,13 @@ static void sel_title(const struct top_view *v, char *buf, size_t len)
 
 	switch (s->pane) {
 	case PANE_CW:
-		if (s->cw.side)
-			fmt_endpoint(s->cw.family, s->cw.peer, s->cw.port, a, sizeof(a));
+		if (s->cw.k.side)
+			fmt_endpoint(s->cw.k.family, s->cw.k.peer, s->cw.k.port, a, sizeof(a));
 		else
-			snprintf(a, sizeof(a), "local port %u", s->cw.port);
-		if (s->cw.pid)
-			snprintf(buf, len, "CLOSE_WAIT sockets of %u %.15s, %s", s->cw.pid,
-				 s->cw.comm, a);
+			snprintf(a, sizeof(a), "local port %u", s->cw.k.port);
+		if (s->cw.k.pid)
+			snprintf(buf, len, "CLOSE_WAIT sockets of %u %.15s, %s", s->cw.k.pid,
+				 s->cw.k.comm, a);
 		else
 			snprintf(buf, len, "CLOSE_WAIT sockets of no known process, %s", a);
 		break;

@@ -27,7 +27,7 @@ struct top_ui {
 	enum top_pane focus;
 	size_t row[PANE_MAX];	 /* the selected row of each pane */
 	size_t scroll[PANE_MAX]; /* its first row shown */
-	size_t detail_row, help_row;
+	size_t detail_row;
 	bool stream; /* the events pane shows every record */
 	bool help;
 	bool prompt; /* typing a filter */

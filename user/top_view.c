@@ -30,14 +30,8 @@ void top_view_free(struct top_view *v)
 	free(v->dest);
 	free(v->lis);
 	free(v->detail);
-	free(v->prev_ovf);
-	free(v->ovf_rate);
-	v->ovf_rate = NULL;
-	v->cw = NULL;
-	v->dest = NULL;
-	v->lis = NULL;
-	v->detail = NULL;
-	v->prev_ovf = NULL;
+	free(v->lrate);
+	memset(v, 0, sizeof(*v));
 }
 
 const char *note_kind_name(enum note_kind k)
@@ -50,6 +44,28 @@ const char *note_kind_name(enum note_kind k)
 	};
 
 	return k < NOTE_KINDS ? names[k] : "?";
+}
+
+/* What every record has, wherever its type keeps it: the ends, the owner
+ * (and whether it is known), the namespace. NULL for an unknown type. */
+static const struct ev_tuple *tuple_of(const union top_ev *e, const struct ev_owner **o,
+				       bool *known, uint32_t *netns)
+{
+#define ENDS(x) (*o = &(x).owner, *known = (x).flags & EVF_OWNER_KNOWN, *netns = (x).netns, &(x).t)
+	switch (e->h.type) {
+	case EV_STATE:
+		return ENDS(e->state);
+	case EV_TW:
+		return ENDS(e->tw);
+	case EV_CALL:
+		return ENDS(e->call);
+	case EV_PORT:
+		return ENDS(e->port);
+	case EV_LISTEN_OVF:
+		return ENDS(e->ovf);
+	}
+#undef ENDS
+	return NULL;
 }
 
 /* ---- the rings, fed as records arrive ---- */
@@ -71,22 +87,23 @@ static struct top_note *push_note(struct top_view *v, enum note_kind kind, uint6
 static bool same_note(const struct top_note *n, enum note_kind kind, const struct ev_hdr *h)
 {
 	const union top_ev *a = &n->ev, *b = (const void *)h;
+	const struct ev_owner *oa, *ob;
+	const struct ev_tuple *ta, *tb;
+	uint32_t na, nb;
+	bool ka, kb;
 
 	if (!n->has_ev || n->kind != kind || a->h.type != h->type ||
 	    h->ts_ns - n->ts_ns > TOP_REPEAT_NS)
 		return false;
-	switch (h->type) {
-	case EV_PORT:
-		return a->port.owner.pid == b->port.owner.pid && a->port.ret == b->port.ret &&
-		       a->port.t.dport == b->port.t.dport && !memcmp(a->port.t.daddr, b->port.t.daddr, 16);
-	case EV_CALL:
-		return a->call.owner.pid == b->call.owner.pid && a->call.ret == b->call.ret &&
-		       a->call.t.dport == b->call.t.dport && !memcmp(a->call.t.daddr, b->call.t.daddr, 16);
-	case EV_LISTEN_OVF:
+	if (h->type == EV_LISTEN_OVF)
 		return a->ovf.sk == b->ovf.sk;
-	default:
+	if (h->type != EV_PORT && h->type != EV_CALL)
 		return false;
-	}
+	ta = tuple_of(a, &oa, &ka, &na);
+	tb = tuple_of(b, &ob, &kb, &nb);
+	return oa->pid == ob->pid && na == nb && ta->dport == tb->dport &&
+	       !memcmp(ta->daddr, tb->daddr, 16) &&
+	       (h->type == EV_PORT ? a->port.ret == b->port.ret : a->call.ret == b->call.ret);
 }
 
 static void note_ev(struct top_view *v, enum note_kind kind, const struct ev_hdr *h, size_t size)
@@ -158,78 +175,71 @@ void top_view_event(struct top_view *v, const struct ev_hdr *h)
 	}
 }
 
-static bool note_passes(const struct filter *f, const struct top_note *n)
+static bool note_passes(const struct filter *f, const void *x)
 {
+	const struct top_note *n = x;
+
 	if (n->has_ev)
 		return filter_match(f, &n->ev.h);
 	return filter_match_socket(f, &n->owner, n->owner_known, &n->t, n->state);
 }
 
-size_t top_view_tail(const struct top_view *v, size_t skip, const struct top_note **out,
-		     size_t max)
+static bool record_passes(const struct filter *f, const void *x)
 {
-	uint64_t lo = v->tail_mark > TOP_TAIL ? v->tail_mark - TOP_TAIL : 0;
-	uint64_t oldest = v->ntail > TOP_TAIL ? v->ntail - TOP_TAIL : 0;
+	return filter_match(f, &((const union top_ev *)x)->h);
+}
+
+/* The entries of a ring of cap entries, total pushed so far, newest first
+ * from the mark back to the oldest still there (entries past the mark may
+ * have overwritten some before it), that pass the filter: after skip of
+ * them, up to max into out; out NULL only counts them. */
+static size_t ring_walk(const struct top_view *v, const void *ring, size_t size, uint64_t cap,
+			uint64_t total, uint64_t mark, bool (*pass)(const struct filter *, const void *),
+			size_t skip, const void **out, size_t max)
+{
+	uint64_t lo = total > cap ? total - cap : 0;
 	size_t n = 0;
 
-	/* entries past the mark may have overwritten some before it */
-	if (oldest > lo)
-		lo = oldest;
-	for (uint64_t i = v->tail_mark; i > lo && n < max; i--) {
-		const struct top_note *x = &v->tail[(i - 1) % TOP_TAIL];
+	for (uint64_t i = mark; i > lo && n < max; i--) {
+		const void *x = (const char *)ring + (i - 1) % cap * size;
 
-		if (!note_passes(&v->filter, x))
+		if (!pass(&v->filter, x))
 			continue;
 		if (skip) {
 			skip--;
 			continue;
 		}
-		out[n++] = x;
+		if (out)
+			out[n] = x;
+		n++;
 	}
 	return n;
 }
 
+size_t top_view_tail(const struct top_view *v, size_t skip, const struct top_note **out,
+		     size_t max)
+{
+	return ring_walk(v, v->tail, sizeof(v->tail[0]), TOP_TAIL, v->ntail, v->tail_mark,
+			 note_passes, skip, (const void **)out, max);
+}
+
 size_t top_view_tail_count(const struct top_view *v)
 {
-	const struct top_note *dummy;
-	size_t n = 0;
-
-	while (top_view_tail(v, n, &dummy, 1))
-		n++;
-	return n;
+	return ring_walk(v, v->tail, sizeof(v->tail[0]), TOP_TAIL, v->ntail, v->tail_mark,
+			 note_passes, 0, NULL, SIZE_MAX);
 }
 
 size_t top_view_records(const struct top_view *v, size_t skip, const union top_ev **out,
 			size_t max)
 {
-	uint64_t lo = v->stream_mark > TOP_STREAM ? v->stream_mark - TOP_STREAM : 0;
-	uint64_t oldest = v->nstream > TOP_STREAM ? v->nstream - TOP_STREAM : 0;
-	size_t n = 0;
-
-	if (oldest > lo)
-		lo = oldest;
-	for (uint64_t i = v->stream_mark; i > lo && n < max; i--) {
-		const union top_ev *x = &v->stream[(i - 1) % TOP_STREAM];
-
-		if (!filter_match(&v->filter, &x->h))
-			continue;
-		if (skip) {
-			skip--;
-			continue;
-		}
-		out[n++] = x;
-	}
-	return n;
+	return ring_walk(v, v->stream, sizeof(v->stream[0]), TOP_STREAM, v->nstream,
+			 v->stream_mark, record_passes, skip, (const void **)out, max);
 }
 
 size_t top_view_records_count(const struct top_view *v)
 {
-	const union top_ev *dummy;
-	size_t n = 0;
-
-	while (top_view_records(v, n, &dummy, 1))
-		n++;
-	return n;
+	return ring_walk(v, v->stream, sizeof(v->stream[0]), TOP_STREAM, v->nstream,
+			 v->stream_mark, record_passes, 0, NULL, SIZE_MAX);
 }
 
 /* ---- the update: the model into rows ---- */
@@ -250,17 +260,6 @@ static void *grow(void *p, size_t *cap, size_t need, size_t size, bool *failed)
 	}
 	*cap = ncap;
 	return np;
-}
-
-static unsigned usable_of(const struct model *m, uint32_t netns)
-{
-	const struct nsinfo *ns = model_ns_latest(m, netns);
-	unsigned lo, hi;
-
-	if (!ns)
-		return 0;
-	return usable_ports(nsinfo_sysctl(ns, "net.ipv4.ip_local_port_range"),
-			    nsinfo_sysctl(ns, "net.ipv4.ip_local_reserved_ports"), &lo, &hi);
 }
 
 static void sample_states(struct top_view *v, const uint64_t now[TS_STATE_MAX], uint64_t ts)
@@ -324,23 +323,13 @@ static uint64_t age_of(const struct msock *s, uint64_t now)
 	return now > s->since_ns ? now - s->since_ns : 0;
 }
 
-static void cw_group(struct top_view *v, const struct model *m, const struct msock *s,
-		     uint64_t now)
+static void cw_group(struct top_view *v, const struct msock *s, bool client_side, uint64_t now)
 {
-	struct top_cw k = { .netns = s->netns, .family = s->t.family }, *g;
+	struct cw_key k;
+	struct top_cw *g;
 	uint64_t age = age_of(s, now);
 
-	if (s->owner_known) {
-		k.pid = s->owner.pid;
-		memcpy(k.comm, s->owner.comm, TS_COMM_LEN);
-	}
-	if (findings_client_side(m, s)) {
-		k.side = 1;
-		k.port = s->t.dport;
-		memcpy(k.peer, s->t.daddr, 16);
-	} else {
-		k.port = s->t.sport;
-	}
+	findings_cw_key(s, client_side, &k);
 	g = keyed_get(&v->cwg, &k);
 	if (!g) {
 		v->failed = true;
@@ -351,7 +340,6 @@ static void cw_group(struct top_view *v, const struct model *m, const struct mso
 		g->oldest_lb = !s->since_known;
 	}
 	g->count++;
-	v->cw_sockets++;
 }
 
 static void dest_group(struct top_view *v, const struct msock *s)
@@ -394,13 +382,13 @@ static int by_cw(const void *a, const void *b)
 		c = cmp_u64(x->oldest_ns, y->oldest_ns);
 		break;
 	case SORT_CW_PID:
-		c = -cmp_u64(x->pid, y->pid);
+		c = -cmp_u64(x->k.pid, y->k.pid);
 		break;
 	}
 	if (!c)
 		c = cmp_u64(x->count, y->count);
 	if (!c)
-		c = -cmp_u64(x->port, y->port);
+		c = -cmp_u64(x->k.port, y->k.port);
 	return sort_rev ? -c : c;
 }
 
@@ -468,22 +456,23 @@ static void leak_note(struct top_view *v, struct top_cw *g, uint64_t now)
 		return;
 	g->noted = true;
 	n = push_note(v, NOTE_LEAK, now);
-	n->netns = g->netns;
+	n->cw = g->k;
+	n->netns = g->k.netns;
 	n->state = TS_CLOSE_WAIT;
-	n->owner_known = g->pid != 0;
-	n->owner.pid = g->pid;
-	memcpy(n->owner.comm, g->comm, TS_COMM_LEN);
-	n->t.family = g->family;
-	if (g->side) {
-		n->t.dport = g->port;
-		memcpy(n->t.daddr, g->peer, 16);
-		fmt_endpoint(g->family, g->peer, g->port, where, sizeof(where));
+	n->owner_known = g->k.pid != 0;
+	n->owner.pid = g->k.pid;
+	memcpy(n->owner.comm, g->k.comm, TS_COMM_LEN);
+	n->t.family = g->k.family;
+	if (g->k.side) {
+		n->t.dport = g->k.port;
+		memcpy(n->t.daddr, g->k.peer, 16);
+		fmt_endpoint(g->k.family, g->k.peer, g->k.port, where, sizeof(where));
 	} else {
-		n->t.sport = g->port;
-		snprintf(where, sizeof(where), ":%u", g->port);
+		n->t.sport = g->k.port;
+		snprintf(where, sizeof(where), ":%u", g->k.port);
 	}
-	if (g->pid)
-		snprintf(who, sizeof(who), "%u %s", g->pid, g->comm);
+	if (g->k.pid)
+		snprintf(who, sizeof(who), "%u %s", g->k.pid, g->k.comm);
 	else
 		snprintf(who, sizeof(who), "owner unknown");
 	snprintf(n->text, sizeof(n->text), "%s %s: %llu CLOSE_WAIT, oldest %s: never close()d",
@@ -537,10 +526,8 @@ void top_view_update(struct top_view *v, const struct model *m, uint64_t now_ns,
 	double dt = 0;
 
 	v->now_ns = now_ns;
-	v->start_ns = m->start_ns;
 	v->lost = m->lost_total;
 	v->untracked = m->untracked + m->aggregates_lost;
-	v->events = m->seen_total;
 	/* rates over whole intervals only: a key pressed mid-interval re-sorts */
 	if (interval) {
 		dt = v->prev_ns && now_ns > v->prev_ns ? (double)(now_ns - v->prev_ns) / NS : 0;
@@ -567,21 +554,23 @@ void top_view_update(struct top_view *v, const struct model *m, uint64_t now_ns,
 
 		d->held = d->time_wait = d->connects = d->fails = 0;
 		d->by_connects = false;
+		d->usable = 0;
 	}
-	v->cw_sockets = 0;
 
 	/* one pass over every socket */
 	for (size_t i = 0; i < m->cap; i++) {
 		const struct msock *s = &m->tab[i];
+		bool client;
 
 		if (!s->used || !filter_match_socket(&v->filter, &s->owner, s->owner_known, &s->t,
 						     s->state))
 			continue;
 		if (s->state < TS_STATE_MAX)
 			states[s->state]++;
+		client = s->state != TS_LISTEN && findings_client_side(m, s);
 		if (!s->tw && s->state == TS_CLOSE_WAIT)
-			cw_group(v, m, s, now_ns);
-		if (s->state != TS_LISTEN && s->t.dport && findings_client_side(m, s))
+			cw_group(v, s, client, now_ns);
+		if (client && s->t.dport)
 			dest_group(v, s);
 	}
 	memcpy(v->states, states, sizeof(states));
@@ -606,6 +595,7 @@ void top_view_update(struct top_view *v, const struct model *m, uint64_t now_ns,
 	/* destinations: connect() counts from the model's aggregates; one
 	 * without held sockets shows by its connect()s when the filter does not
 	 * need an owner, a local port or a state (they have none) */
+	unsigned lo, hi;
 	bool conn_ok = !v->filter.npids && !v->filter.ncomms && !v->filter.nlports &&
 		       !v->filter.state_mask && !v->filter.types;
 	for (size_t i = 0; i < m->dest.n; i++) {
@@ -630,17 +620,15 @@ void top_view_update(struct top_view *v, const struct model *m, uint64_t now_ns,
 		d->by_connects |= ok;
 		d->connects += md->connects;
 		d->fails += md->failures;
-		d->usable = md->range_hi >= md->range_lo && md->range_lo
-				    ? md->range_hi - md->range_lo + 1u : 0;
+		d->usable = model_usable_ports(m, md->netns, md, &lo, &hi);
 	}
 	v->dest = grow(v->dest, &v->cap_dest, v->destg.n, sizeof(*v->dest), &v->failed);
 	v->ndest = 0;
 	for (size_t i = 0; i < v->destg.n && i < v->cap_dest; i++) {
 		struct top_dest *d = keyed_at(&v->destg, i);
-		unsigned usable = usable_of(m, d->netns);
 
-		if (usable)
-			d->usable = usable;
+		if (!d->usable) /* nothing held toward it came from connect() in the run */
+			d->usable = model_usable_ports(m, d->netns, NULL, &lo, &hi);
 		d->pct = d->usable ? 100.0 * d->held / d->usable : 0;
 		if (interval) {
 			d->rate = dt > 0 && d->connects >= d->prev_connects
@@ -657,27 +645,24 @@ void top_view_update(struct top_view *v, const struct model *m, uint64_t now_ns,
 
 	/* listeners */
 	v->lis = grow(v->lis, &v->cap_lis, m->lis.n, sizeof(*v->lis), &v->failed);
-	size_t cap_ovf = v->nprev_ovf;
-
-	v->prev_ovf = grow(v->prev_ovf, &v->nprev_ovf, m->lis.n, sizeof(*v->prev_ovf), &v->failed);
-	v->ovf_rate = grow(v->ovf_rate, &cap_ovf, m->lis.n, sizeof(*v->ovf_rate), &v->failed);
-	if (cap_ovf < v->nprev_ovf)
-		v->nprev_ovf = cap_ovf;
+	v->lrate = grow(v->lrate, &v->cap_lrate, m->lis.n, sizeof(*v->lrate), &v->failed);
 	v->nlis = 0;
-	for (size_t i = 0; i < m->lis.n && i < v->cap_lis && i < v->nprev_ovf; i++) {
+	for (size_t i = 0; i < m->lis.n && i < v->cap_lrate && v->nlis < v->cap_lis; i++) {
 		const struct mlistener *ml = keyed_at(&m->lis, i);
 		struct ev_tuple t = { .family = ml->family, .sport = ml->port };
 		uint64_t ovf = ml->ovf[0] + ml->ovf[1] + ml->ovf[2];
 		struct top_lis *l;
 
-		if (i >= v->nprev_ovf_seen) { /* a new listener: no rate yet */
-			v->prev_ovf[i] = ovf;
-			v->ovf_rate[i] = 0;
+		if (i >= v->nlrate) { /* a new listener: no rate yet */
+			v->lrate[i].prev_ovf = ovf;
+			v->lrate[i].ovf_rate = 0;
+			v->nlrate = i + 1;
 		}
 		if (interval) {
-			v->ovf_rate[i] = dt > 0 && ovf >= v->prev_ovf[i] ? (ovf - v->prev_ovf[i]) / dt
-									  : 0;
-			v->prev_ovf[i] = ovf;
+			uint64_t prev = v->lrate[i].prev_ovf;
+
+			v->lrate[i].ovf_rate = dt > 0 && ovf >= prev ? (ovf - prev) / dt : 0;
+			v->lrate[i].prev_ovf = ovf;
 		}
 		memcpy(t.saddr, ml->saddr, 16);
 		if (ml->closed ||
@@ -696,10 +681,8 @@ void top_view_update(struct top_view *v, const struct model *m, uint64_t now_ns,
 		l->backlog = ml->backlog;
 		l->fill = ml->have_queue && ml->backlog ? (double)ml->accept_queue / ml->backlog : 0;
 		l->ovf = ovf;
-		l->ovf_rate = v->ovf_rate[i];
-		l->model_index = i;
+		l->ovf_rate = v->lrate[i].ovf_rate;
 	}
-	v->nprev_ovf_seen = m->lis.n < v->nprev_ovf ? m->lis.n : v->nprev_ovf;
 	sort_rows(v->lis, v->nlis, sizeof(*v->lis), v->sort[PANE_LIS], v->reverse[PANE_LIS],
 		  by_lis);
 	if (v->detail_on)
@@ -716,21 +699,21 @@ static bool same_addr(const uint8_t *a, const uint8_t *b)
 	return !memcmp(a, b, 16);
 }
 
+static bool in_cw_group(const struct model *m, const struct msock *s, const struct cw_key *k)
+{
+	struct cw_key c;
+
+	if (s->tw || s->state != TS_CLOSE_WAIT)
+		return false;
+	findings_cw_key(s, findings_client_side(m, s), &c);
+	return !memcmp(&c, k, sizeof(c));
+}
+
 static bool in_selection(const struct top_sel *sel, const struct model *m, const struct msock *s)
 {
 	switch (sel->pane) {
-	case PANE_CW: {
-		const struct top_cw *g = &sel->cw;
-
-		if (s->tw || s->state != TS_CLOSE_WAIT || s->netns != g->netns ||
-		    s->t.family != g->family)
-			return false;
-		if (g->pid ? !s->owner_known || s->owner.pid != g->pid : s->owner_known)
-			return false;
-		return g->side ? s->t.dport == g->port && same_addr(s->t.daddr, g->peer) &&
-					 findings_client_side(m, s)
-			       : s->t.sport == g->port && !findings_client_side(m, s);
-	}
+	case PANE_CW:
+		return in_cw_group(m, s, &sel->cw.k);
 	case PANE_DEST: {
 		const struct top_dest *d = &sel->dest;
 
@@ -744,39 +727,14 @@ static bool in_selection(const struct top_sel *sel, const struct model *m, const
 	case PANE_EVENTS: {
 		const struct top_note *n = &sel->note;
 		const struct ev_tuple *t = &n->t;
+		const struct ev_owner *o;
 		uint32_t netns = n->netns;
+		bool known;
 
-		if (n->has_ev) {
-			switch (n->ev.h.type) {
-			case EV_STATE:
-				t = &n->ev.state.t, netns = n->ev.state.netns;
-				break;
-			case EV_TW:
-				t = &n->ev.tw.t, netns = n->ev.tw.netns;
-				break;
-			case EV_CALL:
-				t = &n->ev.call.t, netns = n->ev.call.netns;
-				break;
-			case EV_PORT:
-				t = &n->ev.port.t, netns = n->ev.port.netns;
-				break;
-			case EV_LISTEN_OVF:
-				t = &n->ev.ovf.t, netns = n->ev.ovf.netns;
-				break;
-			}
-		}
-		if (!n->has_ev && n->kind == NOTE_LEAK) {
-			/* the leak's group, as the CLOSE_WAIT pane has it */
-			struct top_sel g = { .pane = PANE_CW };
-
-			g.cw.netns = n->netns;
-			g.cw.family = t->family;
-			g.cw.pid = n->owner_known ? n->owner.pid : 0;
-			g.cw.side = t->dport != 0;
-			g.cw.port = t->dport ? t->dport : t->sport;
-			memcpy(g.cw.peer, t->daddr, 16);
-			return in_selection(&g, m, s);
-		}
+		if (n->kind == NOTE_LEAK && !n->has_ev) /* the leak's group */
+			return in_cw_group(m, s, &n->cw);
+		if (n->has_ev && !(t = tuple_of(&n->ev, &o, &known, &netns)))
+			return false;
 		/* the socket of the record: its local and remote ends, where known */
 		return s->netns == netns && s->t.family == t->family &&
 		       (!t->sport || s->t.sport == t->sport) &&
@@ -869,35 +827,13 @@ const char *top_format_age(uint64_t ns, bool lb, char *buf, size_t len)
 	return buf;
 }
 
-static const struct ev_tuple *tuple_of(const union top_ev *e, const struct ev_owner **o,
-				       bool *known)
-{
-	switch (e->h.type) {
-	case EV_STATE:
-		*o = &e->state.owner, *known = e->state.flags & EVF_OWNER_KNOWN;
-		return &e->state.t;
-	case EV_TW:
-		*o = &e->tw.owner, *known = e->tw.flags & EVF_OWNER_KNOWN;
-		return &e->tw.t;
-	case EV_CALL:
-		*o = &e->call.owner, *known = e->call.flags & EVF_OWNER_KNOWN;
-		return &e->call.t;
-	case EV_PORT:
-		*o = &e->port.owner, *known = e->port.flags & EVF_OWNER_KNOWN;
-		return &e->port.t;
-	case EV_LISTEN_OVF:
-		*o = &e->ovf.owner, *known = e->ovf.flags & EVF_OWNER_KNOWN;
-		return &e->ovf.t;
-	}
-	return NULL;
-}
-
 void top_format_event(const union top_ev *e, int64_t clock_offset, char *buf, size_t len)
 {
 	char tbuf[32], what[64], comm[TS_COMM_LEN + 1], l[ENDPOINT_STRLEN], r[ENDPOINT_STRLEN];
 	const struct ev_owner *o = NULL;
 	bool known = false;
-	const struct ev_tuple *t = tuple_of(e, &o, &known);
+	uint32_t netns;
+	const struct ev_tuple *t = tuple_of(e, &o, &known, &netns);
 
 	if (!t) {
 		snprintf(buf, len, "record of type %u", e->h.type);

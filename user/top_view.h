@@ -16,6 +16,7 @@
 #include <linux/types.h>
 #include "tcpscope.h"
 #include "filter.h"
+#include "findings.h"
 #include "keyed.h"
 #include "pressure.h"
 
@@ -40,12 +41,7 @@ enum { SORT_LIS_FILL, SORT_LIS_OVF, SORT_LIS_PORT, SORT_LIS_MAX };
 /* CLOSE_WAIT sockets of one process: a server's by local port, a client's
  * (ephemeral local port) by peer, as the diagnosis groups them */
 struct top_cw {
-	uint32_t netns, pid; /* pid 0: owner unknown */
-	char comm[TS_COMM_LEN];
-	uint16_t family, port; /* local port, or the peer's port when side */
-	uint8_t side, _pad;
-	uint8_t peer[16];
-	/* the key ends here */
+	struct cw_key k; /* findings_cw_key() */
 	uint64_t count, oldest_ns;
 	bool oldest_lb; /* older than the run: the age is a lower bound */
 	bool noted;	/* a leak note was raised for it */
@@ -77,7 +73,6 @@ struct top_lis {
 	double fill; /* queue / backlog, 0..1+ */
 	uint64_t ovf;
 	double ovf_rate;
-	size_t model_index; /* into model->lis */
 };
 
 /* One socket of a row (Enter) */
@@ -122,6 +117,7 @@ struct top_note {
 	bool owner_known;
 	struct ev_owner owner;
 	struct ev_tuple t;
+	struct cw_key cw; /* NOTE_LEAK: the group */
 	char text[160];
 };
 
@@ -146,8 +142,8 @@ struct top_view {
 
 	/* header */
 	const struct ladder *ladder;
-	uint64_t now_ns, start_ns;
-	uint64_t events, lost, untracked;
+	uint64_t now_ns;
+	uint64_t lost, untracked;
 	double ev_rate;
 
 	/* sockets per state now, their change over about a minute and trend */
@@ -166,7 +162,6 @@ struct top_view {
 	size_t ndest;
 	struct top_lis *lis;
 	size_t nlis;
-	uint64_t cw_sockets; /* CLOSE_WAIT sockets in the pane */
 
 	/* notable events and the full stream; shown up to the marks taken at
 	 * the last update (a paused view stays still) */
@@ -186,9 +181,11 @@ struct top_view {
 	/* internals */
 	struct keyed cwg, destg; /* struct top_cw, struct top_dest; kept across updates */
 	size_t cap_cw, cap_dest, cap_lis;
-	uint64_t *prev_ovf; /* by model->lis index */
-	double *ovf_rate;
-	size_t nprev_ovf, nprev_ovf_seen; /* capacity; listeners seen so far */
+	struct {
+		uint64_t prev_ovf; /* at the last interval */
+		double ovf_rate;
+	} *lrate;		  /* by model->lis index */
+	size_t cap_lrate, nlrate; /* capacity; listeners seen so far */
 	uint64_t prev_events, prev_ns;
 	bool failed; /* out of memory: rows missing */
 };

@@ -12,18 +12,9 @@ DIAG_SECS=${DIAG_SECS:-6}
 # reads the saved trace. Leaves $D.live / $D.report (whole diagnoses),
 # $D.live.ours / $D.report.ours (our findings), DIAG_RC, REPORT_RC, SC.
 diagnose_scenario() {
-	local name=$1 sc=$2 arg=${3:-} scpid dpid
+	local name=$1 sc=$2 arg=${3:-} dpid
 	D=$TMP/$name
-	# exec, not the in_ns function: $! must be the scenario itself (signals)
-	ip netns exec "$NS" "$SCENARIO" "$sc" 127.0.0.1 8080 $arg >"$D.sc" 2>"$D.sc.err" &
-	scpid=$!
-	for _ in $(seq 1 100); do
-		[ -s "$D.sc" ] && break
-		kill -0 "$scpid" 2>/dev/null || break
-		sleep 0.1
-	done
-	SC=$(head -1 "$D.sc")
-	[ -n "$SC" ] || { echo "  scenario $sc did not get ready: $(cat "$D.sc.err")" >&2; return 1; }
+	scenario_start "$name" "$sc" $arg || return 1
 	"$TCPSCOPE" diagnose -d "${DIAG_SECS}s" -F json --save "$D.trace.jsonl.gz" -o "$D.live" \
 		${TRACE_EXTRA:-} 2>"$D.err" &
 	dpid=$!
@@ -33,12 +24,11 @@ diagnose_scenario() {
 		kill -0 "$dpid" 2>/dev/null || break
 		sleep 0.1
 	done
-	kill -USR1 "$scpid"
+	kill -USR1 "$SC_PID"
 	wait "$dpid"
 	DIAG_RC=$?
 	TRACER_PID=
-	kill -TERM "$scpid" 2>/dev/null
-	wait "$scpid"
+	scenario_stop
 	if [ "$DIAG_RC" -ge 2 ]; then
 		echo "  diagnose exited $DIAG_RC:" >&2
 		cat "$D.err" >&2
@@ -164,17 +154,14 @@ test_diagnose_healthy() {
 # finding, with no BPF involved in the report.
 test_report_of_trace_export() {
 	new_netns drt || return 1
-	local scpid p
-	ip netns exec "$NS" "$SCENARIO" cw-leak 127.0.0.1 8080 12 >"$TMP/drt.sc" 2>&1 &
-	scpid=$!
-	for _ in $(seq 1 100); do [ -s "$TMP/drt.sc" ] && break; sleep 0.1; done
-	start_tracer "$TMP/drt.jsonl.gz" -d "${DIAG_SECS}s" || { kill -TERM $scpid; return 1; }
-	kill -USR1 $scpid
+	local p
+	scenario_start drt cw-leak 12 || return 1
+	start_tracer "$TMP/drt.jsonl.gz" -d "${DIAG_SECS}s" || { scenario_stop; return 1; }
+	kill -USR1 "$SC_PID"
 	wait "$TRACER_PID"
 	TRACER_PID=
-	kill -TERM $scpid
-	wait $scpid
-	p=$(jq -r .leaker_pid "$TMP/drt.sc")
+	scenario_stop
+	p=$(echo "$SC" | jq -r .leaker_pid)
 	gzip -t "$TMP/drt.jsonl.gz" || { echo "  -o FILE.gz is not gzip" >&2; return 1; }
 	"$TCPSCOPE" report "$TMP/drt.jsonl.gz" -F json -o "$TMP/drt.report"
 	[ $? = 1 ] || { echo "  report should exit 1 (warnings)" >&2; return 1; }

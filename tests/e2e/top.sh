@@ -13,6 +13,8 @@ top_start() {
 	shift 3
 	D=$TMP/$name
 	TOP_TMUX=tcpscope-test-$$-$name
+	# the test's end (any): the terminal server, the scenario, the namespaces
+	trap 'top_stop; scenario_stop; cleanup_test' EXIT
 	cat >"$D.run" <<-EOF
 		stty -g >'$D.stty.before'
 		echo BEFORE-TOP-MARKER
@@ -89,31 +91,10 @@ top_exited_clean() {
 
 top_stop() { [ -n "${TOP_TMUX:-}" ] && tmux -L "$TOP_TMUX" kill-server 2>/dev/null; TOP_TMUX=; }
 
-# scenario_start NAME SCENARIO [ARG]: the scenario in our namespace, ready
-scenario_start() {
-	local name=$1 sc=$2 arg=${3:-}
-	ip netns exec "$NS" "$SCENARIO" "$sc" 127.0.0.1 8080 $arg >"$TMP/$name.sc" 2>"$TMP/$name.sc.err" &
-	SC_PID=$!
-	for _ in $(seq 1 100); do
-		[ -s "$TMP/$name.sc" ] && break
-		kill -0 "$SC_PID" 2>/dev/null || break
-		sleep 0.1
-	done
-	SC=$(head -1 "$TMP/$name.sc")
-	[ -n "$SC" ] || { echo "  scenario $sc did not get ready: $(cat "$TMP/$name.sc.err")" >&2; return 1; }
-}
-
-scenario_stop() {
-	[ -n "${SC_PID:-}" ] || return 0
-	kill -TERM "$SC_PID" 2>/dev/null
-	wait "$SC_PID" 2>/dev/null
-	SC_PID=
-}
 
 test_top_close_wait_leak() {
 	new_netns tcw || return 1
 	scenario_start tcw cw-leak || return 1
-	trap 'top_stop; scenario_stop; cleanup_test' EXIT
 	top_start tcw 80 24 -i 500ms || return 1
 	kill -USR1 "$SC_PID"
 	local p
@@ -150,7 +131,6 @@ test_top_close_wait_leak() {
 test_top_port_exhaustion() {
 	new_netns tpe "net.ipv4.ip_local_port_range=40000 40015" net.ipv4.tcp_tw_reuse=0 || return 1
 	scenario_start tpe exhaust-hold || return 1
-	trap 'top_stop; scenario_stop; cleanup_test' EXIT
 	top_start tpe 80 24 -i 500ms || return 1
 	kill -USR1 "$SC_PID"
 	local p
@@ -171,7 +151,6 @@ test_top_port_exhaustion() {
 test_top_listen_backlog() {
 	new_netns tlb || return 1
 	scenario_start tlb backlog-hold 8 || return 1
-	trap 'top_stop; scenario_stop; cleanup_test' EXIT
 	top_start tlb 80 24 -i 500ms || return 1
 	kill -USR1 "$SC_PID"
 	local p
@@ -183,7 +162,6 @@ test_top_listen_backlog() {
 
 # -d ends top by itself, terminal restored; Ctrl-C too
 test_top_duration_and_ctrl_c() {
-	trap 'top_stop; cleanup_test' EXIT
 	top_start dur 80 24 -d 3s || return 1
 	top_exited_clean || return 1
 	top_stop

@@ -122,7 +122,7 @@ static void test_panes(void)
 	      (unsigned long long)v->states[TS_CLOSE_WAIT], (unsigned long long)v->states[TS_LISTEN],
 	      (unsigned long long)v->states[TS_TIME_WAIT],
 	      (unsigned long long)v->states[TS_ESTABLISHED]);
-	CHECK(v->ncw == 1 && v->cw[0]->pid == 50 && v->cw[0]->port == 8080 && !v->cw[0]->side &&
+	CHECK(v->ncw == 1 && v->cw[0]->k.pid == 50 && v->cw[0]->k.port == 8080 && !v->cw[0]->k.side &&
 		      v->cw[0]->count == 6 && v->cw[0]->oldest_ns == 11 * SEC && !v->cw[0]->oldest_lb,
 	      "one CLOSE_WAIT row: srv :8080, 6, oldest 11 s (ncw %zu)", v->ncw);
 	CHECK(v->ndest == 1, "one destination row (the failures joined it): %zu", v->ndest);
@@ -216,10 +216,10 @@ static void test_panes(void)
 	/* sort: by pid, then reversed */
 	v->sort[PANE_CW] = SORT_CW_PID;
 	top_view_update(v, &m, T0 + 16 * SEC, false);
-	CHECK(v->cw[0]->pid == 50 && v->cw[1]->pid == 70, "by pid ascending");
+	CHECK(v->cw[0]->k.pid == 50 && v->cw[1]->k.pid == 70, "by pid ascending");
 	v->reverse[PANE_CW] = true;
 	top_view_update(v, &m, T0 + 16 * SEC, false);
-	CHECK(v->cw[0]->pid == 70, "reversed");
+	CHECK(v->cw[0]->k.pid == 70, "reversed");
 
 	top_view_free(v);
 	free(v);
