@@ -3,6 +3,8 @@
 #ifndef COMMON_BPF_H
 #define COMMON_BPF_H
 
+#include "ctx_level.bpf.h"
+
 /* Sizes are defaults; user space resizes before load (--ringbuf-size,
  * --max-sockets). */
 struct {
@@ -84,7 +86,7 @@ struct {
 
 /* tcp_time_wait() entered for this cookie (fentry/kprobe tier only): if no
  * timewait socket follows before the full socket's ->CLOSE, the bucket limit
- * refused it. Per CPU, one slot. */
+ * refused it. Per CPU, a slot per interrupt context (ctx_level.bpf.h). */
 struct tw_expect {
 	__u64 cookie;
 	__u32 substate;
@@ -93,14 +95,16 @@ struct tw_expect {
 
 struct {
 	__uint(type, BPF_MAP_TYPE_PERCPU_ARRAY);
-	__uint(max_entries, 1);
+	__uint(max_entries, CTX_LEVELS);
 	__type(key, __u32);
 	__type(value, struct tw_expect);
 } tw_exp SEC(".maps");
 
 /* A timewait socket whose timer just started, waiting for the full socket's
- * ->CLOSE transition that tcp_time_wait() triggers next on this CPU: that
- * event carries the owner (same cookie). Per CPU, one slot. */
+ * ->CLOSE transition that tcp_time_wait() triggers next on this CPU, in the
+ * same interrupt context: that event carries the owner (same cookie). Per
+ * CPU, a slot per context: a softirq landing between the two (a loopback
+ * peer's FIN) has its own, and no longer flushes the task's unowned. */
 struct tw_pending {
 	__u64 tw;
 	__u64 timeout_ms;
@@ -109,7 +113,7 @@ struct tw_pending {
 
 struct {
 	__uint(type, BPF_MAP_TYPE_PERCPU_ARRAY);
-	__uint(max_entries, 1);
+	__uint(max_entries, CTX_LEVELS);
 	__type(key, __u32);
 	__type(value, struct tw_pending);
 } tw_pend SEC(".maps");

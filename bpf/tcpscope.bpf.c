@@ -166,12 +166,11 @@ static __always_inline void tw_flush(struct tw_pending *p)
 /* The full socket's FIN_WAIT2/CLOSING->CLOSE right after tcp_time_wait():
  * the parked timewait socket with its cookie gets this owner; none parked
  * while tcp_time_wait() was seen entering means the bucket limit refused it. */
-static __always_inline void tw_adopt(bool btf, const struct sock *sk, __u64 cookie,
+static __always_inline void tw_adopt(__u32 lv, bool btf, const struct sock *sk, __u64 cookie,
 				     const struct ev_owner *o, bool known)
 {
-	__u32 zero = 0;
-	struct tw_pending *p = bpf_map_lookup_elem(&tw_pend, &zero);
-	struct tw_expect *x = bpf_map_lookup_elem(&tw_exp, &zero);
+	struct tw_pending *p = bpf_map_lookup_elem(&tw_pend, &lv);
+	struct tw_expect *x = bpf_map_lookup_elem(&tw_exp, &lv);
 	bool expected = x && x->armed && x->cookie == cookie;
 	/* Without the hook: SOCK_DONE (a FIN came in) and no error mean this
 	 * ->CLOSE is tcp_time_wait(TCP_TIME_WAIT)'s (call sites in tcp_fin()
@@ -246,7 +245,7 @@ static __always_inline void connect_outcome(bool btf, const struct sock *sk, int
 	emit_call(OP_CONNECT, ret, flags, sk, latency, o, t);
 }
 
-static __always_inline int set_state_body(bool btf, const struct sock *sk, const int oldstate,
+static __always_inline int set_state_body(__u32 lv, bool btf, const struct sock *sk, const int oldstate,
 					  const int newstate)
 {
 	struct ev_owner owner = {};
@@ -344,7 +343,7 @@ static __always_inline int set_state_body(bool btf, const struct sock *sk, const
 	/* tcp_time_wait() armed the timewait socket's timer just before this
 	 * transition: give that socket its owner and announce it. */
 	if (newstate == TS_CLOSE && (oldstate == TS_FIN_WAIT2 || oldstate == TS_CLOSING))
-		tw_adopt(btf, sk, cookie, &owner, flags & EVF_OWNER_KNOWN);
+		tw_adopt(lv, btf, sk, cookie, &owner, flags & EVF_OWNER_KNOWN);
 
 	if (EMITS(EV_STATE) && pass_states(oldstate, newstate) && pass_common(&owner, &t)) {
 		e = ev_reserve(sizeof(*e), EV_STATE);
@@ -372,73 +371,119 @@ static __always_inline int set_state_body(bool btf, const struct sock *sk, const
 }
 
 /*
- * A tracepoint program still running on a CPU when a softirq on that CPU
- * fires the same tracepoint is skipped by the kernel (recursion_misses):
- * on loopback that is a process-context transition interrupted by the
- * receive path. A second program on the same tracepoint has its own guard:
- * it handles exactly the invocations that find the first one busy on this
- * CPU (docs/performance.md). User space counts misses minus rescues as lost.
+ * A tracepoint program still running on a CPU when the same tracepoint
+ * fires again there is skipped by the kernel (recursion_misses, counted per
+ * program and per CPU): on loopback that is a process-context transition
+ * interrupted by the receive path's softirq, or (6.18, where tracepoint
+ * programs run preemptible, only migration disabled) preempted by another
+ * task that makes a transition. A second program on the same tracepoint,
+ * attached after the first (so it runs after it in every invocation), has
+ * its own guard and takes over exactly the invocations the first missed.
+ *
+ * How the second knows: the first writes the invocation's identity into a
+ * slot before its body and marks it done after; the second finds its own
+ * invocation there done, or else the first missed it. The slot must be one
+ * nothing else can write between the two programs of one invocation:
+ *  - interrupt level (ctx_level.bpf.h): one slot per CPU. A softirq is
+ *    neither preempted nor interrupted by another softirq;
+ *  - task level: one slot per thread (found by tid among a few per CPU).
+ *    A task preempted between the two programs finds its own slot intact
+ *    after whatever ran meanwhile on that CPU.
+ * A slot the second never consumed (it was itself busy: its miss is
+ * counted by the kernel, not by us) is replaced by the thread's or the
+ * CPU's next invocation, or freed by the second when it finds another
+ * identity there.
+ *
+ * (Before: one ring of the last four completions per CPU for every context.
+ * A softirq of four or more transitions, or a preemption, between the
+ * first's completion of X and the second's check pushed X out: X was done
+ * twice, 0.3-0.9 ms apart. And a completion the second never consumed
+ * matched a later socket at the same address: that one was skipped by both.
+ * Each duplicate hid a loss in the count of misses minus rescues.)
+ *
+ * User space reports the first's recursion_misses minus the rescues as
+ * lost: both programs busy means lost, and counted as such.
  */
 enum twin_hook { TWIN_STATE, TWIN_TIMER_START, TWIN_MAX };
 
-/* Per CPU and pair: is the first program inside its body, and the last
- * invocations it completed (two words identify one). More than one: between
- * the first's completion of X and its twin's check of X, an interrupt may
- * run the pair for Y; X must still be found then, or it would be done twice. */
-#define TWIN_RECENT 4
+#define TWIN_TASK_SLOTS 4096 /* per hook; a thread's is tid % this, tagged */
 
-struct twin_state {
-	__u64 a[TWIN_RECENT], b[TWIN_RECENT];
-	__u32 busy;
-	__u32 head;
+struct twin_slot {
+	__u64 a, b; /* the invocation's identity */
+	__u32 tid;  /* task level: whose slot */
+	__u8 used;
+	__u8 done; /* the first program completed it */
+	__u16 _pad;
 };
 
+/* interrupt level: per CPU */
 struct {
 	__uint(type, BPF_MAP_TYPE_PERCPU_ARRAY);
 	__uint(max_entries, TWIN_MAX);
 	__type(key, __u32);
-	__type(value, struct twin_state);
-} twin SEC(".maps");
+	__type(value, struct twin_slot);
+} twin_irq SEC(".maps");
+
+/* task level: per thread, not per CPU: between the two programs a task may
+ * be preempted and even migrate (each program disables migration only for
+ * itself) */
+struct {
+	__uint(type, BPF_MAP_TYPE_ARRAY);
+	__uint(max_entries, TWIN_MAX * TWIN_TASK_SLOTS);
+	__type(key, __u32);
+	__type(value, struct twin_slot);
+} twin_task SEC(".maps");
 
 __u64 twin_rescued[TWIN_MAX] = {};
 
-/*
- * The kernel skips a program already running on this CPU; a second program
- * on the same tracepoint, attached after the first (so it runs after it for
- * every invocation), takes over exactly the invocations the first missed:
- *  - the first is inside its body (busy): a nested invocation;
- *  - the first did not complete this very invocation lately: it was missed
- *    in the first's prologue or epilogue (where an interrupt's softirq lands).
- * User space reports the first's recursion_misses minus the rescues as lost.
- */
+/* This invocation's slot: the CPU's at interrupt level, the thread's at
+ * task level (claim: take it over from another thread with the same index;
+ * two threads of one index in the middle of one invocation at once would
+ * cost a duplicate, not a loss). */
+static __always_inline struct twin_slot *twin_slot(const void *ctx, __u32 hook, bool claim)
+{
+	struct twin_slot *sl;
+	__u32 tid, k;
+
+	if (ctx_level(ctx))
+		return bpf_map_lookup_elem(&twin_irq, &hook);
+	tid = (__u32)bpf_get_current_pid_tgid();
+	k = hook * TWIN_TASK_SLOTS + tid % TWIN_TASK_SLOTS;
+	sl = bpf_map_lookup_elem(&twin_task, &k);
+	if (!sl)
+		return NULL;
+	if (sl->tid != tid) {
+		if (!claim)
+			return NULL;
+		sl->tid = tid;
+	}
+	return sl;
+}
+
 #define TWIN_OUTER(hook, ida, idb, call)                                        \
 	do {                                                                    \
-		__u32 k = (hook);                                               \
-		struct twin_state *ts = bpf_map_lookup_elem(&twin, &k);          \
-		if (ts)                                                         \
-			ts->busy = 1;                                           \
-		call;                                                           \
-		if (ts) {                                                       \
-			__u32 slot = ts->head++ % TWIN_RECENT;                  \
-			ts->a[slot] = (ida);                                    \
-			ts->b[slot] = (idb);                                    \
-			ts->busy = 0;                                           \
+		struct twin_slot *sl = twin_slot(ctx, (hook), true);                  \
+		if (sl) {                                                       \
+			sl->used = 1;                                           \
+			sl->done = 0;                                           \
+			sl->a = (ida);                                          \
+			sl->b = (idb);                                          \
 		}                                                               \
+		call;                                                           \
+		if (sl)                                                         \
+			sl->done = 1;                                           \
 	} while (0)
 
 #define TWIN_NESTED(hook, ida, idb, call)                                       \
 	do {                                                                    \
-		__u32 k = (hook);                                               \
-		struct twin_state *ts = bpf_map_lookup_elem(&twin, &k);          \
-		if (!ts)                                                        \
-			return 0;                                               \
-		if (!ts->busy) {                                                \
-			for (int i = 0; i < TWIN_RECENT; i++) {                 \
-				if (ts->a[i] == (ida) && ts->b[i] == (idb)) {   \
-					ts->a[i] = 0; /* the first handled it */ \
-					return 0;                               \
-				}                                               \
-			}                                                       \
+		struct twin_slot *sl = twin_slot(ctx, (hook), false);                 \
+		if (sl) {                                                       \
+			bool first_did = sl->used && sl->done && sl->a == (ida) && \
+					 sl->b == (idb);                        \
+			sl->used = 0;                                           \
+			sl->done = 0;                                           \
+			if (first_did)                                          \
+				return 0;                                       \
 		}                                                               \
 		__sync_fetch_and_add(&twin_rescued[(hook)], 1);                 \
 		call;                                                           \
@@ -448,7 +493,7 @@ SEC("tp_btf/inet_sock_set_state")
 int BPF_PROG(on_set_state, const struct sock *sk, const int oldstate, const int newstate)
 {
 	TWIN_OUTER(TWIN_STATE, (__u64)sk, oldstate << 8 | newstate,
-		   set_state_body(true, sk, oldstate, newstate));
+		   set_state_body(ctx_level(ctx), true, sk, oldstate, newstate));
 	return 0;
 }
 
@@ -456,7 +501,7 @@ SEC("tp_btf/inet_sock_set_state")
 int BPF_PROG(on_set_state_nested, const struct sock *sk, const int oldstate, const int newstate)
 {
 	TWIN_NESTED(TWIN_STATE, (__u64)sk, oldstate << 8 | newstate,
-		    set_state_body(true, sk, oldstate, newstate));
+		    set_state_body(ctx_level(ctx), true, sk, oldstate, newstate));
 	return 0;
 }
 
@@ -468,19 +513,19 @@ int BPF_PROG(on_set_state_nested, const struct sock *sk, const int oldstate, con
 SEC("fentry/tcp_set_state")
 int BPF_PROG(fe_tcp_set_state, struct sock *sk, int state)
 {
-	return set_state_body(true, sk, sk->__sk_common.skc_state, state);
+	return set_state_body(ctx_level(ctx), true, sk, sk->__sk_common.skc_state, state);
 }
 
 SEC("kprobe/tcp_set_state")
 int BPF_KPROBE(kp_tcp_set_state, struct sock *sk, int state)
 {
-	return KP_GUARDED(set_state_body(false, sk, BPF_CORE_READ(sk, __sk_common.skc_state), state));
+	return KP_GUARDED(set_state_body(ctx_level(ctx), false, sk, BPF_CORE_READ(sk, __sk_common.skc_state), state));
 }
 
 /* ------------------------------------------------------------------ */
 /* Timewait timer events */
 
-static __always_inline int timer_start_body(struct timer_list *timer, unsigned long expires)
+static __always_inline int timer_start_body(__u32 lv, struct timer_list *timer, unsigned long expires)
 {
 	struct inet_timewait_sock *tw = tw_of(timer);
 	struct tw_info *ti, fresh = {};
@@ -522,8 +567,7 @@ static __always_inline int timer_start_body(struct timer_list *timer, unsigned l
 	/* A new timewait socket: park it until the full socket's ->CLOSE
 	 * event names its owner (tw_adopt); a slot still parked was never
 	 * adopted and goes out without an owner. */
-	__u32 zero = 0;
-	struct tw_pending *p = bpf_map_lookup_elem(&tw_pend, &zero);
+	struct tw_pending *p = bpf_map_lookup_elem(&tw_pend, &lv);
 
 	if (!p)
 		return 0;
@@ -543,14 +587,14 @@ static __always_inline int timer_start_body(struct timer_list *timer, unsigned l
 SEC("tp_btf/timer_start")
 int BPF_PROG(on_timer_start, struct timer_list *timer, unsigned long expires)
 {
-	TWIN_OUTER(TWIN_TIMER_START, (__u64)timer, expires, timer_start_body(timer, expires));
+	TWIN_OUTER(TWIN_TIMER_START, (__u64)timer, expires, timer_start_body(ctx_level(ctx), timer, expires));
 	return 0;
 }
 
 SEC("tp_btf/timer_start")
 int BPF_PROG(on_timer_start_nested, struct timer_list *timer, unsigned long expires)
 {
-	TWIN_NESTED(TWIN_TIMER_START, (__u64)timer, expires, timer_start_body(timer, expires));
+	TWIN_NESTED(TWIN_TIMER_START, (__u64)timer, expires, timer_start_body(ctx_level(ctx), timer, expires));
 	return 0;
 }
 
@@ -617,10 +661,9 @@ int BPF_PROG(on_timer_cancel, struct timer_list *timer)
  * loader probes; tracepoint-only kernels skip this): arms the overflow check
  * of tw_adopt(). The signature is the same from 4.x to 6.18. The cookie was
  * generated at ->FIN_WAIT1 by on_set_state, so a plain read finds it. */
-static __always_inline int time_wait_body(struct sock *sk, int state)
+static __always_inline int time_wait_body(__u32 lv, struct sock *sk, int state)
 {
-	__u32 zero = 0;
-	struct tw_expect *x = bpf_map_lookup_elem(&tw_exp, &zero);
+	struct tw_expect *x = bpf_map_lookup_elem(&tw_exp, &lv);
 
 	if (!x)
 		return 0;
@@ -633,13 +676,13 @@ static __always_inline int time_wait_body(struct sock *sk, int state)
 SEC("fentry/tcp_time_wait")
 int BPF_PROG(fe_tcp_time_wait, struct sock *sk, int state, int timeo)
 {
-	return time_wait_body(sk, state);
+	return time_wait_body(ctx_level(ctx), sk, state);
 }
 
 SEC("kprobe/tcp_time_wait")
 int BPF_KPROBE(kp_tcp_time_wait, struct sock *sk, int state, int timeo)
 {
-	return time_wait_body(sk, state);
+	return time_wait_body(ctx_level(ctx), sk, state);
 }
 
 /* Run by user space (BPF_PROG_TEST_RUN) on every poll pass: report the

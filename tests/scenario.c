@@ -14,6 +14,7 @@
 #include <netinet/in.h>
 #include <netinet/tcp.h>
 #include <poll.h>
+#include <pthread.h>
 #include <signal.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -437,49 +438,92 @@ static int sc_backlog(int n)
 	return 0;
 }
 
-/* Churn for the benchmark: n connections, client closes first, as fast as
- * possible; prints the rate. */
+/* Churn for the benchmark and the accounting tests: n connections as fast
+ * as possible, spread over TS_CHURN_THREADS client threads (default 1). The
+ * client closes first, or with TS_CHURN_SERVER_CLOSES=1 the server closes at
+ * once and the client closes on EOF. Prints the rate. */
+static int churn_server_closes;
+
+struct churn_arg {
+	int n, ok;
+};
+
+static void *churn_client(void *p)
+{
+	struct churn_arg *a = p;
+
+	for (int i = 0; i < a->n; i++) {
+		int fd = socket(family, SOCK_STREAM, 0);
+		char buf[64];
+
+		if (fd < 0)
+			die("socket");
+		if (connect(fd, (void *)&dst, dstlen) == 0) {
+			a->ok++;
+			if (churn_server_closes)
+				while (read(fd, buf, sizeof(buf)) > 0)
+					;
+		}
+		close(fd);
+	}
+	return NULL;
+}
+
 static int sc_churn(int n)
 {
+	struct churn_arg args[16];
+	pthread_t th[16];
 	struct timespec a, b;
+	const char *e;
+	int threads = 1, ok = 0;
 	pid_t srv;
 	double s;
-	int ok = 0;
 
 	if (n <= 0)
 		n = 10000;
+	if ((e = getenv("TS_CHURN_THREADS")) && atoi(e) > 0)
+		threads = atoi(e) > 16 ? 16 : atoi(e);
+	churn_server_closes = (e = getenv("TS_CHURN_SERVER_CLOSES")) && *e == '1';
 	srv = fork();
 	if (srv == 0) {
 		int lfd = listener(4096);
 
 		prctl(PR_SET_NAME, "ts-churn-srv");
-		for (;;) {
+		/* every connection is served before the scenario ends: one
+		 * killed with a backlog would reset the rest (not churn) */
+		for (int i = 0; i < n; i++) {
 			char buf[64];
 			int cfd = accept(lfd, NULL, NULL);
 
 			if (cfd < 0)
-				_exit(0);
-			while (read(cfd, buf, sizeof(buf)) > 0)
-				;
+				_exit(1);
+			if (!churn_server_closes)
+				while (read(cfd, buf, sizeof(buf)) > 0)
+					;
 			close(cfd);
 		}
+		_exit(0);
 	}
 	msleep(100);
 	clock_gettime(CLOCK_MONOTONIC, &a);
-	for (int i = 0; i < n; i++) {
-		int fd = socket(family, SOCK_STREAM, 0);
-
-		if (fd < 0)
-			die("socket");
-		if (connect(fd, (void *)&dst, dstlen) == 0)
-			ok++;
-		close(fd);
+	for (int i = 0; i < threads; i++) {
+		args[i].n = n / threads + (i < n % threads);
+		args[i].ok = 0;
+		if (pthread_create(&th[i], NULL, churn_client, &args[i]))
+			die("pthread_create");
 	}
+	for (int i = 0; i < threads; i++) {
+		pthread_join(th[i], NULL);
+		ok += args[i].ok;
+	}
+	if (ok < n)
+		kill(srv, SIGKILL); /* it waits for connections that never came */
+	if (wait_pid(srv))
+		ok = -1;
 	clock_gettime(CLOCK_MONOTONIC, &b);
-	kill(srv, SIGKILL);
-	wait_pid(srv);
 	s = (b.tv_sec - a.tv_sec) + (b.tv_nsec - a.tv_nsec) / 1e9;
-	printf("{\"connections\":%d,\"seconds\":%.3f,\"rate\":%.0f}\n", ok, s, ok / s);
+	printf("{\"connections\":%d,\"seconds\":%.3f,\"rate\":%.0f,\"threads\":%d,\"server_closes\":%s}\n",
+	       ok, s, ok / s, threads, churn_server_closes ? "true" : "false");
 	return ok == n ? 0 : 1;
 }
 
