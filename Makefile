@@ -5,6 +5,7 @@
 # make test       install missing dependencies, build, run unit, end-to-end and VM tests (root)
 # make vmtest     only the VM tests, full set (Debian's kernel under qemu: fentry and kprobe tiers)
 # make bench      loopback churn benchmark: tracer on vs off
+# make stress     exactness under churn, long: RUNS=20 CONNECTIONS=50000 (root)
 # make deps       only install the missing Debian packages
 # make STATIC=1   fully static binary (for VM tests)
 # make V=1        show full commands
@@ -51,9 +52,9 @@ LIB_SRCS := $(filter-out user/main.c,$(wildcard user/*.c))
 LIB_OBJS := $(patsubst user/%.c,$(OUTPUT)/user/%.o,$(LIB_SRCS))
 UNIT_SRCS := $(wildcard tests/unit/*.c)
 UNIT_BINS := $(patsubst tests/unit/%.c,$(OUTPUT)/tests/%,$(UNIT_SRCS))
-TOOLS := $(OUTPUT)/tcpscope $(OUTPUT)/tests/scenario
+TOOLS := $(OUTPUT)/tcpscope $(OUTPUT)/tests/scenario $(OUTPUT)/tests/ts-count
 
-.PHONY: all clean deps run test unit e2e vmtest bench vmlinux
+.PHONY: all clean deps run test unit e2e vmtest bench stress vmlinux
 .DELETE_ON_ERROR:
 .SECONDARY:
 
@@ -92,6 +93,21 @@ $(OUTPUT)/tests/scenario: tests/scenario.c | $(OUTPUT)/tests
 	$(call msg,CC,$@)
 	$(Q)$(CC) $(CFLAGS) $(WARN) -D_GNU_SOURCE -MMD -MP $< $(STATIC_LDFLAGS) -lpthread -o $@
 
+# the tests' independent transition counter (its own BPF program)
+$(OUTPUT)/tests/count.bpf.o: tests/count/count.bpf.c $(VMLINUX_H) | $(OUTPUT)/tests
+	$(call msg,BPF,$@)
+	$(Q)$(CLANG) -g -O2 -target bpf -D__TARGET_ARCH_$(ARCH) -Ivmlinux \
+		$(shell $(PKG_CONFIG) --cflags libbpf 2>/dev/null) -c $< -o $@
+	$(Q)$(LLVM_STRIP) -g $@
+
+$(OUTPUT)/tests/count.skel.h: $(OUTPUT)/tests/count.bpf.o
+	$(call msg,GEN-SKEL,$@)
+	$(Q)$(BPFTOOL) gen skeleton $< > $@
+
+$(OUTPUT)/tests/ts-count: tests/count/ts-count.c $(OUTPUT)/tests/count.skel.h
+	$(call msg,CC,$@)
+	$(Q)$(CC) $(CFLAGS) $(WARN) -I$(OUTPUT)/tests $(INCLUDES) -D_GNU_SOURCE $< $(ALL_LDFLAGS) $(LIBS) -o $@
+
 vmlinux:
 	scripts/gen-vmlinux.sh
 
@@ -118,6 +134,10 @@ vmtest: deps
 bench: deps
 	$(MAKE) --no-print-directory all
 	scripts/bench
+
+stress: deps
+	$(MAKE) --no-print-directory all
+	tests/stress.sh $(or $(RUNS),20) $(or $(CONNECTIONS),50000)
 
 clean:
 	$(call msg,CLEAN)

@@ -330,6 +330,22 @@ test_churn_exact_accounting() {
 		'[.[] | select(.type=="state")] | group_by(.sk) | map([.[] | "\(.old)>\(.new)"] as $t | [range(1; $t | length) | select($t[.] == $t[. - 1])] | length) | add == 0' "$f"
 }
 
+# Every transition exactly once, against an independent count: a second,
+# minimal BPF program on the same tracepoint (tests/count) counts what the
+# kernel did. Churn with several client threads, the client or the server
+# closing first, IPv4 and IPv6 (tests/exact.sh; make stress runs it long).
+# No (socket, transition) twice; nothing seen more often than it happened;
+# whatever is missing is reported lost.
+test_churn_exact_independent_count() {
+	local run line bad=0
+	for run in "20000 2 client" "20000 2 client" "10000 2 server" "10000 4 client ::1"; do
+		# shellcheck disable=SC2086
+		line=$(tests/exact.sh $run) || { echo "  exact.sh $run did not run" >&2; return 1; }
+		echo "$line" | jq -e .ok >/dev/null || { echo "  not exact: $line" >&2; bad=1; }
+	done
+	return $bad
+}
+
 # Any comm gives valid JSON: quote, backslash, control and non-UTF-8 bytes.
 test_json_escapes_any_comm() {
 	local f="$TMP/wc.json.ours" p

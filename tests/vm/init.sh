@@ -28,7 +28,8 @@ fi
 passes_wanted=$(sed -n 's/.*vmtest_passes=\([^ ]*\).*/\1/p' /proc/cmdline)
 # the kprobe pass may run a subset (make test: the tier-specific tests)
 kprobe_pattern=$(sed -n 's/.*vmtest_kprobe_pattern=\([^ ]*\).*/\1/p' /proc/cmdline)
-export TCPSCOPE=/bin/tcpscope SCENARIO=/bin/scenario
+# the exactness runs at a tenth of their size (the guest may be emulated)
+export TCPSCOPE=/bin/tcpscope SCENARIO=/bin/scenario TS_COUNT=/bin/ts-count EXACT_DIV=10
 rc=0 passes=""
 for tier in $(echo "${passes_wanted:-fentry}" | tr ',' ' '); do
 	extra="" pat=$pattern

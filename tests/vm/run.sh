@@ -38,7 +38,8 @@ if [ ! -f "$cache/$kpkg/vmlinuz" ] || [ ! -f "$cache/$kpkg/modules/tcp_diag.ko" 
 	rm -rf "$cache/$kpkg.x" "$cache/$kpkg"_*.deb
 fi
 
-make --no-print-directory STATIC=1 .output-static/tcpscope .output-static/tests/scenario >&2 || exit 2
+make --no-print-directory STATIC=1 .output-static/tcpscope .output-static/tests/scenario \
+	.output-static/tests/ts-count >&2 || exit 2
 
 root=$(mktemp -d /tmp/tcpscope-vm.XXXXXX)
 trap 'rm -rf "$root"' EXIT
@@ -52,14 +53,14 @@ for bin in /bin/bash /usr/bin/jq /sbin/ip /usr/bin/setpriv; do
 		[ -f "$lib" ] && mkdir -p "$root$(dirname "$lib")" && cp -L "$lib" "$root$lib"
 	done
 done
-cp .output-static/tcpscope .output-static/tests/scenario "$root/bin/"
+cp .output-static/tcpscope .output-static/tests/scenario .output-static/tests/ts-count "$root/bin/"
 mkdir -p "$root/modules"
 for m in $mods; do cp "$cache/$kpkg/modules/$(basename "$m")" "$root/modules/"; done
 for app in $(/bin/busybox --list); do
 	[ -e "$root/bin/$app" ] || ln -s busybox "$root/bin/$app"
 done
 mkdir -p "$root/tcpscope/tests/e2e"
-cp tests/run.sh tests/lib.sh "$root/tcpscope/tests/"
+cp tests/run.sh tests/lib.sh tests/exact.sh "$root/tcpscope/tests/"
 cp tests/e2e/*.sh "$root/tcpscope/tests/e2e/"
 cp tests/vm/init.sh "$root/init"
 # VMTEST_CMD: run this shell command in the guest instead of the tests (debugging)
