@@ -34,7 +34,8 @@
 
 #define CTX_LEVELS 2
 
-extern bool CONFIG_KASAN __kconfig __weak;
+/* THREAD_SIZE: set by the loader from the kernel config */
+const volatile __u32 task_stack_size = 16384;
 
 static __always_inline __u32 ctx_level(const void *ctx)
 {
@@ -42,7 +43,7 @@ static __always_inline __u32 ctx_level(const void *ctx)
 	struct task_struct *t = (void *)bpf_get_current_task();
 	__u64 base = (__u64)BPF_CORE_READ(t, stack), top;
 
-	top = base + (CONFIG_KASAN ? 32768 : 16384);
+	top = base + task_stack_size;
 	/* compared, never computed with: the verifier forbids arithmetic on
 	 * the context pointer (root may compare it) */
 	return !((__u64)ctx > base && (__u64)ctx <= top);

@@ -266,7 +266,15 @@ static __always_inline int set_state_body(__u32 lv, bool btf, const struct sock 
 	 * socket never changes key between its events and the census. Only
 	 * the kprobe fallback cannot generate it: there it is 0 until someone
 	 * else did. */
-	if (btf)
+	if (oldstate == TS_LISTEN && newstate == TS_SYN_RECV)
+		/* A child's first transition comes before it has its cookie:
+		 * inet_csk_clone_lock() sets it from the request socket after
+		 * inet_sk_set_state(SYN_RECV); until then it holds its
+		 * listener's copy (seen on 6.1: children of one listener all
+		 * "had" the listener's cookie). 0: user space keys this event
+		 * by the socket and takes the cookie of its next one. */
+		cookie = 0;
+	else if (btf)
 		cookie = bpf_get_socket_cookie((void *)sk);
 	else
 		cookie = SK_READ(btf, sk, __sk_common.skc_cookie.counter);

@@ -102,6 +102,10 @@ void diagnosis_print_text(const struct model *m, const struct findings *fs, FILE
 			continue;
 		shown++;
 		fprintf(out, "\n  netns %u:", n->netns);
+		if (!ns) { /* seen in events only: no netns record (--no-census, or born later) */
+			fprintf(out, " (sysctls not recorded)");
+			continue;
+		}
 		for (int j = 0; j < NSINFO_SYSCTLS; j++) {
 			char v[sizeof(ns->sysctl[j])];
 
@@ -176,7 +180,7 @@ void diagnosis_print_json(const struct model *m, const struct findings *fs, FILE
 		const struct nsinfo *ns = model_ns_latest(m, n->netns);
 
 		fprintf(out, "%s{\"netns\":%u,\"sysctl\":{", i ? "," : "", n->netns);
-		for (int j = 0, k = 0; j < NSINFO_SYSCTLS; j++)
+		for (int j = 0, k = 0; ns && j < NSINFO_SYSCTLS; j++)
 			if (ns->have_sysctl & (1u << j)) {
 				fprintf(out, "%s\"%s\":", k++ ? "," : "", nsinfo_sysctl_names[j]);
 				jstr(out, ns->sysctl[j]);

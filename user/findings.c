@@ -397,6 +397,8 @@ static void port_pressure(const struct model *m, struct findings *out)
 		if (!g)
 			continue;
 		g->c[s->state == TS_TIME_WAIT ? 0 : s->state == TS_ESTABLISHED ? 1 : 2]++;
+		if (s->state == TS_TIME_WAIT && s->since_known && s->since_ns >= m->start_ns)
+			g->c[3]++; /* TIME_WAIT entered during the run */
 	}
 	/* destinations connect() went to, even with nothing held now */
 	for (size_t i = 0; i < m->dest.n; i++) {
@@ -417,15 +419,22 @@ static void port_pressure(const struct model *m, struct findings *out)
 			continue;
 		double pct = 100.0 * g->count / usable;
 		double rate = d && secs > 0 ? d->connects / secs : 0;
-		double grow = secs > 0 ? g->newer / secs : 0; /* taken in the run and still held */
-		double eta = grow > 0 && g->count < usable ? (usable - g->count) / grow : -1;
+		/* Projection from what is held, not from the connect rate (a
+		 * client whose peer closes first keeps no TIME_WAIT): TIME_WAIT
+		 * sockets free their port after 60 s, so the TIME_WAIT entered at
+		 * this run's rate levels off at rate x 60 s; the other states
+		 * stay as they are. */
+		double tw_window = secs < TW_SECONDS ? secs : TW_SECONDS;
+		double tw_rate = tw_window > 0 ? g->c[3] / tw_window : 0;
+		double tw_plateau = tw_rate * TW_SECONDS > g->c[0] ? tw_rate * TW_SECONDS : g->c[0];
+		double projected = tw_plateau + g->c[1] + g->c[2];
+		double proj_pct = 100.0 * projected / usable;
 		uint64_t fails = d ? d->failures : 0;
 		enum severity sev;
 
 		if (fails || pct >= PORT_CRIT_PCT)
 			sev = SEV_CRITICAL;
-		else if (pct >= PORT_WARN_PCT || (eta >= 0 && eta < PORT_WARN_ETA_S) ||
-			 rate * TW_SECONDS > usable)
+		else if (pct >= PORT_WARN_PCT || proj_pct >= PORT_CRIT_PCT)
 			sev = SEV_WARNING;
 		else
 			continue;
@@ -435,22 +444,26 @@ static void port_pressure(const struct model *m, struct findings *out)
 			break;
 		fmt_addr(g->k.family, g->k.a, src, sizeof(src));
 		fmt_endpoint(g->k.family, g->k.b, g->k.port, dst, sizeof(dst));
-		snprintf(f->title, sizeof(f->title),
-			 "ephemeral port %s: %s -> %s: %llu of %u usable ports held (%.0f%%)%s",
-			 fails ? "exhaustion" : "pressure", src, dst, (unsigned long long)g->count,
-			 usable, pct, fails ? ", connect() failing" : "");
+		if (fails || pct >= PORT_WARN_PCT)
+			snprintf(f->title, sizeof(f->title),
+				 "ephemeral port %s: %s -> %s: %llu of %u usable ports held (%.0f%%)%s",
+				 fails ? "exhaustion" : "pressure", src, dst,
+				 (unsigned long long)g->count, usable, pct,
+				 fails ? ", connect() failing" : "");
+		else
+			snprintf(f->title, sizeof(f->title),
+				 "ephemeral port pressure: %s -> %s: TIME_WAIT at this rate will hold "
+				 "%.0f of %u usable ports (%.0f%%; %llu now)",
+				 src, dst, projected, usable, proj_pct, (unsigned long long)g->count);
 		line(f, "held: TIME_WAIT %llu, ESTABLISHED %llu, other states %llu; range %u-%u, "
 			"%u reserved",
 		     (unsigned long long)g->c[0], (unsigned long long)g->c[1],
 		     (unsigned long long)g->c[2], lo, hi, hi - lo + 1 - usable);
-		line(f, "new connections: %.1f/s (%llu in %.0f s); at 60 s of TIME_WAIT each, this "
-			"rate needs %.0f ports",
-		     rate, (unsigned long long)(d ? d->connects : 0), secs, rate * TW_SECONDS);
-		if (eta >= 0)
-			line(f, "%llu ports taken during the run are still held (%.1f/s): the range "
-				"runs out in about %.0f s at that rate",
-			     (unsigned long long)g->newer, grow, eta);
-		else if (g->count >= usable)
+		line(f, "new connections: %.1f/s (%llu in %.0f s); %llu entered TIME_WAIT on this "
+			"side (%.1f/s): at 60 s each that holds about %.0f ports",
+		     rate, (unsigned long long)(d ? d->connects : 0), secs,
+		     (unsigned long long)g->c[3], tw_rate, tw_rate * TW_SECONDS);
+		if (g->count >= usable)
 			line(f, "the range toward this destination is used up");
 		if (fails) {
 			char who[160] = "";
@@ -498,10 +511,8 @@ static void port_pressure(const struct model *m, struct findings *out)
 		kv(f, "pct", "%.1f", pct);
 		kv(f, "connects", "%llu", (unsigned long long)(d ? d->connects : 0));
 		kv(f, "connects_per_s", "%.2f", rate);
-		if (eta >= 0)
-			kv(f, "eta_s", "%.0f", eta);
-		else
-			kv(f, "eta_s", "null");
+		kv(f, "time_wait_entered", "%llu", (unsigned long long)g->c[3]);
+		kv(f, "projected_held", "%.0f", projected);
 		kv(f, "eaddrnotavail", "%llu", (unsigned long long)fails);
 		if (fails && d->nfail_pids)
 			kv(f, "failed_pid", "%u", d->fail_owner[0].pid);

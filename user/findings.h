@@ -23,7 +23,7 @@ enum severity { SEV_INFO, SEV_WARNING, SEV_CRITICAL };
 #define FW1_MIN_AGE_NS 10000000000ULL /* a FIN unacknowledged this long */
 #define PORT_WARN_PCT 50	   /* ports held toward one destination, of the usable range */
 #define PORT_CRIT_PCT 90
-#define PORT_WARN_ETA_S 600	   /* projected exhaustion sooner than this */
+
 #define SERVER_TW_MIN 10	   /* TIME_WAIT on one server port worth explaining */
 #define ABORT_MIN 10		   /* resets of one process with one peer */
 #define CONNTRACK_WARN_PCT 80

@@ -100,22 +100,40 @@ static bool ensure_tracefs(void)
 	return !access("/sys/kernel/tracing/events/syscalls", F_OK);
 }
 
-/* CONFIG_HZ, for timer lengths in milliseconds. The BPF object gets it as
- * kconfig text, so libbpf needs no config file (Debian kernels have no
- * /proc/config.gz). From the config when there is one, else measured. */
-static int config_hz_from(const char *path)
+/* A kernel config option's value ("y", "1000"), from /proc/config.gz or
+ * /boot/config-RELEASE; 0 when neither exists or the option is not set.
+ * The BPF object gets what it needs as kconfig text or .rodata, so libbpf
+ * needs no config file (Debian kernels have no /proc/config.gz). */
+static int config_value_from(const char *path, const char *key, char *val, size_t len)
 {
 	char line[256];
-	int hz = 0;
+	size_t kl = strlen(key);
+	int found = 0;
 	gzFile f = gzopen(path, "r"); /* reads plain files too */
 
 	if (!f)
-		return 0;
-	while (!hz && gzgets(f, line, sizeof(line)))
-		if (!strncmp(line, "CONFIG_HZ=", 10))
-			hz = atoi(line + 10);
+		return -1;
+	while (!found && gzgets(f, line, sizeof(line)))
+		if (!strncmp(line, key, kl) && line[kl] == '=') {
+			snprintf(val, len, "%s", line + kl + 1);
+			val[strcspn(val, "\n")] = 0;
+			found = 1;
+		}
 	gzclose(f);
-	return hz;
+	return found;
+}
+
+static int kernel_config(const char *key, char *val, size_t len)
+{
+	struct utsname u;
+	char path[320];
+	int r = config_value_from("/proc/config.gz", key, val, len);
+
+	if (r < 0 && !uname(&u)) {
+		snprintf(path, sizeof(path), "/boot/config-%s", u.release);
+		r = config_value_from(path, key, val, len);
+	}
+	return r > 0;
 }
 
 static int timer_list_sample(uint64_t *now_ns, uint64_t *jiffies)
@@ -145,14 +163,9 @@ static int kernel_hz(void)
 {
 	static const int common[] = { 100, 250, 300, 1000 };
 	uint64_t t0, j0, t1, j1;
-	struct utsname u;
-	char path[320];
-	int hz = config_hz_from("/proc/config.gz");
+	char v[32];
+	int hz = kernel_config("CONFIG_HZ", v, sizeof(v)) ? atoi(v) : 0;
 
-	if (!hz && !uname(&u)) {
-		snprintf(path, sizeof(path), "/boot/config-%s", u.release);
-		hz = config_hz_from(path);
-	}
 	if (hz)
 		return hz;
 	if (timer_list_sample(&t0, &j0))
@@ -256,6 +269,11 @@ static void plan_hooks(struct loader *l, const struct loader_opts *o)
 	s->rodata->tcp_write_timer_fn = addr[1];
 	l->syscalls = ensure_tracefs();
 	s->rodata->want_syscalls = l->syscalls;
+	/* x86-64 kernel stacks: 16 KiB, 32 KiB with KASAN (ctx_level.bpf.h) */
+	char v[8];
+
+	s->rodata->task_stack_size = kernel_config("CONFIG_KASAN", v, sizeof(v)) && v[0] == 'y' ?
+					     32768 : 16384;
 
 	/* Every optional program starts unloaded; the choices below enable some. */
 	struct bpf_program *optional[] = {

@@ -623,7 +623,8 @@ static int run_diagnose(struct config *c)
 	}
 	if (!c->duration_ns)
 		c->duration_ns = DIAGNOSE_DEFAULT_NS;
-	p.want_census = p.want_nsinfo = !c->no_census;
+	p.want_census = !c->no_census;
+	p.want_nsinfo = true; /* sysctls and counters the findings need, census or not */
 	/* Output problems surface before anything is loaded. */
 	out = output_open(c->output, "-o", err, sizeof(err));
 	if (!out || (c->save && sink_open(&p.save, FMT_JSON, c->save, "--save", err, sizeof(err)))) {

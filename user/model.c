@@ -337,6 +337,23 @@ static struct msock *enter(struct model *m, uint64_t key, bool tw, int state, ui
 	return s;
 }
 
+/* A child's LISTEN->SYN_RECV comes without its cookie (the kernel sets it
+ * after): it was kept under its socket id; its next event brings the cookie. */
+static void rekey_child(struct model *m, uint64_t sk, uint64_t cookie)
+{
+	struct msock *s = find(m, sk, false), copy, *n;
+
+	if (!s || s->state != TS_SYN_RECV || find(m, cookie, false))
+		return;
+	copy = *s;
+	erase(m, s);
+	n = upsert(m, cookie, false);
+	if (!n)
+		return;
+	copy.key = cookie;
+	*n = copy;
+}
+
 static void on_state(struct model *m, const struct ev_state *e)
 {
 	uint64_t key = e->cookie ? e->cookie : e->sk;
@@ -363,6 +380,8 @@ static void on_state(struct model *m, const struct ev_state *e)
 			erase(m, s);
 		return;
 	}
+	if (e->cookie && e->old_state == TS_SYN_RECV)
+		rekey_child(m, e->sk, e->cookie);
 	s = enter(m, key, false, e->new_state, e->hdr.ts_ns, &e->t, e->netns, &e->owner, known);
 	if (!s)
 		return;

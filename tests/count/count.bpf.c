@@ -12,13 +12,22 @@
 char LICENSE[] SEC("license") = "Dual BSD/GPL";
 
 const volatile __u32 netns = 0;
-__u64 counts[16 * 16] = {};
+struct {
+	__uint(type, BPF_MAP_TYPE_ARRAY);
+	__uint(max_entries, 16 * 16);
+	__type(key, __u32);
+	__type(value, __u64);
+} counts SEC(".maps");
 
 SEC("tp_btf/inet_sock_set_state")
 int BPF_PROG(count_transition, const struct sock *sk, const int oldstate, const int newstate)
 {
 	if (sk->__sk_common.skc_net.net->ns.inum != netns || sk->sk_protocol != IPPROTO_TCP)
 		return 0;
-	__sync_fetch_and_add(&counts[(oldstate & 15) * 16 + (newstate & 15)], 1);
+	__u32 i = ((__u32)oldstate & 15) << 4 | ((__u32)newstate & 15);
+	__u64 *n = bpf_map_lookup_elem(&counts, &i);
+
+	if (n)
+		__sync_fetch_and_add(n, 1);
 	return 0;
 }

@@ -56,11 +56,13 @@ int main(int argc, char **argv)
 	count_bpf__detach(s);
 	bpf_obj_get_info_by_fd(bpf_program__fd(s->progs.count_transition), &info, &len);
 	printf("{\"counts\":{");
-	for (int i = 0; i < 256; i++) {
-		if (!s->bss->counts[i])
+	for (__u32 i = 0; i < 256; i++) {
+		__u64 n = 0;
+
+		if (bpf_map_lookup_elem(bpf_map__fd(s->maps.counts), &i, &n) || !n)
 			continue;
 		printf("%s\"%s>%s\":%llu", sep, names[i / 16] ? names[i / 16] : "?",
-		       names[i % 16] ? names[i % 16] : "?", (unsigned long long)s->bss->counts[i]);
+		       names[i % 16] ? names[i % 16] : "?", (unsigned long long)n);
 		sep = ",";
 	}
 	printf("},\"misses\":%llu}\n", (unsigned long long)info.recursion_misses);
