@@ -50,6 +50,7 @@ struct {
 
 /* Live timewait sockets we saw created. */
 #define TWF_CANCEL_IN_CONNECT (1u << 1)
+#define TWF_INFERRED (1u << 2) /* TW_OVERFLOW without the tcp_time_wait() hook */
 struct tw_info {
 	struct ev_owner owner;
 	struct ev_tuple t; /* kept: the socket is gone when a kill is found */

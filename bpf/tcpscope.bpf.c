@@ -127,7 +127,8 @@ static __always_inline void emit_tw(__u64 tw, const struct tw_info *ti, __u8 kin
 	e->owner = ti->owner;
 	e->t = ti->t;
 	e->netns = ti->netns;
-	e->flags = ti->owner_known ? EVF_OWNER_KNOWN : 0;
+	e->flags = (ti->owner_known ? EVF_OWNER_KNOWN : 0) |
+		   (ti->flags & TWF_INFERRED ? EVF_INFERRED : 0);
 	e->kind = kind;
 	e->substate = ti->substate;
 	e->cause = cause;
@@ -198,6 +199,7 @@ static __always_inline void tw_adopt(__u32 lv, bool btf, const struct sock *sk, 
 		ti.owner_known = known;
 		ti.cookie = cookie;
 		ti.substate = expected ? x->substate : TS_TIME_WAIT;
+		ti.flags = expected ? 0 : TWF_INFERRED;
 		sk_tuple(btf, sk, &ti.t);
 		ti.netns = sk_netns(btf, sk);
 		emit_tw(0, &ti, TW_OVERFLOW, TW_CAUSE_NONE, 0, 0);

@@ -91,6 +91,10 @@ enum hook_via {
 #define EVF_TW_REUSED (1u << 3)	   /* ev_port: a TIME_WAIT socket gave up its 4-tuple */
 #define EVF_LAT_UPPER (1u << 4)	   /* ev_port.latency_ns is an upper bound (tracepoint
 				    * tier: includes the code after the allocation) */
+#define EVF_INFERRED (1u << 5)	   /* ev_tw TW_OVERFLOW: inferred from the state machine
+				    * (tracepoint tier), not seen in tcp_time_wait();
+				    * user space believes it only as far as the
+				    * namespace's TCPTimeWaitOverflow grew */
 
 struct ev_hdr {
 	__u16 type; /* enum ev_type */

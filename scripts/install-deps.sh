@@ -3,11 +3,14 @@
 # Install the Debian packages tcpscope needs to build and test, only those
 # missing. Runs as root without sudo (a fresh Debian may have none). qemu,
 # busybox-static and cpio are for the VM tests (tests/vm/run.sh); tmux
-# runs top in a real terminal for its tests.
+# runs top in a real terminal for its tests; nginx-light, wrk, redis-server
+# and redis-tools are the real software of tests/e2e/real.sh (installed, not
+# started: the tests start them in their own namespaces).
 set -eu
 pkgs="clang llvm bpftool libbpf-dev libelf-dev zlib1g-dev libzstd-dev libncurses-dev pkg-config make
 gcc libc6-dev iproute2 jq procps util-linux tmux
-qemu-system-x86 busybox-static cpio"
+qemu-system-x86 busybox-static cpio
+nginx-light wrk redis-server redis-tools"
 missing=""
 for p in $pkgs; do
 	dpkg-query -W -f='${Status}' "$p" 2>/dev/null | grep -q 'install ok installed' || missing="$missing $p"

@@ -751,7 +751,7 @@ static int sc_abort(int n)
 		msleep(20); /* the server has accepted */
 		setsockopt(fd, SOL_SOCKET, SO_LINGER, &lg, sizeof(lg));
 		close(fd);
-		msleep(30);
+		msleep(80); /* 15 over 1.5 s: resets that recur, not one burst */
 	}
 	hold(srv);
 	return 0;

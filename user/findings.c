@@ -224,7 +224,7 @@ static const char *sysctl_of(const struct model *m, uint32_t netns, const char *
 }
 
 /* Growth of a counter over the run; false when not known at both ends */
-static bool counter_delta(const struct model *m, uint32_t netns, const char *name, uint64_t *d)
+bool findings_counter_delta(const struct model *m, uint32_t netns, const char *name, uint64_t *d)
 {
 	const struct mns *n = model_ns(m, netns);
 	uint64_t a, b;
@@ -655,11 +655,11 @@ static struct listen_counters listen_counters_of(const struct model *m, uint32_t
 {
 	struct listen_counters c = {};
 
-	c.have = counter_delta(m, netns, "TcpExt.ListenOverflows", &c.ovf);
-	counter_delta(m, netns, "TcpExt.ListenDrops", &c.drops);
-	counter_delta(m, netns, "TcpExt.TCPSynRetrans", &c.synretrans);
-	counter_delta(m, netns, "TcpExt.SyncookiesSent", &c.cookies);
-	counter_delta(m, netns, "TcpExt.TCPReqQFullDrop", &c.reqfull);
+	c.have = findings_counter_delta(m, netns, "TcpExt.ListenOverflows", &c.ovf);
+	findings_counter_delta(m, netns, "TcpExt.ListenDrops", &c.drops);
+	findings_counter_delta(m, netns, "TcpExt.TCPSynRetrans", &c.synretrans);
+	findings_counter_delta(m, netns, "TcpExt.SyncookiesSent", &c.cookies);
+	findings_counter_delta(m, netns, "TcpExt.TCPReqQFullDrop", &c.reqfull);
 	c.somaxconn = sysctl_of(m, netns, "net.core.somaxconn");
 	c.syn_backlog = sysctl_of(m, netns, "net.ipv4.tcp_max_syn_backlog");
 	return c;
@@ -777,11 +777,16 @@ static void table_limits(const struct model *m, struct findings *out)
 	for (size_t i = 0; i < m->ns.n; i++) {
 		const struct mns *n = keyed_at(&m->ns, i);
 		uint64_t d = 0;
-		bool have = counter_delta(m, n->netns, "TcpExt.TCPTimeWaitOverflow", &d);
+		bool have = findings_counter_delta(m, n->netns, "TcpExt.TCPTimeWaitOverflow", &d);
 
-		if (n->tw_overflow || d) {
+		/* An overflow inferred from the state machine (tracepoint tier) is
+		 * believed only as far as the kernel's own counter grew */
+		uint64_t inferred = have ? (n->tw_overflow_inferred < d ? n->tw_overflow_inferred : d) : 0;
+		uint64_t seen = n->tw_overflow + inferred;
+
+		if (seen || d) {
 			const char *max = sysctl_of(m, n->netns, "net.ipv4.tcp_max_tw_buckets");
-			uint64_t c = n->tw_overflow > d ? n->tw_overflow : d;
+			uint64_t c = seen > d ? seen : d;
 			struct finding *f = add(out, SEV_CRITICAL, "tw_bucket_overflow", n->netns);
 
 			if (!f)
@@ -790,8 +795,11 @@ static void table_limits(const struct model *m, struct findings *out)
 				 "TIME_WAIT bucket overflow: %llu connections closed without TIME_WAIT "
 				 "(net.ipv4.tcp_max_tw_buckets = %s)",
 				 (unsigned long long)c, max ? max : "?");
-			line(f, "%llu overflow events; TCPTimeWaitOverflow %s%llu over the run",
-			     (unsigned long long)n->tw_overflow, have ? "+" : "unknown ",
+			line(f, "%llu overflow events (%llu seen in tcp_time_wait(), %llu inferred); "
+				"TCPTimeWaitOverflow %s%llu over the run",
+			     (unsigned long long)(n->tw_overflow + n->tw_overflow_inferred),
+			     (unsigned long long)n->tw_overflow,
+			     (unsigned long long)n->tw_overflow_inferred, have ? "+" : "unknown ",
 			     (unsigned long long)d);
 			line(f, "the kernel logs \"TCP: time wait bucket table overflow\"; late "
 				"segments of those connections can reach a new one");
@@ -838,21 +846,30 @@ static void resets(const struct model *m, struct findings *out)
 
 		if (n < ABORT_MIN)
 			continue;
-		bool have = counter_delta(m, a->netns, "TcpExt.TCPAbortOnLinger", &linger);
+		bool have = findings_counter_delta(m, a->netns, "TcpExt.TCPAbortOnLinger", &linger);
 
-		counter_delta(m, a->netns, "TcpExt.TCPAbortOnClose", &onclose);
-		counter_delta(m, a->netns, "TcpExt.TCPAbortOnData", &ondata);
-		counter_delta(m, a->netns, "Tcp.EstabResets", &estabrst);
-		counter_delta(m, a->netns, "Tcp.OutRsts", &outrst);
-		struct finding *f = add(out, SEV_WARNING, "resets", a->netns);
+		findings_counter_delta(m, a->netns, "TcpExt.TCPAbortOnClose", &onclose);
+		findings_counter_delta(m, a->netns, "TcpExt.TCPAbortOnData", &ondata);
+		findings_counter_delta(m, a->netns, "Tcp.EstabResets", &estabrst);
+		findings_counter_delta(m, a->netns, "Tcp.OutRsts", &outrst);
+		/* One burst (a load generator or a client stopping with requests
+		 * in flight: the kernel resets what it closes with unread data) is
+		 * not a pattern; resets that recur over a second or more are. */
+		double spread = (a->last_ns - a->first_ns) / 1e9;
+		bool burst = spread < ABORT_MIN_SPREAD_S;
+		struct finding *f = add(out, burst ? SEV_INFO : SEV_WARNING, "resets", a->netns);
 
 		if (!f)
 			return;
 		fmt_addr(a->family, a->daddr, peer, sizeof(peer));
 		owner_str(a->pid, a->comm, o, sizeof(o));
 		snprintf(f->title, sizeof(f->title),
-			 "abortive closes: %s with peer %s: %llu connections reset", o, peer,
-			 (unsigned long long)n);
+			 "abortive closes: %s with peer %s: %llu connections reset%s", o, peer,
+			 (unsigned long long)n, burst ? " in one burst" : "");
+		line(f, "within %.3f s%s", spread,
+		     burst ? ": one burst, as when a process exits or stops with requests in "
+			     "flight (a load generator's end); a warning when they recur over "
+			     "a second or more" : "");
 		line(f, "%llu ESTABLISHED -> CLOSE, %llu CLOSE_WAIT -> CLOSE: no FIN exchange, a RST "
 			"sent or received", (unsigned long long)a->from_estab,
 		     (unsigned long long)a->from_close_wait);
@@ -870,6 +887,7 @@ static void resets(const struct model *m, struct findings *out)
 		kv_owner(f, a->pid, a->comm);
 		kvs(f, "daddr", peer);
 		kv(f, "count", "%llu", (unsigned long long)n);
+		kv(f, "spread_s", "%.3f", spread);
 		kv(f, "from_established", "%llu", (unsigned long long)a->from_estab);
 		kv(f, "from_close_wait", "%llu", (unsigned long long)a->from_close_wait);
 		if (have) {

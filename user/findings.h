@@ -26,6 +26,7 @@ enum severity { SEV_INFO, SEV_WARNING, SEV_CRITICAL };
 
 #define SERVER_TW_MIN 10	   /* TIME_WAIT on one server port worth explaining */
 #define ABORT_MIN 10		   /* resets of one process with one peer */
+#define ABORT_MIN_SPREAD_S 1.0   /* below: one burst (info), not a pattern (warning) */
 #define CONNTRACK_WARN_PCT 80
 #define CONNTRACK_CRIT_PCT 95
 #define TW_SECONDS 60		   /* TCP_TIMEWAIT_LEN */
@@ -62,6 +63,9 @@ const char *severity_name(enum severity s);
 
 /* A client's socket: its local port is in the ephemeral range and no
  * listener has it (CLOSE_WAIT and ports are grouped by peer then) */
+/* Growth of a namespace counter ("TcpExt.TCPTimeWaitOverflow") between its
+ * first and latest netns record; false when not known at both ends */
+bool findings_counter_delta(const struct model *m, uint32_t netns, const char *name, uint64_t *d);
 bool findings_client_side(const struct model *m, const struct msock *s);
 
 /* The CLOSE_WAIT group of a socket, as close_wait_leak groups them (top

@@ -11,12 +11,44 @@ bool gz_wanted(const char *path)
 	return n > 3 && !strcmp(path + n - 3, ".gz");
 }
 
+/* Open gzip outputs, for gz_sync_all(): a few at most (-o, --save). */
+#define GZ_MAX_OPEN 8
+static struct gzout {
+	gzFile z;
+	bool dirty; /* written since the last sync */
+} open_gz[GZ_MAX_OPEN];
+
+static struct gzout *gz_slot(gzFile z)
+{
+	for (int i = 0; i < GZ_MAX_OPEN; i++)
+		if (open_gz[i].z == z)
+			return &open_gz[i];
+	return NULL;
+}
+
+int gz_sync_all(void)
+{
+	int ret = 0;
+
+	for (int i = 0; i < GZ_MAX_OPEN; i++) {
+		if (!open_gz[i].z || !open_gz[i].dirty)
+			continue;
+		open_gz[i].dirty = false;
+		if (gzflush(open_gz[i].z, Z_SYNC_FLUSH) != Z_OK)
+			ret = -1;
+	}
+	return ret;
+}
+
 static ssize_t gz_write(void *cookie, const char *buf, size_t size)
 {
+	struct gzout *o = gz_slot(cookie);
 	int n;
 
 	if (!size)
 		return 0;
+	if (o)
+		o->dirty = true;
 	n = gzwrite(cookie, buf, (unsigned)size);
 	if (n <= 0) {
 		int zerr;
@@ -31,7 +63,12 @@ static ssize_t gz_write(void *cookie, const char *buf, size_t size)
 
 static int gz_close(void *cookie)
 {
-	int r = gzclose_w(cookie);
+	struct gzout *o = gz_slot(cookie);
+	int r;
+
+	if (o)
+		*o = (struct gzout){ 0 };
+	r = gzclose_w(cookie);
 
 	if (r == Z_OK)
 		return 0;
@@ -52,7 +89,12 @@ FILE *gz_fopen_write(const char *path)
 		return NULL;
 	}
 	f = fopencookie(z, "w", io);
-	if (!f) {
+	if (f) {
+		struct gzout *o = gz_slot(NULL);
+
+		if (o)
+			o->z = z;
+	} else {
 		int e = errno;
 
 		gzclose_w(z);

@@ -19,6 +19,7 @@
 #include "decode.h"
 #include "diagnosis.h"
 #include "filter.h"
+#include "gzfile.h"
 #include "fmt.h"
 #include "ladder.h"
 #include "loader.h"
@@ -296,6 +297,7 @@ struct pipeline {
 	const char *doing; /* "tracing", "diagnosing" */
 	bool want_census;  /* the sockets that exist at start */
 	bool want_nsinfo;  /* sysctls and counters of every namespace, start and end */
+	uint64_t last_sync_ns; /* gzip outputs made readable (gz_sync_all) */
 	struct top_run *top; /* top: keys and the display between polls; no stderr meanwhile */
 };
 
@@ -480,6 +482,11 @@ static int pipeline_run(struct config *c, struct pipeline *p)
 		}
 		if (sink_flush(&p->sink))
 			goto write_error;
+		if (mono_ns() - p->last_sync_ns >= 1000000000ULL) {
+			p->last_sync_ns = mono_ns();
+			if (gz_sync_all())
+				goto write_error;
+		}
 		if (deadline && mono_ns() >= deadline)
 			break;
 		if (p->top) {

@@ -210,6 +210,9 @@ static void note_abort(struct model *m, const struct ev_state *e)
 	a = agg(m, &m->ab, &k);
 	if (!a)
 		return;
+	if (!a->first_ns)
+		a->first_ns = e->hdr.ts_ns;
+	a->last_ns = e->hdr.ts_ns;
 	if (e->old_state == TS_ESTABLISHED)
 		a->from_estab++;
 	else
@@ -432,7 +435,9 @@ static void on_timewait(struct model *m, const struct ev_tw *e)
 	case TW_OVERFLOW: {
 		struct mns *n = ns_get(m, e->netns);
 
-		if (n)
+		if (n && (e->flags & EVF_INFERRED))
+			n->tw_overflow_inferred++;
+		else if (n)
 			n->tw_overflow++;
 		break;
 	}

@@ -77,6 +77,7 @@ struct mabort {
 	uint32_t pid; /* 0 and comm empty when the owner is unknown */
 	char comm[TS_COMM_LEN];
 	uint64_t from_estab, from_close_wait;
+	uint64_t first_ns, last_ns; /* the first and the latest of them */
 };
 #define MABORT_KEY offsetof(struct mabort, from_estab)
 
@@ -87,7 +88,8 @@ struct mns {
 	/* from the latest record: ip_local_port_range, and the ports of it
 	 * connect() may use (reserved ones out); 0 when unknown */
 	unsigned port_lo, port_hi, usable;
-	uint64_t tw_overflow; /* TW_OVERFLOW events */
+	uint64_t tw_overflow; /* TW_OVERFLOW events seen in tcp_time_wait() */
+	uint64_t tw_overflow_inferred; /* TW_OVERFLOW inferred (EVF_INFERRED) */
 };
 
 struct run_info; /* sink.h */

@@ -239,6 +239,8 @@ static int rec_timewait(struct rec *r, struct sink *s)
 	e.cookie = u64(r, "cookie");
 	e.netns = (uint32_t)u64(r, "netns");
 	e.flags = known ? EVF_OWNER_KNOWN : 0;
+	if (e.kind == TW_OVERFLOW && flag(r, "inferred"))
+		e.flags |= EVF_INFERRED;
 	return r->bad ? -1 : sink_event(s, &e.hdr);
 }
 
@@ -470,7 +472,7 @@ int replay_file(const char *path, struct sink *s, char *err, size_t errlen)
 {
 	static char line[LINE_MAX_BYTES];
 	char why[256];
-	unsigned long long n = 0, unknown = 0;
+	unsigned long long n = 0, unknown = 0, cut = 0;
 	int zerr, ret = 0;
 	gzFile z;
 
@@ -504,11 +506,12 @@ int replay_file(const char *path, struct sink *s, char *err, size_t errlen)
 		}
 		if (r == 0)
 			continue;
-		if (!whole && gzeof(z))
-			snprintf(err, errlen, "%s:%llu: the last record is cut short (%s): the trace "
-				 "ends mid-record; was tcpscope stopped before it finished writing?",
-				 path, n, why);
-		else if (n == 1)
+		if (!whole && n > 1) {
+			/* the file ends mid-record: what came before is whole */
+			cut = n;
+			break;
+		}
+		if (n == 1)
 			snprintf(err, errlen, "%s:1: not a tcpscope JSON trace (%s); record one with "
 				 "tcpscope trace -F json -o FILE", path, why);
 		else
@@ -519,7 +522,16 @@ int replay_file(const char *path, struct sink *s, char *err, size_t errlen)
 	if (!ret) {
 		const char *msg = gzerror(z, &zerr);
 
-		if (zerr != Z_OK && zerr != Z_STREAM_END) {
+		if (zerr == Z_BUF_ERROR && n > 1 && !cut)
+			cut = n + 1; /* the compressed stream ends early, between records */
+		if (cut) {
+			/* A trace cut short (the tracer killed, the host rebooted):
+			 * every whole record before the cut is used. */
+			fprintf(stderr, "tcpscope: %s:%llu: the trace is cut short here (%s); used "
+					"the %llu whole records before it\n",
+				path, cut, zerr == Z_BUF_ERROR ? "the compressed stream ends early" :
+				"the last record is incomplete", cut - 1);
+		} else if (zerr != Z_OK && zerr != Z_STREAM_END) {
 			snprintf(err, errlen, "%s: after line %llu: %s (%s)", path, n,
 				 zerr == Z_BUF_ERROR ? "the compressed file is cut short" :
 				 zerr == Z_DATA_ERROR ? "corrupt gzip data" : "read error",

@@ -111,6 +111,9 @@ static int json_event(struct sink *s, const struct ev_hdr *h)
 		} else if (e->kind != TW_OVERFLOW) {
 			p = P_LIT(p, ",\"timeout_ms\":");
 			p = e->timeout_ms ? p_u64(p, e->timeout_ms) : P_LIT(p, "null");
+		} else {
+			p = e->flags & EVF_INFERRED ? P_LIT(p, ",\"inferred\":true") :
+						      P_LIT(p, ",\"inferred\":false");
 		}
 		p = p_khex(p, "tw", e->tw);
 		p = p_ku(p, "cookie", e->cookie);

@@ -145,7 +145,8 @@ void top_view_event(struct top_view *v, const struct ev_hdr *h)
 	case EV_TW: {
 		const struct ev_tw *e = (const void *)h;
 
-		if (e->kind == TW_OVERFLOW)
+		/* inferred ones wait for the kernel's counter (tw_ovf_notes) */
+		if (e->kind == TW_OVERFLOW && !(e->flags & EVF_INFERRED))
 			note_ev(v, NOTE_TW_OVF, h, size);
 		break;
 	}
@@ -506,6 +507,41 @@ static void ports_note(struct top_view *v, struct top_dest *d, uint64_t now)
 
 static void build_detail(struct top_view *v, const struct model *m, uint64_t now);
 
+/* TIME_WAIT overflows inferred from the state machine (tracepoint tier) are
+ * noted only as far as the namespace's TCPTimeWaitOverflow grew (re-read
+ * every TOP_NSINFO_NS): an inference alone invents nothing on screen. */
+static void tw_ovf_notes(struct top_view *v, const struct model *m, uint64_t now)
+{
+	for (size_t i = 0; i < m->ns.n; i++) {
+		const struct mns *n = keyed_at(&m->ns, i);
+		uint64_t d, grew;
+		int slot = -1;
+
+		if (!n->tw_overflow_inferred ||
+		    !findings_counter_delta(m, n->netns, "TcpExt.TCPTimeWaitOverflow", &d) || !d)
+			continue;
+		for (int j = 0; j < TOP_TW_OVF_NS && slot < 0; j++)
+			if (v->tw_ovf[j].netns == n->netns || !v->tw_ovf[j].netns)
+				slot = j;
+		if (slot < 0)
+			continue;
+		grew = d < n->tw_overflow_inferred ? d : n->tw_overflow_inferred;
+		if (grew <= v->tw_ovf[slot].noted)
+			continue;
+		struct top_note *note = push_note(v, NOTE_TW_OVF, now);
+
+		v->tw_ovf[slot].netns = n->netns;
+		note->netns = n->netns;
+		note->state = TS_TIME_WAIT;
+		snprintf(note->text, sizeof(note->text),
+			 "netns %u: %llu connections closed without TIME_WAIT (TCPTimeWaitOverflow "
+			 "+%llu): tcp_max_tw_buckets is full",
+			 n->netns, (unsigned long long)(grew - v->tw_ovf[slot].noted),
+			 (unsigned long long)d);
+		v->tw_ovf[slot].noted = grew;
+	}
+}
+
 /* connect() failures are recorded before a local address is chosen: they
  * belong with the ports held from some address toward the same place */
 static struct top_dest *same_destination(struct top_view *v, const struct top_dest *k)
@@ -640,6 +676,7 @@ void top_view_update(struct top_view *v, const struct model *m, uint64_t now_ns,
 		ports_note(v, d, now_ns);
 		v->dest[v->ndest++] = d;
 	}
+	tw_ovf_notes(v, m, now_ns);
 	sort_rows(v->dest, v->ndest, sizeof(*v->dest), v->sort[PANE_DEST], v->reverse[PANE_DEST],
 		  by_dest);
 

@@ -132,7 +132,14 @@ struct top_sel {
 	};
 };
 
+#define TOP_TW_OVF_NS 16 /* namespaces whose inferred overflows are followed */
+
 struct top_view {
+	/* inferred TIME_WAIT overflows already confirmed in a note, per netns */
+	struct {
+		uint32_t netns;
+		uint64_t noted;
+	} tw_ovf[TOP_TW_OVF_NS];
 	/* what the keys change */
 	struct filter filter; /* '/' words, on top of the kernel's filter */
 	char filter_text[256];

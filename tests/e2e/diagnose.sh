@@ -137,7 +137,7 @@ test_diagnose_resets() {
 	local p
 	p=$(sc client_pid)
 	expect_finding "15 abortive closes by the client ($p) with SO_LINGER 0, counted by the kernel too" \
-		"any(.[]; .kind == \"resets\" and .pid == $p and .comm == \"ts-resetter\" and .count == 15 and .from_established == 15 and .abort_on_data >= 15)" &&
+		"any(.[]; .kind == \"resets\" and .severity == \"warning\" and .pid == $p and .comm == \"ts-resetter\" and .count == 15 and .from_established == 15 and .abort_on_data >= 15)" &&
 	report_matches_live
 }
 
@@ -183,6 +183,30 @@ test_report_of_trace_export() {
 		{ echo "  text report lacks the leak:" >&2; head -30 "$TMP/drt.txt" >&2; return 1; }
 }
 
+# A trace whose tracer was killed (-9: an OOM kill, a reboot): the .gz is
+# made readable every second, so report uses every record up to about a
+# second before the kill, says where the file was cut, and diagnoses.
+test_report_after_kill() {
+	local out=$TMP/kill.jsonl.gz rc n
+	new_netns kl || return 1
+	"$TCPSCOPE" trace -F json -o "$out" 2>"$TMP/kill.err" &
+	TRACER_PID=$!
+	for _ in $(seq 1 100); do grep -q 'tcpscope: tracing' "$TMP/kill.err" && break; sleep 0.1; done
+	in_ns "$SCENARIO" churn 127.0.0.1 8080 3000 >/dev/null || return 1
+	sleep 2.5 # two syncs later
+	kill -KILL "$TRACER_PID"
+	wait "$TRACER_PID" 2>/dev/null
+	TRACER_PID=
+	"$TCPSCOPE" report "$out" -F json -o "$TMP/kill.diag" 2>"$TMP/kill.rerr"
+	rc=$?
+	[ "$rc" -lt 2 ] || { echo "  report exited $rc: $(cat "$TMP/kill.rerr")" >&2; return 1; }
+	grep -qE "kill.jsonl.gz:[0-9]+: the trace is cut short here" "$TMP/kill.rerr" ||
+		{ echo "  report did not say where the trace was cut: $(cat "$TMP/kill.rerr")" >&2; return 1; }
+	n=$(gzip -dc "$out" 2>/dev/null | jq -c --argjson ns "$NS_INODE" 'select(.type == "state" and .netns == $ns)' | wc -l)
+	[ "$n" -ge 30000 ] || { echo "  only $n state records of the 3000 connections (30000) survived the kill" >&2; return 1; }
+	jq -e '.type == "diagnosis"' "$TMP/kill.diag" >/dev/null || { echo "  no diagnosis" >&2; return 1; }
+}
+
 # Bad files: a one-line error naming the file and line, exit 2, no crash.
 test_report_bad_files() {
 	local f=$TMP/bad out rc
@@ -197,9 +221,17 @@ test_report_bad_files() {
 		echo "$out" | sed 's/^/    /' >&2
 		return 1
 	}
+	check_cut() { # file pattern: used up to the cut, one line on stderr, exit 0 or 1
+		out=$("$TCPSCOPE" report "$1" 2>&1 >/dev/null)
+		rc=$?
+		[ "$rc" -lt 2 ] && [ "$(echo "$out" | wc -l)" = 1 ] && echo "$out" | grep -qE "$2" && return 0
+		echo "  report $1: exit $rc, want 0 or 1 and one line matching '$2':" >&2
+		echo "$out" | sed 's/^/    /' >&2
+		return 1
+	}
 	local n
 	n=$(wc -l <"$f.cut.jsonl")
-	check_bad "$f.cut.jsonl" "cut.jsonl:$((n + 1)): the last record is cut short" || return 1
+	check_cut "$f.cut.jsonl" "cut.jsonl:$((n + 1)): the trace is cut short here \\(the last record is incomplete\\); used the $n whole records" || return 1
 	# a corrupt line in the middle
 	{ head -2 "$f.good.jsonl"; echo '{"type":"state","ts_ns":12,'; tail -n +3 "$f.good.jsonl"; } >"$f.mid.jsonl"
 	check_bad "$f.mid.jsonl" "mid.jsonl:3: corrupt record" || return 1
@@ -210,9 +242,13 @@ test_report_bad_files() {
 	"$TCPSCOPE" trace -d 1s -o "$f.txt" 2>/dev/null
 	echo "TIME x" >>"$f.txt"
 	check_bad "$f.txt" "txt:1: not a tcpscope JSON trace" || return 1
-	# a truncated gzip file
-	gzip -c "$f.good.jsonl" | head -c 100 >"$f.cut.gz"
-	check_bad "$f.cut.gz" "cut.gz.*cut short|cut.gz:[0-9]+: the last record is cut short" || return 1
+	# a truncated gzip file: what can be decompressed is used
+	gzip -c "$f.good.jsonl" >"$f.gz"
+	head -c $(($(stat -c %s "$f.gz") - 40)) "$f.gz" >"$f.cut.gz"
+	check_cut "$f.cut.gz" "cut.gz:[0-9]+: the trace is cut short here" || return 1
+	# a gzip file too short for one record is no trace
+	gzip -c "$f.good.jsonl" | head -c 30 >"$f.tiny.gz"
+	check_bad "$f.tiny.gz" "tiny.gz" || return 1
 	check_bad "$TMP/does-not-exist.jsonl" "cannot read .*does-not-exist.jsonl: No such file" || return 1
 	: >"$f.empty"
 	check_bad "$f.empty" "empty: no records" || return 1
