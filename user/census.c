@@ -14,6 +14,8 @@
 #include <netinet/in.h>
 #include <linux/inet_diag.h>
 #include <linux/netlink.h>
+#include <linux/rtnetlink.h>
+#include <linux/tcp.h>
 #include <linux/sock_diag.h>
 #include "census.h"
 #include "netns.h"
@@ -53,6 +55,30 @@ static void from_msg(const struct inet_diag_msg *m, uint32_t netns, struct censu
 	s->cookie = (uint64_t)m->id.idiag_cookie[1] << 32 | m->id.idiag_cookie[0];
 }
 
+/* The age in its state that tcp_info gives (census_sock.age_ms) */
+static void age_from_info(const struct nlmsghdr *h, struct census_sock *s)
+{
+	const struct inet_diag_msg *m = NLMSG_DATA(h);
+	struct rtattr *a = (void *)((char *)m + NLMSG_ALIGN(sizeof(*m)));
+	int len = (int)h->nlmsg_len - NLMSG_LENGTH(sizeof(*m));
+
+	if (s->timewait || (s->state != TS_CLOSE_WAIT && s->state != TS_FIN_WAIT2))
+		return;
+	for (; RTA_OK(a, len); a = RTA_NEXT(a, len)) {
+		struct tcp_info ti = {};
+		size_t n = RTA_PAYLOAD(a);
+
+		if (a->rta_type != INET_DIAG_INFO)
+			continue;
+		if (n < offsetof(struct tcp_info, tcpi_last_ack_recv) + sizeof(ti.tcpi_last_ack_recv))
+			return;
+		memcpy(&ti, RTA_DATA(a), n < sizeof(ti) ? n : sizeof(ti));
+		s->age_ms = ti.tcpi_last_ack_recv;
+		s->age_known = true;
+		return;
+	}
+}
+
 /* Every TCP socket of one family in the current namespace. */
 static int dump_family(struct census *c, int family, uint32_t netns)
 {
@@ -63,7 +89,9 @@ static int dump_family(struct census *c, int family, uint32_t netns)
 		.nlh = { .nlmsg_len = sizeof(req), .nlmsg_type = SOCK_DIAG_BY_FAMILY,
 			 .nlmsg_flags = NLM_F_REQUEST | NLM_F_DUMP },
 		.r = { .sdiag_family = family, .sdiag_protocol = IPPROTO_TCP,
-		       .idiag_states = c->states ? c->states : ~0u },
+		       .idiag_states = c->states ? c->states : ~0u,
+		       /* tcp_info: the age of CLOSE_WAIT and FIN_WAIT2 sockets */
+		       .idiag_ext = c->states ? 0 : 1 << (INET_DIAG_INFO - 1) },
 	};
 	static char buf[32768] __attribute__((aligned(NLMSG_ALIGNTO)));
 	int fd = socket(AF_NETLINK, SOCK_DGRAM | SOCK_CLOEXEC, NETLINK_SOCK_DIAG);
@@ -99,6 +127,7 @@ static int dump_family(struct census *c, int family, uint32_t netns)
 			if (h->nlmsg_len < NLMSG_LENGTH(sizeof(struct inet_diag_msg)))
 				continue;
 			from_msg(NLMSG_DATA(h), netns, &s);
+			age_from_info(h, &s);
 			if (push(c, &s))
 				goto out;
 		}

@@ -36,6 +36,12 @@ struct census_sock {
 	uint32_t inode; /* 0: no file refers to it (orphan, timewait, request) */
 	uint64_t cookie;
 	struct ev_owner owner; /* pid 0: none found */
+	/* How long it has been in its state, where tcp_info tells (age_known):
+	 * CLOSE_WAIT since the peer's FIN, FIN_WAIT2 since our FIN was
+	 * acknowledged (both: tcpi_last_ack_recv, the last ACK received). A
+	 * lower bound: a later ACK (data sent after the FIN) resets it. */
+	uint32_t age_ms;
+	bool age_known;
 };
 
 struct census {

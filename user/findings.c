@@ -32,6 +32,7 @@ struct group {
 	uint64_t aged;	       /* older than the rule's minimum age */
 	uint64_t oldest;
 	bool oldest_lb;	       /* the oldest's age is a lower bound */
+	bool oldest_ti;	       /* ... taken from tcp_info at the census */
 	uint64_t c[4];	       /* rule-specific counts */
 	uint64_t peers;	       /* distinct peer addresses */
 	uint8_t peer[16];      /* one of them, for an example */
@@ -85,6 +86,7 @@ static struct group *group_add(struct grouping *gr, const struct gkey *k, const 
 	if (age > g->oldest || (age == g->oldest && lb)) {
 		g->oldest = age;
 		g->oldest_lb = lb;
+		g->oldest_ti = s->census && s->age_tcp_info;
 	}
 	memcpy(ps.addr, s->t.daddr, 16);
 	if (!keyed_find(&gr->peers, &ps)) {
@@ -326,9 +328,11 @@ static void close_wait(const struct model *m, struct findings *out)
 		line(f, "%llu sockets in CLOSE_WAIT: the peer closed, this process never called "
 			"close(); %llu of them older than %llu s",
 		     (unsigned long long)g->count, (unsigned long long)g->aged, CW_MIN_AGE_NS / NS);
-		line(f, "%llu entered CLOSE_WAIT during the %.0f s run (%.1f/min)%s",
+		line(f, "%llu entered CLOSE_WAIT during the %.0f s run (%.1f/min)%s%s",
 		     (unsigned long long)g->newer, secs, secs > 0 ? g->newer * 60.0 / secs : 0.0,
-		     g->count > g->newer ? "; the others are older than the run" : "");
+		     g->count > g->newer ? "; the others are older than the run" : "",
+		     g->oldest_ti ? " (their age from tcp_info: since the peer's FIN, the last "
+				    "ACK received)" : "");
 		line(f, "peers: %llu address%s, e.g. %s", (unsigned long long)g->peers,
 		     g->peers == 1 ? "" : "es",
 		     fmt_endpoint(g->k.family, g->peer, g->peer_port, peer, sizeof(peer)));
@@ -347,6 +351,7 @@ static void close_wait(const struct model *m, struct findings *out)
 		kv(f, "older_than_min", "%llu", (unsigned long long)g->aged);
 		kv(f, "oldest_s", "%.1f", (double)g->oldest / NS);
 		kv(f, "oldest_lower_bound", "%s", g->oldest_lb ? "true" : "false");
+		kvs(f, "oldest_age_from", g->oldest_ti ? "tcp_info" : g->oldest_lb ? "census" : "events");
 		kv(f, "new_in_run", "%llu", (unsigned long long)g->newer);
 		kv(f, "per_min", "%.2f", secs > 0 ? g->newer * 60.0 / secs : 0.0);
 	}

@@ -288,7 +288,11 @@ void model_census(struct model *m, uint64_t ts_ns, const struct census_sock *cs)
 	if (!s)
 		return;
 	s->state = cs->state;
-	s->since_ns = ts_ns;
+	/* older than the run: its age from tcp_info where the kernel knows
+	 * it (a lower bound still), else only "before the census" */
+	s->since_ns = cs->age_known && cs->age_ms * 1000000ULL < ts_ns ? ts_ns - cs->age_ms * 1000000ULL
+									  : ts_ns;
+	s->age_tcp_info = cs->age_known;
 	s->since_known = 0;
 	s->census = 1;
 	s->t = cs->t;

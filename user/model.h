@@ -35,6 +35,7 @@ struct msock {
 	uint8_t tw;	    /* a timewait socket (state = its substate) */
 	uint8_t state;	    /* enum ts_tcp_state */
 	uint8_t since_known;
+	uint8_t age_tcp_info; /* a census socket whose age came from tcp_info */
 	uint8_t owner_known;
 	uint8_t census;	    /* seen by the census at start */
 };

@@ -346,6 +346,10 @@ static int rec_socket(struct rec *r, struct sink *s)
 	cs.inode = (uint32_t)u64(r, "inode");
 	cs.cookie = u64(r, "cookie");
 	cs.netns = (uint32_t)u64(r, "netns");
+	if (opt_u64(r, "age_ms", &exp)) { /* traces before it have none */
+		cs.age_ms = (uint32_t)exp;
+		cs.age_known = true;
+	}
 	if (r->bad)
 		return -1;
 	return sink_census(s, ts, &cs);

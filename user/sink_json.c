@@ -208,6 +208,10 @@ static int json_census(struct sink *s, uint64_t ts_ns, const struct census_sock 
 	}
 	p = p_ku(p, "uid", cs->uid);
 	p = p_ku(p, "inode", cs->inode);
+	/* age in its state, from tcp_info (a lower bound), or null */
+	p = P_LIT(p, ",\"age_ms\":");
+	p = cs->age_known ? p_u64(p, cs->age_ms) : P_LIT(p, "null");
+	p = cs->age_known ? P_LIT(p, ",\"age_from\":\"tcp_info\"") : P_LIT(p, ",\"age_from\":null");
 	p = p_ku(p, "cookie", cs->cookie);
 	p = p_ku(p, "netns", cs->netns);
 	p = P_LIT(p, "}\n");
