@@ -136,13 +136,19 @@ static __always_inline void emit_tw(__u64 tw, const struct tw_info *ti, __u8 kin
 	ev_submit(e);
 }
 
+/* tws entries in the FIN_WAIT2 substate (about): the substate sweep runs
+ * only while there are some */
+__s64 tw_fw2_live = 0;
+
 /* A timewait socket cancelled at cancel_ns and neither re-armed nor expired:
  * report its end (tuple and owner are the copies we kept) and forget it. */
 static __always_inline void tw_killed(__u64 key, struct tw_info *ti, __u64 cancel_ns)
 {
 	emit_tw(key, ti, TW_END,
 		ti->flags & TWF_CANCEL_IN_CONNECT ? TW_CAUSE_REUSED : TW_CAUSE_KILLED, 0,
-		cancel_ns - ti->enter_ns);
+		ti->enter_ns ? cancel_ns - ti->enter_ns : 0);
+	if (ti->substate == TS_FIN_WAIT2)
+		__sync_fetch_and_add(&tw_fw2_live, -1);
 	lru_delete(&tws, LRU_TW, &key);
 }
 
@@ -160,6 +166,8 @@ static __always_inline void tw_flush(struct tw_pending *p)
 	__u64 key = p->tw;
 
 	lru_insert(&tws, LRU_TW, &key, &p->ti);
+	if (p->ti.substate == TS_FIN_WAIT2)
+		__sync_fetch_and_add(&tw_fw2_live, 1);
 	emit_tw(key, &p->ti, TW_ENTER, TW_CAUSE_NONE, p->timeout_ms, 0);
 	p->tw = 0;
 }
@@ -559,6 +567,8 @@ static __always_inline int timer_start_body(__u32 lv, struct timer_list *timer, 
 		ti->flags &= ~TWF_CANCEL_IN_CONNECT;
 		tw_uncancel(key);
 		if (ti->substate != substate) {
+			if (ti->substate == TS_FIN_WAIT2)
+				__sync_fetch_and_add(&tw_fw2_live, -1);
 			ti->substate = substate;
 			emit_tw(key, ti, TW_SUBSTATE, TW_CAUSE_NONE, timeout, 0);
 		}
@@ -608,6 +618,24 @@ int BPF_PROG(on_timer_start_nested, struct timer_list *timer, unsigned long expi
 	return 0;
 }
 
+/* A timewait socket older than tcpscope (the census has it; we did not see
+ * it start): its entry, made when its timer is first touched (cancelled or
+ * expiring) so that its end is reported like the others'. Owner and age
+ * unknown (enter_ns 0). */
+static __always_inline struct tw_info *tw_adopt_old(struct inet_timewait_sock *tw, __u64 key)
+{
+	struct tw_info ti = {};
+
+	ti.cookie = BPF_CORE_READ(tw, __tw_common.skc_cookie.counter);
+	ti.substate = BPF_CORE_READ(tw, tw_substate);
+	read_tuple(&tw->__tw_common, &ti.t);
+	ti.netns = read_netns(&tw->__tw_common);
+	lru_insert(&tws, LRU_TW, &key, &ti);
+	if (ti.substate == TS_FIN_WAIT2)
+		__sync_fetch_and_add(&tw_fw2_live, 1);
+	return bpf_map_lookup_elem(&tws, &key);
+}
+
 SEC("tp_btf/timer_expire_entry")
 int BPF_PROG(on_timer_expire, struct timer_list *timer)
 {
@@ -620,10 +648,15 @@ int BPF_PROG(on_timer_expire, struct timer_list *timer)
 	key = (__u64)tw;
 	ti = bpf_map_lookup_elem(&tws, &key);
 	if (!ti)
+		ti = tw_adopt_old(tw, key);
+	if (!ti)
 		return 0;
 	/* tw_timer_handler() runs next: inet_twsk_kill(), then freed */
 	tw_uncancel(key);
-	emit_tw(key, ti, TW_END, TW_CAUSE_EXPIRED, 0, bpf_ktime_get_ns() - ti->enter_ns);
+	emit_tw(key, ti, TW_END, TW_CAUSE_EXPIRED, 0,
+		ti->enter_ns ? bpf_ktime_get_ns() - ti->enter_ns : 0);
+	if (ti->substate == TS_FIN_WAIT2)
+		__sync_fetch_and_add(&tw_fw2_live, -1);
 	lru_delete(&tws, LRU_TW, &key);
 	return 0;
 }
@@ -639,6 +672,8 @@ int BPF_PROG(on_timer_cancel, struct timer_list *timer)
 		return 0;
 	key = (__u64)tw;
 	ti = bpf_map_lookup_elem(&tws, &key);
+	if (!ti)
+		ti = tw_adopt_old(tw, key);
 	if (!ti)
 		return 0;
 	/* Cancelled by a thread inside connect(): tcp_tw_reuse at work. */
@@ -722,6 +757,42 @@ int tw_sweep(void *ctx)
 	struct sweep_ctx c = { .now = bpf_ktime_get_ns() };
 
 	bpf_for_each_map_elem(&tw_cancel, sweep_one, &c, 0);
+	return 0;
+}
+
+/*
+ * A timewait socket in the FIN_WAIT2 substate moves to TIME_WAIT when the
+ * peer's FIN comes (tcp_timewait_state_process()): its timer is re-armed
+ * with mod_timer_pending(), which returns early, without the timer_start
+ * tracepoint, when the new expiry falls in the same wheel bucket (60 s
+ * after a FIN that came within seconds does). So the change is also looked
+ * for here: run by user space (BPF_PROG_TEST_RUN) a few times a second
+ * while such sockets exist, it reads the substate of each and reports the
+ * ones that changed. The socket may be gone: the cookie must still match.
+ */
+
+static long substate_one(void *map, __u64 *key, struct tw_info *ti, void *c)
+{
+	struct inet_timewait_sock *tw = (void *)*key;
+	__u8 substate;
+
+	if (ti->substate != TS_FIN_WAIT2)
+		return 0;
+	if (BPF_CORE_READ(tw, __tw_common.skc_cookie.counter) != ti->cookie)
+		return 0;
+	substate = BPF_CORE_READ(tw, tw_substate);
+	if (substate == ti->substate)
+		return 0;
+	ti->substate = substate;
+	__sync_fetch_and_add(&tw_fw2_live, -1);
+	emit_tw(*key, ti, TW_SUBSTATE, TW_CAUSE_NONE, 0, 0);
+	return 0;
+}
+
+SEC("raw_tp")
+int tw_substate_sweep(void *ctx)
+{
+	bpf_for_each_map_elem(&tws, substate_one, NULL, 0);
 	return 0;
 }
 

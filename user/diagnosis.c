@@ -67,6 +67,20 @@ void diagnosis_print_text(const struct model *m, const struct findings *fs, FILE
 			"aggregated (out of memory): counts may be low\n",
 			(unsigned long long)m->untracked, MODEL_MAX_SOCKETS,
 			(unsigned long long)m->aggregates_lost);
+	if (!m->drift_measured) {
+		fprintf(out, "  self-check: not made (it needs the census at start and no filter)\n");
+	} else {
+		uint64_t total = 0;
+
+		for (int i = 0; i < TS_STATE_MAX; i++)
+			total += m->drift[i] < 0 ? -m->drift[i] : m->drift[i];
+		fprintf(out, "  self-check: a census at the end %s", total ? "differs: drift" :
+			"agrees with the picture, state by state (drift 0)");
+		for (int i = 0; total && i < TS_STATE_MAX; i++)
+			if (m->drift[i])
+				fprintf(out, " %s %+lld", state_kernel_name(i), (long long)m->drift[i]);
+		fprintf(out, "\n");
+	}
 	fprintf(out, "  blind spots: %s\n", m->blind[0] ? m->blind : "none");
 
 	fprintf(out, "\nFINDINGS: ");
@@ -152,6 +166,24 @@ void diagnosis_print_json(const struct model *m, const struct findings *fs, FILE
 		(unsigned long long)m->seen_total, model_seconds(m) > 0 ? m->seen_total / model_seconds(m) : 0.0,
 		(unsigned long long)m->lost_total, (unsigned long long)m->untracked,
 		(unsigned long long)m->aggregates_lost);
+	/* the self-check: the model minus a census at the end, per state
+	 * (only the states that differ); null when not made */
+	if (m->drift_measured) {
+		uint64_t total = 0;
+		int k = 0;
+
+		fprintf(out, ",\"drift\":{");
+		for (int i = 0; i < TS_STATE_MAX; i++) {
+			if (!m->drift[i])
+				continue;
+			fprintf(out, "%s\"%s\":%lld", k++ ? "," : "", state_kernel_name(i),
+				(long long)m->drift[i]);
+			total += m->drift[i] < 0 ? -m->drift[i] : m->drift[i];
+		}
+		fprintf(out, "},\"drift_total\":%llu", (unsigned long long)total);
+	} else {
+		fprintf(out, ",\"drift\":null,\"drift_total\":null");
+	}
 	fprintf(out, ",\"blind_spots\":");
 	jstr(out, m->blind);
 	fprintf(out, "},\"findings\":[");

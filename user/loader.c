@@ -32,6 +32,8 @@ struct loader {
 	uint32_t max_sockets;
 	bool sweep_failed;
 	char kconfig[32];
+	uint64_t last_substate_ns;
+	bool substate_failed;
 	struct bpf_link *twin_link[2];
 	uint64_t last_sweep_ns;
 	bool syscalls;
@@ -328,6 +330,7 @@ static void plan_hooks(struct loader *l, const struct loader_opts *o)
 		load(s->progs.on_timer_expire, false);
 		load(s->progs.on_timer_cancel, false);
 		load(s->progs.tw_sweep, false);
+		load(s->progs.tw_substate_sweep, false);
 	} else {
 		static const char *const tw[] = { "tcp_time_wait" };
 
@@ -528,6 +531,7 @@ struct loader *loader_start(const struct loader_opts *o, char *err, size_t errle
 	bpf_program__set_autoattach(skel->progs.on_timer_start_nested, false);
 	/* run on demand by sweep_timewait(), never attached */
 	bpf_program__set_autoattach(skel->progs.tw_sweep, false);
+	bpf_program__set_autoattach(skel->progs.tw_substate_sweep, false);
 	ret = tcpscope_bpf__load(skel);
 	if (ret) {
 		snprintf(err, errlen,
@@ -568,7 +572,7 @@ fail:
 }
 
 /* Timewait sockets killed early are found by a sweep, run from here. */
-static void sweep_timewait(struct loader *l)
+static void sweep_timewait(struct loader *l, bool final)
 {
 	LIBBPF_OPTS(bpf_test_run_opts, opts);
 	int fd = bpf_program__fd(l->skel->progs.tw_sweep);
@@ -580,7 +584,7 @@ static void sweep_timewait(struct loader *l)
 		return;
 	clock_gettime(CLOCK_MONOTONIC, &ts);
 	now = ts.tv_sec * 1000000000ULL + ts.tv_nsec;
-	if (now - l->last_sweep_ns < 20000000ULL)
+	if (!final && now - l->last_sweep_ns < 20000000ULL)
 		return;
 	l->last_sweep_ns = now;
 	if (bpf_prog_test_run_opts(fd, &opts) && !l->sweep_failed) {
@@ -591,11 +595,39 @@ static void sweep_timewait(struct loader *l)
 	}
 }
 
+/* Timewait sockets whose FIN_WAIT2 -> TIME_WAIT no tracepoint showed (see
+ * tw_substate_sweep): a few times a second while there are some, and at the
+ * end (final: whatever the time since the last one). */
+static void sweep_substates(struct loader *l, bool final)
+{
+	LIBBPF_OPTS(bpf_test_run_opts, opts);
+	int fd = bpf_program__fd(l->skel->progs.tw_substate_sweep);
+	struct timespec ts;
+	uint64_t now;
+
+	if (fd < 0 || l->skel->bss->tw_fw2_live <= 0)
+		return;
+	clock_gettime(CLOCK_MONOTONIC, &ts);
+	now = ts.tv_sec * 1000000000ULL + ts.tv_nsec;
+	if (!final && now - l->last_substate_ns < 200000000ULL)
+		return;
+	l->last_substate_ns = now;
+	if (bpf_prog_test_run_opts(fd, &opts) && !l->substate_failed) {
+		l->substate_failed = true;
+		ladder_unknown(&l->ladder, FACT_TW_END,
+			       "FIN_WAIT2 -> TIME_WAIT of timewait sockets within one timer bucket "
+			       "(the substate sweep failed to run)");
+		fprintf(stderr, "tcpscope: warning: the timewait substate sweep cannot run: %s\n",
+			strerror(errno));
+	}
+}
+
 int loader_poll(struct loader *l, int timeout_ms)
 {
 	int n;
 
-	sweep_timewait(l);
+	sweep_timewait(l, timeout_ms == 0);
+	sweep_substates(l, timeout_ms == 0);
 	n = ring_buffer__poll(l->rb, timeout_ms);
 
 	if (n < 0)

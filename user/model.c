@@ -226,6 +226,8 @@ void model_run(struct model *m, const struct run_info *ri)
 	if (ri->end) {
 		m->have_end = true;
 		m->end_ns = ri->ts_ns;
+		m->drift_measured = ri->drift_measured;
+		memcpy(m->drift, ri->drift, sizeof(m->drift));
 		return;
 	}
 	m->have_start = true;
@@ -507,11 +509,19 @@ void model_event(struct model *m, const struct ev_hdr *h)
 	m->seen_total++;
 	switch (h->type) {
 	case EV_STATE:
-		on_state(m, (const void *)h);
+	case EV_TW: {
+		uint32_t netns = h->type == EV_STATE ? ((const struct ev_state *)h)->netns
+						     : ((const struct ev_tw *)h)->netns;
+		struct mns *n = ns_get(m, netns);
+
+		if (n)
+			n->last_change_ns = h->ts_ns;
+		if (h->type == EV_STATE)
+			on_state(m, (const void *)h);
+		else
+			on_timewait(m, (const void *)h);
 		break;
-	case EV_TW:
-		on_timewait(m, (const void *)h);
-		break;
+	}
 	case EV_PORT:
 		on_port(m, (const void *)h);
 		break;
@@ -555,6 +565,14 @@ uint64_t model_age(const struct model *m, const struct msock *s, bool *lower_bou
 
 	*lower_bound = !s->since_known;
 	return now > s->since_ns ? now - s->since_ns : 0;
+}
+
+void model_ns_states(const struct model *m, uint32_t netns, uint64_t out[TS_STATE_MAX])
+{
+	memset(out, 0, sizeof(uint64_t) * TS_STATE_MAX);
+	for (size_t i = 0; i < m->cap; i++)
+		if (m->tab[i].used && m->tab[i].netns == netns && m->tab[i].state < TS_STATE_MAX)
+			out[m->tab[i].state]++;
 }
 
 void model_states_now(const struct model *m, uint64_t out[TS_STATE_MAX])

@@ -91,6 +91,7 @@ struct mns {
 	unsigned port_lo, port_hi, usable;
 	uint64_t tw_overflow; /* TW_OVERFLOW events seen in tcp_time_wait() */
 	uint64_t tw_overflow_inferred; /* TW_OVERFLOW inferred (EVF_INFERRED) */
+	uint64_t last_change_ns; /* the latest state or timewait event */
 };
 
 struct run_info; /* sink.h */
@@ -101,6 +102,8 @@ struct model {
 	uint64_t untracked; /* sockets not kept: the table was at its limit */
 
 	bool have_start, have_end, have_census;
+	bool drift_measured;		 /* the self-check at the end (run_info) */
+	int64_t drift[TS_STATE_MAX];
 	uint64_t start_ns, end_ns, last_ts;
 	char host[128], kernel[128], blind[1024];
 
@@ -139,6 +142,8 @@ double model_seconds(const struct model *m);
 /* Nanoseconds a socket has been in its state; *lower_bound when older than the run. */
 uint64_t model_age(const struct model *m, const struct msock *s, bool *lower_bound);
 /* Sockets per state now (timewait sockets by substate) */
+/* Sockets per state of one namespace, now */
+void model_ns_states(const struct model *m, uint32_t netns, uint64_t out[TS_STATE_MAX]);
 void model_states_now(const struct model *m, uint64_t out[TS_STATE_MAX]);
 const struct mns *model_ns(const struct model *m, uint32_t netns);
 /* The open listener on t's local port (and family), or NULL */

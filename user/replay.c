@@ -419,6 +419,19 @@ static int rec_run(struct rec *r, struct sink *s)
 		ri.host = host;
 		ri.kernel = kernel;
 		ri.blind = blind;
+	} else {
+		int d = json_get(r->s, r->t, 0, "drift");
+
+		if (d >= 0 && r->t[d].type == J_OBJ) {
+			ri.drift_measured = true;
+			for (int i = 1; i < TS_STATE_MAX; i++) {
+				int v = json_get(r->s, r->t, d, state_kernel_name(i));
+				int64_t x = 0;
+
+				if (v >= 0 && json_i64(r->s, r->t, v, &x))
+					ri.drift[i] = x;
+			}
+		}
 	}
 	if (r->bad)
 		return -1;

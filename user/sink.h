@@ -26,6 +26,10 @@ struct run_info {
 	bool end;
 	const char *host, *kernel;
 	const char *blind; /* ladder_blind_spots(), "" when none */
+	/* end: the self-check, when measured: sockets per state in the model
+	 * minus in a census taken at the end (0 everywhere: they agree) */
+	bool drift_measured;
+	int64_t drift[TS_STATE_MAX];
 };
 
 struct sink_ops {

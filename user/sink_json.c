@@ -284,6 +284,24 @@ static int json_run(struct sink *s, const struct run_info *ri)
 			p = p_json_str(p, b, (size_t)(e - b) < 300 ? (size_t)(e - b) : 300);
 		}
 		*p++ = ']';
+	} else if (ri->drift_measured) {
+		/* {"ESTABLISHED":2,...}: only the states that differ */
+		int64_t total = 0;
+		bool first = true;
+
+		p = P_LIT(p, ",\"drift\":{");
+		for (int i = 0; i < TS_STATE_MAX; i++) {
+			if (!ri->drift[i])
+				continue;
+			if (!first)
+				*p++ = ',';
+			first = false;
+			p = p_json_str(p, state_kernel_name(i), 32);
+			*p++ = ':';
+			p = p_i64(p, ri->drift[i]);
+			total += ri->drift[i] < 0 ? -ri->drift[i] : ri->drift[i];
+		}
+		p = p_ku(P_LIT(p, "}"), "drift_total", (uint64_t)total);
 	}
 	p = P_LIT(p, "}\n");
 	ob_end(s->ob, p);

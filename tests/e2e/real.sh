@@ -15,13 +15,15 @@ real_tools() {
 	done
 }
 
-# nginx_start [LISTEN-PARAMS]: nginx in $NS on 127.0.0.1:8080, one worker,
-# a fixed 200 reply, its files in $TMP
+# nginx_start [LISTEN-PARAMS]: nginx in $NS on 127.0.0.1:8080, one process
+# (no master: the one to stop is the one that serves), a fixed 200 reply,
+# its files in $TMP; NGINX_PID from its pid file
 nginx_start() {
 	local d=$TMP/nginx
 	mkdir -p "$d"
 	cat >"$d/nginx.conf" <<CONF
 worker_processes 1;
+master_process off;
 daemon off;
 pid $d/nginx.pid;
 error_log $d/error.log;
@@ -36,9 +38,9 @@ http {
 }
 CONF
 	in_ns nginx -c "$d/nginx.conf" -p "$d" 2>"$d/start.err" &
-	NGINX_PID=$!
 	for _ in $(seq 1 50); do
-		in_ns bash -c 'exec 3<>/dev/tcp/127.0.0.1/8080' 2>/dev/null && return 0
+		in_ns bash -c 'exec 3<>/dev/tcp/127.0.0.1/8080' 2>/dev/null && [ -s "$d/nginx.pid" ] &&
+			NGINX_PID=$(cat "$d/nginx.pid") && return 0
 		sleep 0.1
 	done
 	echo "  nginx did not start: $(cat "$d/start.err" "$d/error.log" 2>/dev/null)" >&2
@@ -65,6 +67,8 @@ real_diagnose() {
 	DIAG_RC=$?
 	TRACER_PID=
 	[ "$DIAG_RC" -lt 2 ] || { echo "  diagnose exited $DIAG_RC: $(cat "$D.err")" >&2; return 1; }
+	jq -e '.summary.drift_total == 0' "$D.live" >/dev/null ||
+		{ echo "  self-check drift: $(jq -c '.summary | {drift, drift_total}' "$D.live")" >&2; return 1; }
 	jq -c --argjson ns "$NS_INODE" '[.findings[] | select(.netns == $ns)]' "$D.live" >"$D.live.ours"
 }
 
@@ -131,16 +135,16 @@ test_real_redis_port_exhaustion() {
 	return 1
 }
 
-# nginx's listen queue of 8, its worker stopped: wrk's connections fill the
+# nginx's listen queue of 8, nginx stopped: wrk's connections fill the
 # queue and the kernel drops the rest (ListenOverflows)
 test_real_nginx_backlog_overflow() {
 	real_tools nginx wrk || return 0
 	new_netns rb || return 1
 	nginx_start "backlog=8" || return 1
-	pkill -STOP -P "$NGINX_PID" -x nginx # the worker (the master only supervises)
+	kill -STOP "$NGINX_PID" || return 1
 	real_diagnose rb timeout 3 wrk -t1 -c64 -d2s http://127.0.0.1:8080/
 	local rc=$?
-	pkill -CONT -P "$NGINX_PID" -x nginx
+	kill -CONT "$NGINX_PID"
 	[ "$rc" = 0 ] || return 1
 	jq -e 'any(.[]; .kind == "listen_overflow")' "$D.live.ours" >/dev/null && [ "$DIAG_RC" = 1 ] && return 0
 	echo "  expected a listen_overflow finding, exit 1; got exit $DIAG_RC:" >&2
