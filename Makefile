@@ -9,8 +9,11 @@
 # make deps       only install the missing Debian packages
 # make STATIC=1   fully static binary (for VM tests)
 # make V=1        show full commands
+# make test SAN=1 build with AddressSanitizer and UndefinedBehaviorSanitizer
+#                 (in .output-san) and run the unit and host end-to-end tests
+#                 with those binaries (not the VM: its binary is static)
 
-OUTPUT ?= .output$(if $(filter 1,$(STATIC)),-static)
+OUTPUT ?= .output$(if $(filter 1,$(STATIC)),-static)$(if $(filter 1,$(SAN)),-san)
 CLANG ?= clang
 LLVM_STRIP ?= llvm-strip
 BPFTOOL ?= bpftool
@@ -38,6 +41,11 @@ LIBS = $(shell $(PKG_CONFIG) --libs libbpf 2>/dev/null || echo -lbpf) -lz -lm \
 endif
 
 CFLAGS ?= -g -O2
+ifeq ($(SAN),1)
+# every finding is an error: a sanitizer report fails the test that hit it
+CFLAGS += -fsanitize=address,undefined -fno-sanitize-recover=all -fno-omit-frame-pointer
+LDFLAGS += -fsanitize=address,undefined
+endif
 WARN := -Wall -Wextra -Wno-unused-parameter -Werror
 INCLUDES := -I$(OUTPUT) -Ibpf -Iuser $(shell $(PKG_CONFIG) --cflags libbpf 2>/dev/null)
 ALL_CFLAGS = $(CFLAGS) $(WARN) $(INCLUDES) -D_GNU_SOURCE -MMD -MP $(EXTRA_CFLAGS)
@@ -120,7 +128,7 @@ run: deps
 
 test: deps
 	$(MAKE) --no-print-directory all
-	tests/run.sh
+	$(if $(filter 1,$(SAN)),OUTPUT=$(OUTPUT) TCPSCOPE_NO_VM=1) tests/run.sh
 
 unit: $(UNIT_BINS)
 	tests/run.sh unit

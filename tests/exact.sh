@@ -15,9 +15,9 @@
 set -u
 cd "$(dirname "$0")/.."
 N=$1 T=$2 CLOSER=$3 ADDR=${4:-127.0.0.1}
-TCPSCOPE=${TCPSCOPE:-.output/tcpscope}
-SCENARIO=${SCENARIO:-.output/tests/scenario}
-TS_COUNT=${TS_COUNT:-.output/tests/ts-count}
+TCPSCOPE=${TCPSCOPE:-${OUTPUT:-.output}/tcpscope}
+SCENARIO=${SCENARIO:-${OUTPUT:-.output}/tests/scenario}
+TS_COUNT=${TS_COUNT:-${OUTPUT:-.output}/tests/ts-count}
 N=$((N / ${EXACT_DIV:-1}))
 TMP=$(mktemp -d /tmp/tcpscope-exact.XXXXXX)
 NS=ts-exact-$$

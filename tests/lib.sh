@@ -2,8 +2,8 @@
 # Helpers for the end-to-end tests: real tcpscope, real BPF, real sockets in
 # network namespaces the tests create (and delete). Sourced by tests/run.sh.
 
-TCPSCOPE=${TCPSCOPE:-$PWD/.output/tcpscope}
-SCENARIO=${SCENARIO:-$PWD/.output/tests/scenario}
+TCPSCOPE=${TCPSCOPE:-$PWD/${OUTPUT:-.output}/tcpscope}
+SCENARIO=${SCENARIO:-$PWD/${OUTPUT:-.output}/tests/scenario}
 TMP=$(mktemp -d /tmp/tcpscope-test.XXXXXX)
 [ -n "${KEEP_TMP:-}" ] && echo "test files in $TMP" >&2
 NETNSES=()

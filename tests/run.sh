@@ -27,7 +27,7 @@ result() { # name rc
 }
 
 if [ "$what" = all ] || [ "$what" = unit ]; then
-	for t in .output/tests/test_*; do
+	for t in "${OUTPUT:-.output}"/tests/test_*; do
 		case "$t" in *.o | *.d) continue ;; esac
 		[ -x "$t" ] || continue
 		"$t"

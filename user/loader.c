@@ -26,16 +26,24 @@
 #define TRACEFS_MAGIC 0x74726163
 #define LRU_MAX_USER 2 /* socks, tws: enum lru_id in common.bpf.h */
 
+/* A sweep over the timewait maps, run from here by BPF_PROG_TEST_RUN: when
+ * there is something to look at (live > 0; walking a hash costs its size),
+ * at most every gap_ns unless final (the end of the run). */
+struct sweep {
+	const char *name;  /* "timewait sweep" */
+	const char *blind; /* what is unknown when it cannot run */
+	uint64_t gap_ns;
+	uint64_t last_ns;
+	bool failed;
+};
+
 struct loader {
 	struct tcpscope_bpf *skel;
 	struct ring_buffer *rb;
 	uint32_t max_sockets;
-	bool sweep_failed;
 	char kconfig[32];
-	uint64_t last_substate_ns;
-	bool substate_failed;
 	struct bpf_link *twin_link[2];
-	uint64_t last_sweep_ns;
+	struct sweep kills, substates;
 	bool syscalls;
 	bool no_state; /* no mechanism at all for state transitions */
 	struct ladder ladder;
@@ -496,6 +504,12 @@ struct loader *loader_start(const struct loader_opts *o, char *err, size_t errle
 	verbosity = o->verbose;
 	libbpf_set_print(print_fn);
 	l->max_sockets = o->max_sockets;
+	l->kills = (struct sweep){ .name = "timewait sweep", .gap_ns = 20000000ULL,
+				   .blind = "early kills (the sweep failed to run)" };
+	l->substates = (struct sweep){
+		.name = "timewait substate sweep", .gap_ns = 200000000ULL,
+		.blind = "FIN_WAIT2 -> TIME_WAIT of timewait sockets within one timer bucket "
+			 "(the substate sweep failed to run)" };
 
 	snprintf(l->kconfig, sizeof(l->kconfig), "CONFIG_HZ=%d\n", kernel_hz());
 	LIBBPF_OPTS(bpf_object_open_opts, oo, .kconfig = l->kconfig);
@@ -571,55 +585,36 @@ fail:
 	return NULL;
 }
 
-/* Timewait sockets killed early are found by a sweep, run from here. */
-static void sweep_timewait(struct loader *l, bool final)
+static void sweep_run(struct loader *l, struct sweep *w, struct bpf_program *p, int64_t live,
+		      bool final)
 {
 	LIBBPF_OPTS(bpf_test_run_opts, opts);
-	int fd = bpf_program__fd(l->skel->progs.tw_sweep);
+	int fd = bpf_program__fd(p);
 	struct timespec ts;
 	uint64_t now;
 
-	/* walking the hash costs its size, empty or not: only when needed */
-	if (fd < 0 || l->skel->bss->tw_cancel_live <= 0)
+	if (fd < 0 || live <= 0)
 		return;
 	clock_gettime(CLOCK_MONOTONIC, &ts);
 	now = ts.tv_sec * 1000000000ULL + ts.tv_nsec;
-	if (!final && now - l->last_sweep_ns < 20000000ULL)
+	if (!final && now - w->last_ns < w->gap_ns)
 		return;
-	l->last_sweep_ns = now;
-	if (bpf_prog_test_run_opts(fd, &opts) && !l->sweep_failed) {
-		l->sweep_failed = true;
-		ladder_unknown(&l->ladder, FACT_TW_END, "early kills (the sweep failed to run)");
-		fprintf(stderr, "tcpscope: warning: the timewait sweep cannot run: %s\n",
+	w->last_ns = now;
+	if (bpf_prog_test_run_opts(fd, &opts) && !w->failed) {
+		w->failed = true;
+		ladder_unknown(&l->ladder, FACT_TW_END, w->blind);
+		fprintf(stderr, "tcpscope: warning: the %s cannot run: %s\n", w->name,
 			strerror(errno));
 	}
 }
 
-/* Timewait sockets whose FIN_WAIT2 -> TIME_WAIT no tracepoint showed (see
- * tw_substate_sweep): a few times a second while there are some, and at the
- * end (final: whatever the time since the last one). */
-static void sweep_substates(struct loader *l, bool final)
+/* Timewait sockets killed early (tw_sweep), and those whose FIN_WAIT2 ->
+ * TIME_WAIT no tracepoint showed (tw_substate_sweep) */
+static void sweep_timewait(struct loader *l, bool final)
 {
-	LIBBPF_OPTS(bpf_test_run_opts, opts);
-	int fd = bpf_program__fd(l->skel->progs.tw_substate_sweep);
-	struct timespec ts;
-	uint64_t now;
-
-	if (fd < 0 || l->skel->bss->tw_fw2_live <= 0)
-		return;
-	clock_gettime(CLOCK_MONOTONIC, &ts);
-	now = ts.tv_sec * 1000000000ULL + ts.tv_nsec;
-	if (!final && now - l->last_substate_ns < 200000000ULL)
-		return;
-	l->last_substate_ns = now;
-	if (bpf_prog_test_run_opts(fd, &opts) && !l->substate_failed) {
-		l->substate_failed = true;
-		ladder_unknown(&l->ladder, FACT_TW_END,
-			       "FIN_WAIT2 -> TIME_WAIT of timewait sockets within one timer bucket "
-			       "(the substate sweep failed to run)");
-		fprintf(stderr, "tcpscope: warning: the timewait substate sweep cannot run: %s\n",
-			strerror(errno));
-	}
+	sweep_run(l, &l->kills, l->skel->progs.tw_sweep, l->skel->bss->tw_cancel_live, final);
+	sweep_run(l, &l->substates, l->skel->progs.tw_substate_sweep, l->skel->bss->tw_fw2_live,
+		  final);
 }
 
 int loader_poll(struct loader *l, int timeout_ms)
@@ -627,7 +622,6 @@ int loader_poll(struct loader *l, int timeout_ms)
 	int n;
 
 	sweep_timewait(l, timeout_ms == 0);
-	sweep_substates(l, timeout_ms == 0);
 	n = ring_buffer__poll(l->rb, timeout_ms);
 
 	if (n < 0)

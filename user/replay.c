@@ -76,6 +76,19 @@ static bool flag(struct rec *r, const char *key)
 	return v;
 }
 
+/* An optional true/false: absent or null gives false */
+static bool opt_flag(struct rec *r, const char *key)
+{
+	int i = json_get(r->s, r->t, 0, key);
+	bool v = false;
+
+	if (i < 0 || r->t[i].type == J_NULL)
+		return false;
+	if (!json_bool(r->s, r->t, i, &v))
+		missing(r, key, "not true/false");
+	return v;
+}
+
 /* "1.500" milliseconds -> nanoseconds; null -> false */
 static bool ms(struct rec *r, const char *key, __u64 *ns)
 {
@@ -239,7 +252,7 @@ static int rec_timewait(struct rec *r, struct sink *s)
 	e.cookie = u64(r, "cookie");
 	e.netns = (uint32_t)u64(r, "netns");
 	e.flags = known ? EVF_OWNER_KNOWN : 0;
-	if (e.kind == TW_OVERFLOW && flag(r, "inferred"))
+	if (e.kind == TW_OVERFLOW && opt_flag(r, "inferred")) /* absent before it existed */
 		e.flags |= EVF_INFERRED;
 	return r->bad ? -1 : sink_event(s, &e.hdr);
 }

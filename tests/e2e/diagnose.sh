@@ -20,11 +20,7 @@ diagnose_scenario() {
 		${TRACE_EXTRA:-} 2>"$D.err" &
 	dpid=$!
 	TRACER_PID=$dpid
-	for _ in $(seq 1 300); do
-		grep -q 'tcpscope: diagnosing' "$D.err" 2>/dev/null && break
-		kill -0 "$dpid" 2>/dev/null || break
-		sleep 0.1
-	done
+	diagnose_attached "$dpid"
 	kill -USR1 "$SC_PID"
 	wait "$dpid"
 	DIAG_RC=$?
@@ -42,6 +38,17 @@ diagnose_scenario() {
 	REPORT_RC=$?
 	ours_findings "$D.live" >"$D.live.ours" &&
 	ours_findings "$D.report" >"$D.report.ours"
+}
+
+# diagnose_attached PID: until the diagnosis writing to $D.err is attached
+# (or has ended), at most 30 s
+diagnose_attached() {
+	for _ in $(seq 1 300); do
+		grep -q 'tcpscope: diagnosing' "$D.err" 2>/dev/null && return 0
+		kill -0 "$1" 2>/dev/null || return 1
+		sleep 0.1
+	done
+	return 1
 }
 
 ours_findings() { jq -c --argjson ns "$NS_INODE" '[.findings[] | select(.netns == $ns)]' "$1"; }

@@ -37,13 +37,26 @@ http {
 	}
 }
 CONF
-	in_ns nginx -c "$d/nginx.conf" -p "$d" 2>"$d/start.err" &
+	(in_ns nginx -c "$d/nginx.conf" -p "$d" 2>"$d/start.err" &)
 	for _ in $(seq 1 50); do
 		in_ns bash -c 'exec 3<>/dev/tcp/127.0.0.1/8080' 2>/dev/null && [ -s "$d/nginx.pid" ] &&
 			NGINX_PID=$(cat "$d/nginx.pid") && return 0
 		sleep 0.1
 	done
 	echo "  nginx did not start: $(cat "$d/start.err" "$d/error.log" 2>/dev/null)" >&2
+	return 1
+}
+
+# redis_start: redis-server in $NS on 127.0.0.1:6379, no persistence
+redis_start() {
+	# not a job of the test's shell: the cleanup's kill is no news
+	(in_ns redis-server --port 6379 --bind 127.0.0.1 --save "" --appendonly no \
+		--daemonize no --logfile "$TMP/redis.log" &)
+	for _ in $(seq 1 50); do
+		in_ns redis-cli -p 6379 ping 2>/dev/null | grep -q PONG && return 0
+		sleep 0.1
+	done
+	echo "  redis-server did not start: $(tail -3 "$TMP/redis.log")" >&2
 	return 1
 }
 
@@ -57,11 +70,7 @@ real_diagnose() {
 	"$TCPSCOPE" diagnose -d "${REAL_SECS}s" -F json -o "$D.live" ${TRACE_EXTRA:-} 2>"$D.err" &
 	dpid=$!
 	TRACER_PID=$dpid
-	for _ in $(seq 1 300); do
-		grep -q 'tcpscope: diagnosing' "$D.err" 2>/dev/null && break
-		kill -0 "$dpid" 2>/dev/null || break
-		sleep 0.1
-	done
+	diagnose_attached "$dpid"
 	in_ns "$@" >"$D.load" 2>&1
 	wait "$dpid"
 	DIAG_RC=$?
@@ -104,12 +113,7 @@ test_real_nginx_wrk_connection_close_healthy() {
 test_real_redis_benchmark_healthy() {
 	real_tools redis-server redis-benchmark || return 0
 	new_netns rr || return 1
-	in_ns redis-server --port 6379 --bind 127.0.0.1 --save "" --appendonly no \
-		--daemonize no --logfile "$TMP/redis.log" &
-	for _ in $(seq 1 50); do
-		in_ns redis-cli -p 6379 ping 2>/dev/null | grep -q PONG && break
-		sleep 0.1
-	done
+	redis_start || return 1
 	real_diagnose rr redis-benchmark -p 6379 -q -n 40000 -c 20 -t set,get || return 1
 	grep -q 'requests per second' "$D.load" || { echo "  redis-benchmark did not run: $(cat "$D.load")" >&2; return 1; }
 	no_warning
@@ -121,12 +125,7 @@ test_real_redis_benchmark_healthy() {
 test_real_redis_port_exhaustion() {
 	real_tools redis-server redis-benchmark || return 0
 	new_netns rx net.ipv4.ip_local_port_range="40000 40099" net.ipv4.tcp_tw_reuse=0 || return 1
-	in_ns redis-server --port 6379 --bind 127.0.0.1 --save "" --appendonly no \
-		--daemonize no --logfile "$TMP/redis.log" &
-	for _ in $(seq 1 50); do
-		in_ns redis-cli -p 6379 ping 2>/dev/null | grep -q PONG && break
-		sleep 0.1
-	done
+	redis_start || return 1
 	real_diagnose rx timeout 4 redis-benchmark -p 6379 -q -n 2000 -c 4 -k 0 -t ping || return 1
 	jq -e 'any(.[]; .kind == "port_exhaustion" and .severity == "critical" and .eaddrnotavail > 0)' \
 		"$D.live.ours" >/dev/null && [ "$DIAG_RC" = 1 ] && return 0

@@ -151,13 +151,14 @@ static void test_model_and_findings(void)
 	feed(&s, line);
 	state_line(line, sizeof(line), 4 * SEC, 77, "srv", 80, 50000, "LAST_ACK", "CLOSE", 100);
 	feed(&s, line);
-	/* 10 resets of one client toward 10.0.0.2 */
+	/* 10 resets of one client toward 10.0.0.2, over 1.8 s: a pattern, not
+	 * one burst */
 	for (int i = 0; i < 10; i++) {
-		state_line(line, sizeof(line), 5 * SEC, 88, "cli", 40000 + i, 443, "SYN_SENT",
-			   "ESTABLISHED", 1000 + i);
+		state_line(line, sizeof(line), 5 * SEC + i * SEC / 5, 88, "cli", 40000 + i, 443,
+			   "SYN_SENT", "ESTABLISHED", 1000 + i);
 		feed(&s, line);
-		state_line(line, sizeof(line), 5 * SEC, 88, "cli", 40000 + i, 443, "ESTABLISHED",
-			   "CLOSE", 1000 + i);
+		state_line(line, sizeof(line), 5 * SEC + i * SEC / 5, 88, "cli", 40000 + i, 443,
+			   "ESTABLISHED", "CLOSE", 1000 + i);
 		feed(&s, line);
 	}
 	snprintf(line, sizeof(line),
