@@ -458,6 +458,23 @@ static int write_nsinfo(struct config *c, struct pipeline *p, const char *phase)
 /* The run of trace and diagnose: load, attach, then everything the sink
  * needs in order (run start, namespaces, census, events, namespaces, run
  * end). The sink is open; it is closed here. Returns the exit status. */
+/* Close the outputs (the save sink first); 1 if anything written was lost */
+static int close_sinks(struct pipeline *p)
+{
+	char err[512];
+	int ret = 0;
+
+	if (p->save.f && sink_close(&p->save, err, sizeof(err))) {
+		fprintf(stderr, "tcpscope: %s\n", err);
+		ret = 1;
+	}
+	if (p->sink.f && sink_close(&p->sink, err, sizeof(err))) {
+		fprintf(stderr, "tcpscope: %s\n", err);
+		ret = 1;
+	}
+	return ret;
+}
+
 static int pipeline_run(struct config *c, struct pipeline *p)
 {
 	struct loader_opts lo = loader_opts_of(c, on_record, p);
@@ -472,12 +489,14 @@ static int pipeline_run(struct config *c, struct pipeline *p)
 	tracker_init(&p->tracker);
 	if (loader_preflight(err, sizeof(err))) {
 		fprintf(stderr, "tcpscope: %s\n", err);
+		close_sinks(p);
 		return EXIT_USAGE;
 	}
 	install_signals();
 	l = loader_start(&lo, err, sizeof(err));
 	if (!l) {
 		fprintf(stderr, "tcpscope: %s\n", err);
+		close_sinks(p);
 		return 1;
 	}
 	ladder_blind_spots(loader_ladder(l), blind, sizeof(blind));
@@ -563,14 +582,8 @@ done:
 	if (c->verbose)
 		loader_report(l, stderr);
 	loader_stop(l);
-	if (p->save.f && sink_close(&p->save, err, sizeof(err))) {
-		fprintf(stderr, "tcpscope: %s\n", err);
+	if (close_sinks(p))
 		ret = 1;
-	}
-	if (p->sink.f && sink_close(&p->sink, err, sizeof(err))) {
-		fprintf(stderr, "tcpscope: %s\n", err);
-		ret = 1;
-	}
 	fprintf(stderr,
 		"tcpscope: %llu events (%llu state, %llu timewait, %llu connect/bind, %llu port, "
 		"%llu overflow), %llu lost",

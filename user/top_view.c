@@ -445,7 +445,8 @@ static void sort_rows(void *rows, size_t n, size_t size, int key, bool rev,
 {
 	sort_key = key;
 	sort_rev = rev;
-	qsort(rows, n, size, cmp);
+	if (n > 1) /* qsort(NULL, 0, ...) is undefined (UBSan: nonnull argument) */
+		qsort(rows, n, size, cmp);
 }
 
 static void leak_note(struct top_view *v, struct top_cw *g, uint64_t now)
