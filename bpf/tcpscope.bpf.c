@@ -564,9 +564,14 @@ static __always_inline int timer_start_body(__u32 lv, struct timer_list *timer, 
 	if (ti && ti->cookie == cookie) {
 		/* Re-armed: the peer's FIN moved a FIN_WAIT2 tw to TIME_WAIT,
 		 * or a duplicate restarted the 60 s. */
-		ti->flags &= ~TWF_CANCEL_IN_CONNECT;
+		bool adopted = ti->flags & TWF_ADOPTED;
+
+		ti->flags &= ~(TWF_CANCEL_IN_CONNECT | TWF_ADOPTED);
 		tw_uncancel(key);
-		if (ti->substate != substate) {
+		/* an adopted one re-armed: its FIN came (the substate read at its
+		 * adoption, in the cancel of this very re-arm, is already the new
+		 * one); the census may still say FIN_WAIT2 */
+		if (ti->substate != substate || (adopted && substate == TS_TIME_WAIT)) {
 			if (ti->substate == TS_FIN_WAIT2)
 				__sync_fetch_and_add(&tw_fw2_live, -1);
 			ti->substate = substate;
@@ -630,6 +635,7 @@ static __always_inline struct tw_info *tw_adopt_old(struct inet_timewait_sock *t
 	ti.substate = BPF_CORE_READ(tw, tw_substate);
 	read_tuple(&tw->__tw_common, &ti.t);
 	ti.netns = read_netns(&tw->__tw_common);
+	ti.flags = TWF_ADOPTED;
 	lru_insert(&tws, LRU_TW, &key, &ti);
 	if (ti.substate == TS_FIN_WAIT2)
 		__sync_fetch_and_add(&tw_fw2_live, 1);
