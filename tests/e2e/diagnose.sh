@@ -218,7 +218,14 @@ test_report_after_kill() {
 	TRACER_PID=$!
 	for _ in $(seq 1 100); do grep -q 'tcpscope: tracing' "$TMP/kill.err" && break; sleep 0.1; done
 	in_ns "$SCENARIO" churn 127.0.0.1 8080 3000 >/dev/null || return 1
-	sleep 3 # a few syncs later
+	# the file is readable while being written (synced every second): until
+	# every connect is in it (an emulated guest's tracer lags), at most 30 s
+	for _ in $(seq 1 60); do
+		[ "$(gzip -dc "$out" 2>/dev/null | grep -F "\"netns\":$NS_INODE}" |
+			grep -cF '"old":"CLOSE","new":"SYN_SENT"')" -ge 3000 ] && break
+		sleep 0.5
+	done
+	sleep 1.5 # and the tail of the last connections
 	kill -KILL "$TRACER_PID"
 	wait "$TRACER_PID" 2>/dev/null
 	TRACER_PID=
