@@ -3,6 +3,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/socket.h>
 #include "findings.h"
 #include "fmt.h"
 #include "keyed.h"
@@ -379,6 +380,38 @@ static const struct mdest *dest_of(const struct model *m, const struct gkey *k)
 	return d;
 }
 
+static bool addr_is_loopback(int family, const uint8_t a[16])
+{
+	static const uint8_t v6lo[16] = { [15] = 1 };
+	static const uint8_t mapped[12] = { [10] = 0xff, [11] = 0xff };
+
+	if (family == AF_INET)
+		return a[0] == 127;
+	return !memcmp(a, v6lo, 16) || (!memcmp(a, mapped, 12) && a[12] == 127);
+}
+
+/* How long a TIME_WAIT port toward this destination blocks connect(): with
+ * tcp_tw_reuse in force (1, or 2 = loopback only: a loopback source or
+ * destination address, as tcp_twsk_unique() checks) and TCP timestamps on,
+ * connect() takes over a TIME_WAIT 4-tuple once it is
+ * net.ipv4.tcp_tw_reuse_delay old (6.13+; before, about one second after the
+ * last timestamp seen); else it waits the whole 60 s. Unknown sysctls: no
+ * reuse, the cautious answer. */
+static double tw_blocking_seconds(const struct model *m, const struct gkey *k, bool *reuse)
+{
+	const char *r = sysctl_of(m, k->netns, "net.ipv4.tcp_tw_reuse");
+	const char *ts = sysctl_of(m, k->netns, "net.ipv4.tcp_timestamps");
+	const char *delay = sysctl_of(m, k->netns, "net.ipv4.tcp_tw_reuse_delay");
+	int mode = r ? atoi(r) : 0;
+
+	*reuse = ts && atoi(ts) != 0 &&
+		 (mode == 1 || (mode == 2 && (addr_is_loopback(k->family, k->a) ||
+					      addr_is_loopback(k->family, k->b))));
+	if (!*reuse)
+		return TW_SECONDS;
+	return delay && atoi(delay) > 0 ? atoi(delay) / 1000.0 : 1.0;
+}
+
 /* 2. Ephemeral ports held toward one destination, and what connect() saw */
 static void port_pressure(const struct model *m, struct findings *out)
 {
@@ -425,21 +458,28 @@ static void port_pressure(const struct model *m, struct findings *out)
 		double pct = 100.0 * g->count / usable;
 		double rate = d && secs > 0 ? d->connects / secs : 0;
 		/* Projection from what is held, not from the connect rate (a
-		 * client whose peer closes first keeps no TIME_WAIT): TIME_WAIT
-		 * sockets free their port after 60 s, so the TIME_WAIT entered at
-		 * this run's rate levels off at rate x 60 s; the other states
-		 * stay as they are. */
+		 * client whose peer closes first keeps no TIME_WAIT): a
+		 * TIME_WAIT port blocks connect() for tw_hold seconds (60, or
+		 * the reuse delay), so the TIME_WAIT entered at this run's
+		 * rate levels off at rate x tw_hold; the other states stay as
+		 * they are. With reuse, the TIME_WAIT held beyond that level
+		 * is free for connect() to take over. */
+		bool reuse;
+		double tw_hold = tw_blocking_seconds(m, &g->k, &reuse);
 		double tw_window = secs < TW_SECONDS ? secs : TW_SECONDS;
 		double tw_rate = tw_window > 0 ? g->c[3] / tw_window : 0;
-		double tw_plateau = tw_rate * TW_SECONDS > g->c[0] ? tw_rate * TW_SECONDS : g->c[0];
+		double tw_level = tw_rate * tw_hold;
+		double tw_plateau = reuse ? tw_level : tw_level > g->c[0] ? tw_level : g->c[0];
+		double tw_now = reuse && tw_level < g->c[0] ? tw_level : g->c[0];
+		double blocking_pct = 100.0 * (tw_now + g->c[1] + g->c[2]) / usable;
 		double projected = tw_plateau + g->c[1] + g->c[2];
 		double proj_pct = 100.0 * projected / usable;
 		uint64_t fails = d ? d->failures : 0;
 		enum severity sev;
 
-		if (fails || pct >= PORT_CRIT_PCT)
+		if (fails || blocking_pct >= PORT_CRIT_PCT)
 			sev = SEV_CRITICAL;
-		else if (pct >= PORT_WARN_PCT || proj_pct >= PORT_CRIT_PCT)
+		else if (blocking_pct >= PORT_WARN_PCT || proj_pct >= PORT_CRIT_PCT)
 			sev = SEV_WARNING;
 		else
 			continue;
@@ -449,7 +489,7 @@ static void port_pressure(const struct model *m, struct findings *out)
 			break;
 		fmt_addr(g->k.family, g->k.a, src, sizeof(src));
 		fmt_endpoint(g->k.family, g->k.b, g->k.port, dst, sizeof(dst));
-		if (fails || pct >= PORT_WARN_PCT)
+		if (fails || blocking_pct >= PORT_WARN_PCT)
 			snprintf(f->title, sizeof(f->title),
 				 "ephemeral port %s: %s -> %s: %llu of %u usable ports held (%.0f%%)%s",
 				 fails ? "exhaustion" : "pressure", src, dst,
@@ -465,9 +505,12 @@ static void port_pressure(const struct model *m, struct findings *out)
 		     (unsigned long long)g->c[0], (unsigned long long)g->c[1],
 		     (unsigned long long)g->c[2], lo, hi, hi - lo + 1 - usable);
 		line(f, "new connections: %.1f/s (%llu in %.0f s); %llu entered TIME_WAIT on this "
-			"side (%.1f/s): at 60 s each that holds about %.0f ports",
+			"side (%.1f/s): at %.0f s each that holds about %.0f ports",
 		     rate, (unsigned long long)(d ? d->connects : 0), secs,
-		     (unsigned long long)g->c[3], tw_rate, tw_rate * TW_SECONDS);
+		     (unsigned long long)g->c[3], tw_rate, tw_hold, tw_level);
+		if (reuse)
+			line(f, "tcp_tw_reuse applies toward this destination: connect() takes over "
+				"a TIME_WAIT port after %.1f s", tw_hold);
 		if (g->count >= usable)
 			line(f, "the range toward this destination is used up");
 		if (fails) {
@@ -518,6 +561,7 @@ static void port_pressure(const struct model *m, struct findings *out)
 		kv(f, "connects_per_s", "%.2f", rate);
 		kv(f, "time_wait_entered", "%llu", (unsigned long long)g->c[3]);
 		kv(f, "projected_held", "%.0f", projected);
+		kvs(f, "tw_reuse", reuse ? "true" : "false");
 		kv(f, "eaddrnotavail", "%llu", (unsigned long long)fails);
 		if (fails && d->nfail_pids)
 			kv(f, "failed_pid", "%u", d->fail_owner[0].pid);

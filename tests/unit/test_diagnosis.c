@@ -291,8 +291,71 @@ static void test_table_limits(void)
 	model_free(&m);
 }
 
+/* A client whose connections end in TIME_WAIT on its side: 60 of 100
+ * ports held. Without tcp_tw_reuse that is pressure (60 s each); with reuse
+ * in force toward the destination (2 = loopback only) connect() takes them
+ * over after a second, and nothing is wrong. */
+static const struct finding *tw_client(struct model *m, struct findings *fs, const char *reuse,
+				       const char *addr)
+{
+	struct sink s;
+	char line[1024];
+
+	model_init(m);
+	sink_attach_model(&s, m);
+	for (int end = 0; end < 2; end++) {
+		snprintf(line, sizeof(line),
+			 "{\"type\":\"netns\",\"ts_ns\":%d000000000,\"phase\":\"%s\",\"netns\":%u,"
+			 "\"sysctl\":{\"net.ipv4.ip_local_port_range\":\"40000\\t40099\","
+			 "\"net.ipv4.tcp_tw_reuse\":\"%s\",\"net.ipv4.tcp_timestamps\":\"1\"},"
+			 "\"counters\":{}}",
+			 end ? 11 : 1, end ? "end" : "start", NSID, reuse);
+		feed(&s, line);
+		for (int i = 0; i < 60 && !end; i++) {
+			snprintf(line, sizeof(line),
+				 "{\"type\":\"timewait\",\"ts_ns\":%llu,\"pid\":9,\"tid\":9,"
+				 "\"comm\":\"cli\",\"family\":\"ipv4\",\"saddr\":\"%s\",\"sport\":%d,"
+				 "\"daddr\":\"%s\",\"dport\":80,\"event\":\"enter\","
+				 "\"substate\":\"TIME_WAIT\",\"timeout_ms\":60000,\"tw\":\"0x%x\","
+				 "\"cookie\":%d,\"netns\":%u}",
+				 SEC + i * SEC / 6, addr, 40000 + i, addr, 0x1000 + i, 500 + i, NSID);
+			feed(&s, line);
+		}
+	}
+	CHECK(findings_compute(m, fs) == 0, "findings computed");
+	return find_kind(fs, "port_exhaustion");
+}
+
+static void test_tw_reuse_projection(void)
+{
+	struct model m;
+	struct findings fs;
+	const struct finding *f;
+
+	f = tw_client(&m, &fs, "0", "127.0.0.1");
+	CHECK(f && f->severity == SEV_WARNING && !strcmp(kv_of(f, "held"), "60") &&
+		      !strcmp(kv_of(f, "tw_reuse"), "false"),
+	      "no reuse: 60%% held is pressure: %s", f ? f->title : "none");
+	findings_free(&fs);
+	model_free(&m);
+	f = tw_client(&m, &fs, "2", "127.0.0.1");
+	CHECK(!f, "reuse 2 toward loopback: TIME_WAIT is no pressure: %s", f ? f->title : "none");
+	findings_free(&fs);
+	model_free(&m);
+	f = tw_client(&m, &fs, "2", "10.0.0.1");
+	CHECK(f && !strcmp(kv_of(f, "tw_reuse"), "false"),
+	      "reuse 2 is loopback only: 10.0.0.1 keeps its pressure: %s", f ? f->title : "none");
+	findings_free(&fs);
+	model_free(&m);
+	f = tw_client(&m, &fs, "1", "10.0.0.1");
+	CHECK(!f, "reuse 1 applies everywhere: %s", f ? f->title : "none");
+	findings_free(&fs);
+	model_free(&m);
+}
+
 int main(void)
 {
+	test_tw_reuse_projection();
 	test_table_limits();
 	test_json();
 	test_usable_ports();
