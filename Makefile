@@ -6,14 +6,18 @@
 # make vmtest     only the VM tests, full set (Debian's kernel under qemu: fentry and kprobe tiers)
 # make bench      loopback churn benchmark: tracer on vs off
 # make stress     exactness under churn, long: RUNS=20 CONNECTIONS=50000 (root)
+# make soak       top, diagnose and trace at once for MINUTES (default 30) under
+#                 mixed load in namespaces that come and go (root)
 # make deps       only install the missing Debian packages
 # make STATIC=1   fully static binary (for VM tests)
 # make V=1        show full commands
 # make test SAN=1 build with AddressSanitizer and UndefinedBehaviorSanitizer
 #                 (in .output-san) and run the unit and host end-to-end tests
 #                 with those binaries (not the VM: its binary is static)
+# make fuzz       libFuzzer targets (tests/fuzz), FUZZ_SECONDS each (default 60),
+#                 built with clang in .output-fuzz; a crash is saved to the corpus
 
-OUTPUT ?= .output$(if $(filter 1,$(STATIC)),-static)$(if $(filter 1,$(SAN)),-san)
+OUTPUT ?= .output$(if $(filter 1,$(STATIC)),-static)$(if $(filter 1,$(SAN)),-san)$(if $(filter 1,$(FUZZ)),-fuzz)
 CLANG ?= clang
 LLVM_STRIP ?= llvm-strip
 BPFTOOL ?= bpftool
@@ -46,6 +50,12 @@ ifeq ($(SAN),1)
 CFLAGS += -fsanitize=address,undefined -fno-sanitize-recover=all -fno-omit-frame-pointer
 LDFLAGS += -fsanitize=address,undefined
 endif
+ifeq ($(FUZZ),1)
+CC = $(CLANG)
+CFLAGS += -fsanitize=fuzzer-no-link,address,undefined -fno-sanitize-recover=all \
+	-fno-omit-frame-pointer
+LDFLAGS += -fsanitize=address,undefined
+endif
 WARN := -Wall -Wextra -Wno-unused-parameter -Werror
 INCLUDES := -I$(OUTPUT) -Ibpf -Iuser $(shell $(PKG_CONFIG) --cflags libbpf 2>/dev/null)
 ALL_CFLAGS = $(CFLAGS) $(WARN) $(INCLUDES) -D_GNU_SOURCE -MMD -MP $(EXTRA_CFLAGS)
@@ -61,14 +71,18 @@ LIB_OBJS := $(patsubst user/%.c,$(OUTPUT)/user/%.o,$(LIB_SRCS))
 UNIT_SRCS := $(wildcard tests/unit/*.c)
 UNIT_BINS := $(patsubst tests/unit/%.c,$(OUTPUT)/tests/%,$(UNIT_SRCS))
 TOOLS := $(OUTPUT)/tcpscope $(OUTPUT)/tests/scenario $(OUTPUT)/tests/ts-count
+# fuzz targets: with libFuzzer (make fuzz), and as corpus replayers in make test
+FUZZ_NAMES := $(patsubst tests/fuzz/fuzz_%.c,%,$(wildcard tests/fuzz/fuzz_*.c))
+REGRESS_BINS := $(patsubst %,$(OUTPUT)/tests/regress_%,$(FUZZ_NAMES))
+FUZZ_BINS := $(patsubst %,$(OUTPUT)/fuzz/fuzz_%,$(FUZZ_NAMES))
 
-.PHONY: all clean deps run test unit e2e vmtest bench stress vmlinux
+.PHONY: all clean deps run test unit e2e vmtest bench stress soak vmlinux fuzz fuzz-bins
 .DELETE_ON_ERROR:
 .SECONDARY:
 
-all: $(TOOLS) $(UNIT_BINS)
+all: $(TOOLS) $(UNIT_BINS) $(REGRESS_BINS) $(OUTPUT)/tests/mkrecords
 
-$(OUTPUT) $(OUTPUT)/user $(OUTPUT)/tests:
+$(OUTPUT) $(OUTPUT)/user $(OUTPUT)/tests $(OUTPUT)/fuzz:
 	$(Q)mkdir -p $@
 
 $(OUTPUT)/%.bpf.o: bpf/%.bpf.c $(VMLINUX_H) | $(OUTPUT)
@@ -100,6 +114,26 @@ $(OUTPUT)/tests/test_%: $(OUTPUT)/tests/test_%.o $(LIB_OBJS)
 $(OUTPUT)/tests/scenario: tests/scenario.c | $(OUTPUT)/tests
 	$(call msg,CC,$@)
 	$(Q)$(CC) $(CFLAGS) $(WARN) -D_GNU_SOURCE -MMD -MP $< $(STATIC_LDFLAGS) -lpthread -o $@
+
+$(OUTPUT)/tests/fuzz_%.o: tests/fuzz/fuzz_%.c $(SKELS) | $(OUTPUT)/tests
+	$(call msg,CC,$@)
+	$(Q)$(CC) $(ALL_CFLAGS) -c $< -o $@
+
+$(OUTPUT)/tests/%.o: tests/fuzz/%.c $(SKELS) | $(OUTPUT)/tests
+	$(call msg,CC,$@)
+	$(Q)$(CC) $(ALL_CFLAGS) -c $< -o $@
+
+$(OUTPUT)/tests/regress_%: $(OUTPUT)/tests/fuzz_%.o $(OUTPUT)/tests/driver.o $(LIB_OBJS)
+	$(call msg,LINK,$@)
+	$(Q)$(CC) $^ $(ALL_LDFLAGS) $(LIBS) -o $@
+
+$(OUTPUT)/tests/mkrecords: $(OUTPUT)/tests/mkrecords.o $(LIB_OBJS)
+	$(call msg,LINK,$@)
+	$(Q)$(CC) $^ $(ALL_LDFLAGS) $(LIBS) -o $@
+
+$(OUTPUT)/fuzz/fuzz_%: $(OUTPUT)/tests/fuzz_%.o $(LIB_OBJS) | $(OUTPUT)/fuzz
+	$(call msg,LINK,$@)
+	$(Q)$(CC) -fsanitize=fuzzer $^ $(ALL_LDFLAGS) $(LIBS) -o $@
 
 # the tests' independent transition counter (its own BPF program)
 $(OUTPUT)/tests/count.bpf.o: tests/count/count.bpf.c $(VMLINUX_H) | $(OUTPUT)/tests
@@ -146,6 +180,16 @@ bench: deps
 stress: deps
 	$(MAKE) --no-print-directory all
 	tests/stress.sh $(or $(RUNS),20) $(or $(CONNECTIONS),50000)
+
+soak: deps
+	$(MAKE) --no-print-directory all
+	tests/soak.sh $(or $(MINUTES),30)
+
+fuzz: deps
+	$(MAKE) --no-print-directory FUZZ=1 fuzz-bins
+	OUTPUT=.output-fuzz tests/fuzz/run.sh $(or $(FUZZ_SECONDS),60)
+
+fuzz-bins: $(FUZZ_BINS)
 
 clean:
 	$(call msg,CLEAN)

@@ -5,12 +5,18 @@
 # busybox-static and cpio are for the VM tests (tests/vm/run.sh); tmux
 # runs top in a real terminal for its tests; nginx-light, wrk, redis-server
 # and redis-tools are the real software of tests/e2e/real.sh (installed, not
-# started: the tests start them in their own namespaces).
+# started: the tests start them in their own namespaces); libclang-rt for
+# make fuzz (libFuzzer).
 set -eu
 pkgs="clang llvm bpftool libbpf-dev libelf-dev zlib1g-dev libzstd-dev libncurses-dev pkg-config make
 gcc libc6-dev iproute2 jq procps util-linux tmux
 qemu-system-x86 busybox-static cpio
 nginx-light wrk redis-server redis-tools"
+# libFuzzer (make fuzz) is in the runtime package of the clang that is installed
+# (recommended by clang, so absent with --no-install-recommends)
+v=$(clang -dumpversion 2>/dev/null | cut -d. -f1)
+[ -n "$v" ] || v=$(apt-cache depends clang 2>/dev/null | sed -n 's/.*Depends: clang-\([0-9]*\)$/\1/p' | head -n 1)
+[ -n "$v" ] && pkgs="$pkgs libclang-rt-$v-dev"
 missing=""
 for p in $pkgs; do
 	dpkg-query -W -f='${Status}' "$p" 2>/dev/null | grep -q 'install ok installed' || missing="$missing $p"

@@ -33,6 +33,14 @@ if [ "$what" = all ] || [ "$what" = unit ]; then
 		"$t"
 		result "unit/$(basename "$t")" $?
 	done
+	# the fuzz targets on their corpus (real-trace seeds and every input
+	# that once crashed them): no crash, and no sanitizer report under SAN=1
+	for t in "${OUTPUT:-.output}"/tests/regress_*; do
+		case "$t" in *.o | *.d) continue ;; esac
+		n=${t##*/regress_}
+		"$t" tests/fuzz/corpus/"$n"/* 2>/dev/null
+		result "unit/fuzz_corpus_$n" $?
+	done
 fi
 
 if [ "$what" = all ] || [ "$what" = e2e ]; then

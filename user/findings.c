@@ -280,8 +280,9 @@ static bool has_finding(const struct findings *out, const char *kind, uint32_t n
 	return false;
 }
 
+/* (an empty model has no table: no arithmetic on its NULL) */
 #define for_each_socket(m, s)                                                              \
-	for (const struct msock *s = (m)->tab; s < (m)->tab + (m)->cap; s++)                \
+	for (const struct msock *s = (m)->tab, *end_ = s ? s + (m)->cap : s; s < end_; s++)  \
 		if (s->used)
 
 /* 1. CLOSE_WAIT by process and local port */

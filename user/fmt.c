@@ -120,22 +120,23 @@ const char *fmt_census_timer(int timer)
 	return timer >= 0 && timer <= 4 ? names[timer] : "?";
 }
 
-const char *fmt_errno(int err)
+const char *fmt_errno(int ret)
 {
-	const char *name;
+	static char num[24];
+	/* a kernel error is -1..-4095; anything else (a corrupt record) is
+	 * shown as the number it is */
+	long long err = ret < 0 ? -(long long)ret : ret;
+	const char *name = NULL;
 
-	if (err < 0)
-		err = -err;
 	if (!err)
 		return "ok";
-	name = strerrorname_np(err);
+	if (err < 4096)
+		name = strerrorname_np((int)err);
 	if (name)
 		return name;
 	if (err == 524)
 		return "ENOTSUPP"; /* kernel-internal: e.g. no BPF trampoline for this function */
-	static char num[24];
-
-	snprintf(num, sizeof(num), "errno %d", err);
+	snprintf(num, sizeof(num), "errno %lld", err);
 	return num;
 }
 

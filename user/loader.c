@@ -602,7 +602,7 @@ static void sweep_run(struct loader *l, struct sweep *w, struct bpf_program *p, 
 	w->last_ns = now;
 	if (bpf_prog_test_run_opts(fd, &opts) && !w->failed) {
 		w->failed = true;
-		ladder_unknown(&l->ladder, FACT_TW_END, w->blind);
+		ladder_unknown(&l->ladder, FACT_TW_END, "%s", w->blind);
 		fprintf(stderr, "tcpscope: warning: the %s cannot run: %s\n", w->name,
 			strerror(errno));
 	}

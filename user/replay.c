@@ -107,8 +107,9 @@ static bool ms(struct rec *r, const char *key, __u64 *ns)
 	buf[n] = 0;
 	double v = strtod(buf, &end);
 
-	if (*end || v < 0) {
-		missing(r, key, "not a number");
+	/* milliseconds that fit in 64-bit nanoseconds (NaN fails v >= 0) */
+	if (*end || !(v >= 0) || v > 1.8e13) {
+		missing(r, key, "not a number of milliseconds");
 		return false;
 	}
 	*ns = (uint64_t)(v * 1e6 + 0.5);

@@ -40,7 +40,7 @@ for tier in $(echo "${passes_wanted:-fentry}" | tr ',' ' '); do
 	echo "== pass: $tier${pat:+ (tests matching $pat)}"
 	# top's tests drive a terminal through tmux, which the initramfs lacks;
 	# what top shows does not depend on the tier (the host runs them)
-	TESTS_EXCLUDE='^test_top_' TESTS_EXCLUDE_WHY="top needs tmux, not in the VM; run on the host" \
+	TESTS_EXCLUDE='^test_(top_|soak_)' TESTS_EXCLUDE_WHY="top and the soak need tmux, not in the VM; run on the host" \
 	VMTEST_TIER=$tier TRACE_EXTRA=$extra bash tests/run.sh e2e "$pat" 2>&1 | tee /tmp/out
 	tail -1 /tmp/out | grep -q ' 0 failed$' || rc=1
 	passes="$passes $tier: $(tail -1 /tmp/out);"

@@ -1,0 +1,166 @@
+#!/bin/bash
+# SPDX-License-Identifier: GPL-2.0 OR BSD-2-Clause
+# Soak: tcpscope's three long-running modes at once under mixed load in
+# namespaces that come and go, for MINUTES (make soak MINUTES=30; make test
+# runs 2). Every STEP seconds a new namespace starts one workload and lives
+# LIFE seconds: loopback churn (tests/scenario), nginx + wrk keep-alive, a
+# CLOSE_WAIT leak, ephemeral ports used up by TIME_WAIT. Meanwhile:
+#   tcpscope top            in a tmux terminal
+#   tcpscope diagnose -d MINUTES -F json
+#   tcpscope trace -F json -o t.jsonl.gz
+# Every 10 s the RSS and open fds of each are sampled and printed (the
+# curve). Passes when: each exits as it should (top 0 on 'q', trace 0 on
+# SIGINT, diagnose 0 or 1), 0 events lost by any, diagnose's self-check
+# drift 0, open fds at the end as at the first sample, RSS bounded (the
+# second half's peak at most 25% + 4 MB above the first half's), and report
+# reads the whole .gz. Root. Prints one JSON summary line last.
+#   tests/soak.sh MINUTES [DIR]
+set -u
+cd "$(dirname "$0")/.."
+OUTPUT=${OUTPUT:-.output}
+minutes=${1:-2}
+STEP=${SOAK_STEP:-10}
+LIFE=${SOAK_LIFE:-40}
+source tests/lib.sh
+source tests/e2e/real.sh
+D=${2:-$TMP/soak}
+mkdir -p "$D"
+secs=$((minutes * 60))
+fail() { echo "soak: FAIL: $*" >&2; failed=1; }
+failed=0
+
+# ---- the namespaces that come and go ----
+declare -A born
+drop_ns() { # NAME
+	local pid
+	for pid in $(ip netns pids "$1" 2>/dev/null); do kill -KILL "$pid" 2>/dev/null; done
+	ip netns del "$1" 2>/dev/null
+	unset "born[$1]"
+}
+start_ns() { # INDEX
+	local i=$1 kind=$(($1 % 4)) dir=$D/ns$1
+	mkdir -p "$dir"
+	case $kind in
+	3) new_netns soak$i "net.ipv4.ip_local_port_range=40000 40015" net.ipv4.tcp_tw_reuse=0 ;;
+	*) new_netns soak$i ;;
+	esac || return 1
+	born[$NS]=$SECONDS
+	case $kind in
+	0) # churn, in bursts
+		(in_ns timeout $((LIFE - 2)) bash -c \
+			"while :; do '$SCENARIO' churn 127.0.0.1 8080 1000 >/dev/null || exit; sleep 1; done" \
+			>/dev/null 2>&1 &) ;;
+	1) # a real server under keep-alive load
+		(TMP=$dir; nginx_start >/dev/null 2>&1 &&
+			in_ns timeout $((LIFE - 2)) wrk -t 1 -c 8 -d $((LIFE / 2))s http://127.0.0.1:8080/ \
+				>"$dir/wrk.out" 2>&1 &) ;;
+	2) # a CLOSE_WAIT leak
+		(in_ns "$SCENARIO" cw-leak 127.0.0.1 8080 20 >"$dir/leak.out" 2>&1 &) ;;
+	3) # ports used up by TIME_WAIT, connect() failing
+		(in_ns "$SCENARIO" exhaust-hold 127.0.0.1 8080 >"$dir/exhaust.out" 2>&1 &) ;;
+	esac
+}
+
+trap 'kill -KILL ${trace_pid:-} ${diag_pid:-} 2>/dev/null; tmux kill-session -t tcpscope-soak 2>/dev/null; cleanup_all' EXIT
+
+# ---- the three tracers ----
+"$TCPSCOPE" trace -F json -o "$D/t.jsonl.gz" 2>"$D/trace.err" &
+trace_pid=$!
+"$TCPSCOPE" diagnose -d "${secs}s" -F json -o "$D/diag.json" 2>"$D/diag.err" &
+diag_pid=$!
+tmux kill-session -t tcpscope-soak 2>/dev/null
+tmux new-session -d -s tcpscope-soak -x 200 -y 50 \
+	"'$TCPSCOPE' top 2>'$D/top.err'; echo \$? >'$D/top.rc'"
+top_pid=
+for _ in $(seq 1 100); do
+	top_pid=$(pgrep -f "^$TCPSCOPE top" | head -n 1)
+	[ -n "$top_pid" ] && grep -q 'tcpscope: tracing' "$D/trace.err" 2>/dev/null &&
+		grep -q 'tcpscope: diagnosing' "$D/diag.err" 2>/dev/null && break
+	sleep 0.1
+done
+[ -n "$top_pid" ] || fail "top did not start: $(cat "$D/top.err" 2>/dev/null)"
+sleep 2 # top attaches after its first draw
+
+sample() { # PID -> "RSS_KB FDS", or "- -" when gone
+	local rss
+	rss=$(awk '/^VmRSS:/ { print $2 }' "/proc/$1/status" 2>/dev/null)
+	[ -n "$rss" ] || { echo "- -"; return; }
+	echo "$rss $(ls "/proc/$1/fd" 2>/dev/null | wc -l)"
+}
+echo "soak: $minutes min; a namespace every ${STEP}s, each living ${LIFE}s; files in $D" >&2
+printf '%6s %10s %5s %10s %5s %10s %5s %4s\n' t_s trace_kb fds diag_kb fds top_kb fds nses | tee "$D/curve.txt"
+start=$SECONDS next_ns=0 i=0 next_sample=0
+end=$((start + secs - 5))
+while [ $SECONDS -lt $end ]; do
+	now=$((SECONDS - start))
+	if [ $now -ge $next_ns ] && [ $((SECONDS + LIFE)) -lt $end ]; then
+		start_ns $i || fail "namespace $i did not start"
+		i=$((i + 1))
+		next_ns=$((now + STEP))
+	fi
+	for ns in "${!born[@]}"; do
+		[ $((SECONDS - born[$ns])) -ge $LIFE ] && drop_ns "$ns"
+	done
+	# the leaks' second half (they wait for SIGUSR1)
+	pkill -USR1 -f "scenario cw-leak" 2>/dev/null
+	pkill -USR1 -f "scenario exhaust-hold" 2>/dev/null
+	if [ $now -ge $next_sample ]; then
+		printf '%6s %10s %5s %10s %5s %10s %5s %4s\n' "$now" $(sample $trace_pid) $(sample $diag_pid) \
+			$(sample "$top_pid") "${#born[@]}" | tee -a "$D/curve.txt"
+		next_sample=$((next_sample + 10))
+	fi
+	sleep 1
+done
+for ns in "${!born[@]}"; do drop_ns "$ns"; done
+printf '%6s %10s %5s %10s %5s %10s %5s %4s\n' "$((SECONDS - start))" $(sample $trace_pid) \
+	$(sample $diag_pid) $(sample "$top_pid") 0 | tee -a "$D/curve.txt"
+
+# ---- the ends ----
+wait $diag_pid
+diag_rc=$?
+kill -INT $trace_pid
+wait $trace_pid
+trace_rc=$?
+tmux send-keys -t tcpscope-soak q
+for _ in $(seq 1 50); do [ -s "$D/top.rc" ] && break; sleep 0.1; done
+top_rc=$(cat "$D/top.rc" 2>/dev/null || echo none)
+tmux kill-session -t tcpscope-soak 2>/dev/null
+
+[ "$trace_rc" = 0 ] || fail "trace exited $trace_rc: $(tail -n 3 "$D/trace.err")"
+[ "$diag_rc" = 0 ] || [ "$diag_rc" = 1 ] || fail "diagnose exited $diag_rc: $(tail -n 3 "$D/diag.err")"
+[ "$top_rc" = 0 ] || fail "top exited $top_rc: $(tail -n 3 "$D/top.err")"
+lost() { sed -n 's/.*), \([0-9]*\) lost.*/\1/p' "$1" | tail -n 1; }
+for m in trace diag top; do
+	l=$(lost "$D/$m.err")
+	[ "$l" = 0 ] || fail "$m: ${l:-no summary} lost: $(grep 'lost' "$D/$m.err" | tail -n 1)"
+done
+drift=$(jq -r '.summary.drift_total // "none"' "$D/diag.json" 2>/dev/null)
+[ "$drift" = 0 ] || fail "diagnose's self-check: drift ${drift:-unreadable} ($(jq -c .summary.drift "$D/diag.json" 2>/dev/null))"
+# fds: the first sample against the last; RSS: each half's peak
+read -r fd_check rss_check < <(awk -v cols="3 5 7" 'NR > 1 && $2 != "-" {
+		n++; t[n] = $1; for (c = 2; c <= 7; c++) v[n, c] = $c }
+	END {
+		split(cols, fc, " "); fds = "ok"; rss = "ok"
+		for (k in fc) { c = fc[k]
+			if (v[1, c] != v[n, c]) fds = "fds(" c ")" v[1, c] "->" v[n, c]
+			a = 0; b = 0
+			for (j = 1; j <= n; j++) {
+				if (t[j] < 30) continue
+				if (j <= n / 2) { if (v[j, c - 1] > a) a = v[j, c - 1] }
+				else if (v[j, c - 1] > b) b = v[j, c - 1]
+			}
+			if (a && b > a * 1.25 + 4096) rss = "rss(" c - 1 ")" a "->" b
+		}
+		print fds, rss }' "$D/curve.txt")
+[ "$fd_check" = ok ] || fail "open fds changed: $fd_check (columns of $D/curve.txt)"
+[ "$rss_check" = ok ] || fail "RSS grew: $rss_check kB (columns of $D/curve.txt)"
+"$TCPSCOPE" report "$D/t.jsonl.gz" >"$D/report.txt" 2>"$D/report.err"
+report_rc=$?
+{ [ $report_rc = 0 ] || [ $report_rc = 1 ]; } && ! grep -q "cut short" "$D/report.err" ||
+	fail "report of the trace exited $report_rc: $(tail -n 2 "$D/report.err")"
+printf '{"minutes":%s,"namespaces":%s,"trace_exit":%s,"diagnose_exit":%s,"top_exit":"%s","lost":{"trace":"%s","diagnose":"%s","top":"%s"},"drift":"%s","fds":"%s","rss":"%s","findings":%s,"report_exit":%s,"ok":%s}\n' \
+	"$minutes" "$i" "$trace_rc" "$diag_rc" "$top_rc" "$(lost "$D/trace.err")" "$(lost "$D/diag.err")" \
+	"$(lost "$D/top.err")" "$drift" "$fd_check" "$rss_check" \
+	"$(jq -c '[.findings[] | .kind] | group_by(.) | map({(.[0]): length}) | add // {}' "$D/diag.json" 2>/dev/null || echo null)" \
+	"$report_rc" "$([ $failed = 0 ] && echo true || echo false)"
+exit $failed
