@@ -2,7 +2,7 @@
 # SPDX-License-Identifier: GPL-2.0 OR BSD-2-Clause
 # Soak: tcpscope's three long-running modes at once under mixed load in
 # namespaces that come and go, for MINUTES (make soak MINUTES=30; make test
-# runs 2). Every STEP seconds a new namespace starts one workload and lives
+# will run 2 once it passes reliably). Every STEP seconds a new namespace starts one workload and lives
 # LIFE seconds: loopback churn (tests/scenario), nginx + wrk keep-alive, a
 # CLOSE_WAIT leak, ephemeral ports used up by TIME_WAIT. Meanwhile:
 #   tcpscope top            in a tmux terminal
@@ -11,7 +11,8 @@
 # Every 10 s the RSS and open fds of each are sampled and printed (the
 # curve). Passes when: each exits as it should (top 0 on 'q', trace 0 on
 # SIGINT, diagnose 0 or 1), 0 events lost by any, diagnose's self-check
-# drift 0, open fds at the end as at the first sample, RSS bounded (the
+# drift 0, diagnose names the leak and the exhaustion of the namespaces
+# alive at its end, open fds at the end as at the first sample, RSS bounded (the
 # second half's peak at most 25% + 4 MB above the first half's), and report
 # reads the whole .gz. Root. Prints one JSON summary line last.
 #   tests/soak.sh MINUTES [DIR]
@@ -55,16 +56,27 @@ start_ns() { # INDEX
 			in_ns timeout $((LIFE - 2)) wrk -t 1 -c 8 -d $((LIFE / 2))s http://127.0.0.1:8080/ \
 				>"$dir/wrk.out" 2>&1 &) ;;
 	2) # a CLOSE_WAIT leak
-		(in_ns "$SCENARIO" cw-leak 127.0.0.1 8080 20 >"$dir/leak.out" 2>&1 &) ;;
+		(in_ns "$SCENARIO" cw-leak 127.0.0.1 8080 20 >"$dir/out" 2>&1 &)
+		go_when_ready "$dir/out" peer_pid ;;
 	3) # ports used up by TIME_WAIT, connect() failing
-		(in_ns "$SCENARIO" exhaust-hold 127.0.0.1 8080 >"$dir/exhaust.out" 2>&1 &) ;;
+		(in_ns "$SCENARIO" exhaust-hold 127.0.0.1 8080 >"$dir/out" 2>&1 &)
+		go_when_ready "$dir/out" client_pid ;;
 	esac
+}
+# go_when_ready FILE KEY: once the scenario has set up (its JSON line in
+# FILE), SIGUSR1 to the process KEY names: the second half of its act
+go_when_ready() {
+	(for _ in $(seq 1 100); do
+		p=$(jq -r ".$2 // empty" "$1" 2>/dev/null | head -n 1)
+		[ -n "$p" ] && exec kill -USR1 "$p"
+		sleep 0.1
+	done) &
 }
 
 trap 'kill -KILL ${trace_pid:-} ${diag_pid:-} 2>/dev/null; tmux kill-session -t tcpscope-soak 2>/dev/null; cleanup_all' EXIT
 
 # ---- the three tracers ----
-"$TCPSCOPE" trace -F json -o "$D/t.jsonl.gz" 2>"$D/trace.err" &
+"$TCPSCOPE" trace -v -F json -o "$D/t.jsonl.gz" 2>"$D/trace.err" &
 trace_pid=$!
 "$TCPSCOPE" diagnose -d "${secs}s" -F json -o "$D/diag.json" 2>"$D/diag.err" &
 diag_pid=$!
@@ -93,17 +105,20 @@ start=$SECONDS next_ns=0 i=0 next_sample=0
 end=$((start + secs - 5))
 while [ $SECONDS -lt $end ]; do
 	now=$((SECONDS - start))
-	if [ $now -ge $next_ns ] && [ $((SECONDS + LIFE)) -lt $end ]; then
+	if [ $now -ge $next_ns ] && [ $((SECONDS + 25)) -lt $end ]; then
 		start_ns $i || fail "namespace $i did not start"
 		i=$((i + 1))
 		next_ns=$((now + STEP))
 	fi
+	# a last leak and exhaustion that live on past diagnose's end, for its
+	# findings to name
+	if [ -z "${last_started:-}" ] && [ $((SECONDS + 20)) -ge $end ]; then
+		start_ns 1002 && start_ns 1003 || fail "the last namespaces did not start"
+		last_started=1
+	fi
 	for ns in "${!born[@]}"; do
 		[ $((SECONDS - born[$ns])) -ge $LIFE ] && drop_ns "$ns"
 	done
-	# the leaks' second half (they wait for SIGUSR1)
-	pkill -USR1 -f "scenario cw-leak" 2>/dev/null
-	pkill -USR1 -f "scenario exhaust-hold" 2>/dev/null
 	if [ $now -ge $next_sample ]; then
 		printf '%6s %10s %5s %10s %5s %10s %5s %4s\n' "$now" $(sample $trace_pid) $(sample $diag_pid) \
 			$(sample "$top_pid") "${#born[@]}" | tee -a "$D/curve.txt"
@@ -111,13 +126,13 @@ while [ $SECONDS -lt $end ]; do
 	fi
 	sleep 1
 done
-for ns in "${!born[@]}"; do drop_ns "$ns"; done
 printf '%6s %10s %5s %10s %5s %10s %5s %4s\n' "$((SECONDS - start))" $(sample $trace_pid) \
-	$(sample $diag_pid) $(sample "$top_pid") 0 | tee -a "$D/curve.txt"
+	$(sample $diag_pid) $(sample "$top_pid") "${#born[@]}" | tee -a "$D/curve.txt"
 
 # ---- the ends ----
 wait $diag_pid
 diag_rc=$?
+for ns in "${!born[@]}"; do drop_ns "$ns"; done
 kill -INT $trace_pid
 wait $trace_pid
 trace_rc=$?
@@ -135,6 +150,12 @@ for m in trace diag top; do
 	[ "$l" = 0 ] || fail "$m: ${l:-no summary} lost: $(grep 'lost' "$D/$m.err" | tail -n 1)"
 done
 drift=$(jq -r '.summary.drift_total // "none"' "$D/diag.json" 2>/dev/null)
+if [ -n "${last_started:-}" ]; then
+	for k in close_wait_leak port_exhaustion; do
+		jq -e --arg k "$k" 'any(.findings[]; .kind == $k)' "$D/diag.json" >/dev/null ||
+			fail "diagnose did not name the $k of the last namespaces: $(jq -c '[.findings[].title]' "$D/diag.json" 2>/dev/null)"
+	done
+fi
 [ "$drift" = 0 ] || fail "diagnose's self-check: drift ${drift:-unreadable} ($(jq -c .summary.drift "$D/diag.json" 2>/dev/null))"
 # fds: the first sample against the last; RSS: each half's peak
 read -r fd_check rss_check < <(awk -v cols="3 5 7" 'NR > 1 && $2 != "-" {

@@ -210,8 +210,24 @@ out:
 static int census_one(uint32_t netns, void *ctx)
 {
 	struct census *c = ctx;
+	uint32_t *ids;
 
-	return dump_family(c, AF_INET, netns) || dump_family(c, AF_INET6, netns) ? -1 : 0;
+	if (dump_family(c, AF_INET, netns) || dump_family(c, AF_INET6, netns))
+		return -1;
+	ids = realloc(c->netns_ids, (c->netns_seen + 1) * sizeof(*ids));
+	if (!ids)
+		return -1;
+	c->netns_ids = ids;
+	ids[c->netns_seen++] = netns;
+	return 0;
+}
+
+bool census_has_netns(const struct census *c, uint32_t netns)
+{
+	for (unsigned i = 0; i < c->netns_seen; i++)
+		if (c->netns_ids[i] == netns)
+			return true;
+	return false;
 }
 
 static int take(struct census *c, uint32_t states, bool owners, char *err, size_t errlen)
@@ -224,9 +240,10 @@ static int take(struct census *c, uint32_t states, bool owners, char *err, size_
 	clock_gettime(CLOCK_MONOTONIC, &ts);
 	c->taken_ns = ts.tv_sec * 1000000000ULL + ts.tv_nsec;
 	seen = netns_foreach(census_one, c, &c->netns_failed, err, errlen);
-	if (seen < 0)
+	if (seen < 0) {
+		census_free(c);
 		return -1;
-	c->netns_seen = (unsigned)seen;
+	}
 	if (owners)
 		find_owners(c);
 	return 0;
@@ -245,5 +262,6 @@ int census_take_listeners(struct census *c, char *err, size_t errlen)
 void census_free(struct census *c)
 {
 	free(c->s);
+	free(c->netns_ids);
 	memset(c, 0, sizeof(*c));
 }

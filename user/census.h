@@ -48,6 +48,7 @@ struct census {
 	struct census_sock *s;
 	size_t n, cap;
 	unsigned netns_seen;   /* namespaces dumped */
+	uint32_t *netns_ids;   /* their inode numbers (netns_seen of them) */
 	unsigned netns_failed; /* namespaces that could not be entered or dumped */
 	uint64_t taken_ns;     /* CLOCK_MONOTONIC at the snapshot */
 	int last_error;	       /* errno of the last failed dump (ENOENT: no tcp_diag) */
@@ -61,5 +62,8 @@ int census_take(struct census *c, char *err, size_t errlen);
  * (top refreshes them every interval; a few netlink messages per namespace). */
 int census_take_listeners(struct census *c, char *err, size_t errlen);
 void census_free(struct census *c);
+/* Was this namespace dumped? (one that no process and no mount holds, kept
+ * alive by its sockets after ip netns del, cannot be entered) */
+bool census_has_netns(const struct census *c, uint32_t netns);
 
 #endif

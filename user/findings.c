@@ -490,7 +490,15 @@ static void port_pressure(const struct model *m, struct findings *out)
 			break;
 		fmt_addr(g->k.family, g->k.a, src, sizeof(src));
 		fmt_endpoint(g->k.family, g->k.b, g->k.port, dst, sizeof(dst));
-		if (fails || blocking_pct >= PORT_WARN_PCT)
+		if (fails && blocking_pct < PORT_WARN_PCT)
+			/* the failures were real; the ports have been freed since
+			 * (TIME_WAIT expired or reused, the namespace gone) */
+			snprintf(f->title, sizeof(f->title),
+				 "ephemeral port exhaustion: %s -> %s: connect() failed %llu times "
+				 "(EADDRNOTAVAIL); %llu of %u usable ports held at the end (%.0f%%)",
+				 src, dst, (unsigned long long)fails, (unsigned long long)g->count,
+				 usable, pct);
+		else if (fails || blocking_pct >= PORT_WARN_PCT)
 			snprintf(f->title, sizeof(f->title),
 				 "ephemeral port %s: %s -> %s: %llu of %u usable ports held (%.0f%%)%s",
 				 fails ? "exhaustion" : "pressure", src, dst,
