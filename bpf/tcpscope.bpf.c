@@ -255,6 +255,11 @@ static __always_inline void connect_outcome(bool btf, const struct sock *sk, int
 	emit_call(OP_CONNECT, ret, flags, sk, latency, o, t);
 }
 
+/* Set when a state program runs with PID 1 current: then this kernel does
+ * not hide PID 1 from BPF, and user space's meter of transitions made under
+ * PID 1 (user/hidden.h) counts none we missed. */
+__u32 saw_pid1 = 0;
+
 static __always_inline int set_state_body(__u32 lv, bool btf, const struct sock *sk, const int oldstate,
 					  const int newstate)
 {
@@ -266,6 +271,8 @@ static __always_inline int set_state_body(__u32 lv, bool btf, const struct sock 
 	__u16 flags = 0;
 	__u32 netns;
 
+	if (!saw_pid1 && bpf_get_current_pid_tgid() >> 32 == 1)
+		saw_pid1 = 1;
 	if ((btf ? BPF_CORE_READ_BITFIELD(sk, sk_protocol) :
 		   BPF_CORE_READ_BITFIELD_PROBED(sk, sk_protocol)) != IPPROTO_TCP)
 		return 0;

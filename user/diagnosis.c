@@ -166,6 +166,13 @@ void diagnosis_print_json(const struct model *m, const struct findings *fs, FILE
 		(unsigned long long)m->seen_total, model_seconds(m) > 0 ? m->seen_total / model_seconds(m) : 0.0,
 		(unsigned long long)m->lost_total, (unsigned long long)m->untracked,
 		(unsigned long long)m->aggregates_lost);
+	fprintf(out, ",\"lost_by\":{");
+	for (int i = 0; i < MODEL_LOST_REASONS && m->lost[i].reason[0]; i++) {
+		fprintf(out, "%s", i ? "," : "");
+		jstr(out, m->lost[i].reason);
+		fprintf(out, ":%llu", (unsigned long long)m->lost[i].count);
+	}
+	fprintf(out, "}");
 	/* the self-check: the model minus a census at the end, per state
 	 * (only the states that differ); null when not made */
 	if (m->drift_measured) {

@@ -21,6 +21,7 @@
 #include "loader.h"
 #include "ladder.h"
 #include "probe.h"
+#include "hidden.h"
 
 #define BTF_PATH "/sys/kernel/btf/vmlinux"
 #define TRACEFS_MAGIC 0x74726163
@@ -47,6 +48,7 @@ struct loader {
 	bool syscalls;
 	bool no_state; /* no mechanism at all for state transitions */
 	struct ladder ladder;
+	struct hidden hidden; /* transitions made under PID 1 (hidden.h) */
 };
 
 static int verbosity;
@@ -573,6 +575,7 @@ struct loader *loader_start(const struct loader_opts *o, char *err, size_t errle
 			goto fail;
 		}
 	}
+	hidden_open(&l->hidden);
 	l->rb = ring_buffer__new(bpf_map__fd(skel->maps.events),
 				 (ring_buffer_sample_fn)o->on_record, o->ctx, NULL);
 	if (!l->rb) {
@@ -662,6 +665,14 @@ void loader_lost(struct loader *l, uint64_t out[LOST_KINDS])
 			evicted += over;
 	}
 	out[LOST_EVICTED] = (uint64_t)evicted;
+	/* the meter first, then the flag: a PID-1 transition our programs do
+	 * see sets the flag after the meter counted it, so read the other way
+	 * round it could pass for a hidden one */
+	uint64_t under_pid1 = hidden_count(&l->hidden);
+
+	__atomic_thread_fence(__ATOMIC_SEQ_CST);
+	if (!s->bss->saw_pid1)
+		out[LOST_HIDDEN] = under_pid1;
 	/* Programs that come in pairs (see TWIN_* in the BPF code): the first
 	 * one's misses minus the invocations its twin took over. The twin's
 	 * own misses are invocations the first handled, unless both missed,
@@ -706,6 +717,14 @@ void loader_report(struct loader *l, FILE *f)
 			fprintf(f, "tcpscope: program %s: %llu recursion misses\n", bpf_program__name(p),
 				(unsigned long long)m);
 	}
+	if (l->hidden.n)
+		fprintf(f, "tcpscope: transitions made under PID 1: %llu (%s)\n",
+			(unsigned long long)hidden_count(&l->hidden),
+			l->skel->bss->saw_pid1 ? "seen by our programs: this kernel does not hide PID 1"
+					       : "none seen by our programs: lost if any");
+	else
+		fprintf(f, "tcpscope: transitions made under PID 1 are not counted: %s\n",
+			l->hidden.why);
 	for (int i = 0; i < 2; i++)
 		fprintf(f, "tcpscope: twin of %s rescued %llu invocations\n",
 			i ? "on_timer_start" : "on_set_state",
@@ -721,6 +740,7 @@ void loader_stop(struct loader *l)
 {
 	if (!l)
 		return;
+	hidden_close(&l->hidden);
 	bpf_link__destroy(l->twin_link[0]);
 	bpf_link__destroy(l->twin_link[1]);
 	ring_buffer__free(l->rb);

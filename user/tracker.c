@@ -11,6 +11,7 @@ const char *lost_kind_name(int k)
 		[LOST_RECURSION] = "recursion_miss",
 		[LOST_UNDECODABLE] = "undecodable",
 		[LOST_KPROBE_BUSY] = "kprobe_skipped",
+		[LOST_HIDDEN] = "hidden_by_kernel",
 	};
 	return k >= 0 && k < LOST_KINDS ? names[k] : "?";
 }

@@ -15,6 +15,7 @@ enum lost_kind {
 	LOST_RECURSION,	  /* program skipped by the kernel's recursion guard */
 	LOST_UNDECODABLE, /* a record user space could not decode */
 	LOST_KPROBE_BUSY, /* a kprobe skipped while another of our programs ran */
+	LOST_HIDDEN,	  /* made while PID 1 ran, on a kernel that runs no BPF then (hidden.h) */
 	LOST_KINDS,
 };
 

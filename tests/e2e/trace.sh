@@ -310,13 +310,20 @@ test_churn_exact_accounting() {
 	local f="$TMP/acct.json.ours" n=2000
 	new_netns acct net.ipv4.ip_local_port_range="10000 60000" || return 1
 	run_scenario "$TMP/acct.json" churn 127.0.0.1 8080 $n || return 1
-	grep -qE '^tcpscope: [0-9]+ events .*, 0 lost$' "$TRACER_ERR" ||
+	# nothing lost but what the kernel hid from every BPF program (made
+	# while PID 1 ran: user/hidden.h), which is counted: a transition may be
+	# short by at most that count
+	local lost hidden
+	lost=$(sed -n 's/^tcpscope: [0-9]* events .*, \([0-9]*\) lost.*/\1/p' "$TRACER_ERR" | tail -n 1)
+	hidden=$(sed -n 's/.* lost (.*hidden_by_kernel \([0-9]*\).*/\1/p' "$TRACER_ERR" | tail -n 1)
+	[ -n "$lost" ] && [ "$lost" = "${hidden:-0}" ] ||
 		{ echo "  events were lost: $(tail -1 "$TRACER_ERR")" >&2; return 1; }
+	[ "${hidden:-0}" = 0 ] || echo "  (the kernel hid $hidden transitions: made while PID 1 ran)"
 	local t
 	for t in CLOSE:SYN_SENT SYN_SENT:ESTABLISHED SYN_RECV:ESTABLISHED \
 		ESTABLISHED:FIN_WAIT1 ESTABLISHED:CLOSE_WAIT; do
-		expect "exactly $n ${t/:/->}" \
-			"[.[] | select(.type==\"state\" and .old==\"${t%:*}\" and .new==\"${t#*:}\" and .dport + .sport > 0 and (.sport==8080 or .dport==8080))] | length == $n" "$f" || return 1
+		expect "exactly $n ${t/:/->} (or short by at most the ${hidden:-0} hidden)" \
+			"[.[] | select(.type==\"state\" and .old==\"${t%:*}\" and .new==\"${t#*:}\" and .dport + .sport > 0 and (.sport==8080 or .dport==8080))] | length | . <= $n and . >= $n - ${hidden:-0}" "$f" || return 1
 	done
 	# two CPUs handling one request's final ACK may each create a child;
 	# the loser is closed at once (SYN_RECV->CLOSE; seen 1 in 2000 in the VM)
