@@ -345,11 +345,17 @@ static void check_lost(struct pipeline *p, struct loader *l, bool final)
 	now[LOST_UNDECODABLE] = p->tracker.undecodable;
 	grown = tracker_lost_update(&p->tracker, now, report_lost, p);
 	if (grown && !final && !p->top && mono_ns() - p->last_warn_ns > 1000000000ULL) {
+		const uint64_t *lk = p->tracker.lost;
+		bool sizes = lk[LOST_RINGBUF] || lk[LOST_MAP_FULL] || lk[LOST_EVICTED];
+
 		p->last_warn_ns = mono_ns();
-		fprintf(stderr,
-			"tcpscope: warning: %llu events lost so far (see the summary); a bigger "
-			"--ringbuf-size or --max-sockets may help\n",
-			(unsigned long long)p->tracker.lost_total);
+		fprintf(stderr, "tcpscope: warning: %llu events lost so far (", (unsigned long long)p->tracker.lost_total);
+		for (int k = 0, n = 0; k < LOST_KINDS; k++)
+			if (lk[k])
+				fprintf(stderr, "%s%s %llu", n++ ? ", " : "", lost_kind_name(k),
+					(unsigned long long)lk[k]);
+		fprintf(stderr, ")%s\n",
+			sizes ? "; a bigger --ringbuf-size or --max-sockets may help" : "");
 	}
 }
 
@@ -389,7 +395,7 @@ static int write_census(struct config *c, struct pipeline *p)
  * difference would be the change, not an error of the model. */
 static void self_check(struct pipeline *p, struct loader *l, struct run_info *ri)
 {
-	const struct model *m = p->check;
+	struct model *m = p->check;
 	uint64_t t0 = mono_ns(), now[TS_STATE_MAX], then[TS_STATE_MAX];
 	struct census cs;
 	char err[256];
@@ -415,8 +421,15 @@ static void self_check(struct pipeline *p, struct loader *l, struct run_info *ri
 			if (cs.s[j].netns == n->netns && cs.s[j].state < TS_STATE_MAX)
 				then[cs.s[j].state]++;
 		model_ns_states(m, n->netns, now);
-		for (int s = 0; s < TS_STATE_MAX; s++)
+		bool off = false;
+
+		for (int s = 0; s < TS_STATE_MAX; s++) {
 			ri->drift[s] += (int64_t)now[s] - (int64_t)then[s];
+			off |= now[s] != then[s];
+		}
+		/* the drift is reported; the findings are made from the truth */
+		if (off)
+			model_resync(m, n->netns, &cs, cs.taken_ns);
 	}
 	ri->drift_measured = true;
 	census_free(&cs);

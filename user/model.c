@@ -567,6 +567,77 @@ uint64_t model_age(const struct model *m, const struct msock *s, bool *lower_bou
 	return now > s->since_ns ? now - s->since_ns : 0;
 }
 
+struct ckey {
+	uint64_t cookie;
+	bool tw;
+};
+
+static int ckey_cmp(const void *a, const void *b)
+{
+	const struct ckey *x = a, *y = b;
+
+	if (x->cookie != y->cookie)
+		return x->cookie < y->cookie ? -1 : 1;
+	return (int)x->tw - (int)y->tw;
+}
+
+size_t model_resync(struct model *m, uint32_t netns, const struct census *cs, uint64_t ts_ns)
+{
+	struct ckey *keys = NULL, k;
+	size_t nk = 0, changed = 0;
+
+	for (size_t j = 0; j < cs->n; j++)
+		nk += cs->s[j].netns == netns;
+	if (nk && !(keys = malloc(nk * sizeof(*keys))))
+		return 0;
+	nk = 0;
+	for (size_t j = 0; j < cs->n; j++)
+		if (cs->s[j].netns == netns)
+			keys[nk++] = (struct ckey){ cs->s[j].cookie, cs->s[j].timewait };
+	if (nk)
+		qsort(keys, nk, sizeof(*keys), ckey_cmp);
+	/* gone: erase() moves later entries of the run back into slot i, so
+	 * i is looked at again after an erase */
+	for (size_t i = 0; i < m->cap;) {
+		struct msock *s = &m->tab[i];
+
+		k = (struct ckey){ s->key, s->tw };
+		if (s->used && s->netns == netns &&
+		    !(nk && bsearch(&k, keys, nk, sizeof(*keys), ckey_cmp))) {
+			erase(m, s);
+			changed++;
+			continue;
+		}
+		i++;
+	}
+	free(keys);
+	/* there, but missing or in another state */
+	for (size_t j = 0; j < cs->n; j++) {
+		const struct census_sock *c = &cs->s[j];
+		struct msock *s;
+
+		if (c->netns != netns)
+			continue;
+		s = find(m, c->cookie, c->timewait);
+		if (s && s->state == c->state)
+			continue;
+		if (!s && !(s = upsert(m, c->cookie, c->timewait)))
+			continue;
+		changed++;
+		s->state = c->state;
+		s->since_ns = ts_ns;
+		s->since_known = 0;
+		s->age_tcp_info = 0;
+		s->t = c->t;
+		s->netns = netns;
+		if (c->owner.pid) {
+			s->owner = c->owner;
+			s->owner_known = 1;
+		}
+	}
+	return changed;
+}
+
 void model_ns_states(const struct model *m, uint32_t netns, uint64_t out[TS_STATE_MAX])
 {
 	memset(out, 0, sizeof(uint64_t) * TS_STATE_MAX);

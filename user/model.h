@@ -144,6 +144,13 @@ uint64_t model_age(const struct model *m, const struct msock *s, bool *lower_bou
 /* Sockets per state now (timewait sockets by substate) */
 /* Sockets per state of one namespace, now */
 void model_ns_states(const struct model *m, uint32_t netns, uint64_t out[TS_STATE_MAX]);
+/* Make one namespace's sockets those of a census taken at ts_ns (the
+ * self-check's, of a namespace that did not change while it was taken):
+ * sockets the census does not have are gone, those it has and the model
+ * lacks are added (age: since the census), states follow the census.
+ * What events never showed (counted lost) stops weighing on the findings.
+ * Returns the number of sockets changed. */
+size_t model_resync(struct model *m, uint32_t netns, const struct census *cs, uint64_t ts_ns);
 void model_states_now(const struct model *m, uint64_t out[TS_STATE_MAX]);
 const struct mns *model_ns(const struct model *m, uint32_t netns);
 /* The open listener on t's local port (and family), or NULL */

@@ -353,8 +353,52 @@ static void test_tw_reuse_projection(void)
 	model_free(&m);
 }
 
+
+/* The self-check's repair: transitions hidden from the events (a client
+ * tail the kernel showed no BPF program) leave sockets in FIN_WAIT1 that the
+ * census no longer has, and a timewait socket the model never saw. */
+static void test_resync(void)
+{
+	struct model m;
+	struct ev_state e = { .hdr = { .type = EV_STATE, .size = sizeof(e) } };
+	struct census_sock cs[3] = {};
+	struct census c = { .s = cs, .n = 3 };
+	uint64_t now[TS_STATE_MAX];
+	size_t changed;
+
+	model_init(&m);
+	for (uint64_t k = 1; k <= 3000; k++) { /* 3000 in FIN_WAIT1, netns 7 */
+		e.cookie = k;
+		e.netns = 7;
+		e.old_state = TS_ESTABLISHED;
+		e.new_state = TS_FIN_WAIT1;
+		model_event(&m, &e.hdr);
+	}
+	e.cookie = 9000; /* another namespace, left alone */
+	e.netns = 8;
+	model_event(&m, &e.hdr);
+	/* the census of netns 7: socket 5 still in FIN_WAIT1, 6 now in
+	 * FIN_WAIT2, 1's timewait socket; the rest are gone */
+	cs[0] = (struct census_sock){ .netns = 7, .state = TS_FIN_WAIT1, .cookie = 5 };
+	cs[1] = (struct census_sock){ .netns = 7, .state = TS_FIN_WAIT2, .cookie = 6 };
+	cs[2] = (struct census_sock){ .netns = 7, .state = TS_TIME_WAIT, .cookie = 1, .timewait = true };
+	changed = model_resync(&m, 7, &c, 1000);
+	model_ns_states(&m, 7, now);
+	CHECK(now[TS_FIN_WAIT1] == 1 && now[TS_FIN_WAIT2] == 1 && now[TS_TIME_WAIT] == 1,
+	      "netns 7: FIN_WAIT1 %llu (want 1), FIN_WAIT2 %llu (1), TIME_WAIT %llu (1)",
+	      (unsigned long long)now[TS_FIN_WAIT1], (unsigned long long)now[TS_FIN_WAIT2],
+	      (unsigned long long)now[TS_TIME_WAIT]);
+	CHECK(changed == 2998 + 1 + 1, "changed %zu, want 3000 (2998 gone, 1 moved, 1 added)", changed);
+	model_ns_states(&m, 8, now);
+	CHECK(now[TS_FIN_WAIT1] == 1, "netns 8 untouched: FIN_WAIT1 %llu, want 1",
+	      (unsigned long long)now[TS_FIN_WAIT1]);
+	CHECK(m.n == 4, "%zu sockets kept, want 4", m.n);
+	model_free(&m);
+}
+
 int main(void)
 {
+	test_resync();
 	test_tw_reuse_projection();
 	test_table_limits();
 	test_json();
