@@ -329,6 +329,17 @@ static int on_record(void *ctx, void *data, size_t len)
 	return 0;
 }
 
+/* " (ringbuf_full 3, hidden_by_kernel 2)": the kinds lost so far, or nothing */
+static void print_lost_kinds(FILE *f, const struct tracker *t)
+{
+	for (int k = 0, n = 0; k < LOST_KINDS; k++)
+		if (t->lost[k])
+			fprintf(f, "%s%s %llu", n++ ? ", " : " (", lost_kind_name(k),
+				(unsigned long long)t->lost[k]);
+	if (t->lost_total)
+		fputc(')', f);
+}
+
 static int report_lost(void *ctx, int kind, uint64_t delta)
 {
 	struct pipeline *p = ctx;
@@ -349,13 +360,10 @@ static void check_lost(struct pipeline *p, struct loader *l, bool final)
 		bool sizes = lk[LOST_RINGBUF] || lk[LOST_MAP_FULL] || lk[LOST_EVICTED];
 
 		p->last_warn_ns = mono_ns();
-		fprintf(stderr, "tcpscope: warning: %llu events lost so far (", (unsigned long long)p->tracker.lost_total);
-		for (int k = 0, n = 0; k < LOST_KINDS; k++)
-			if (lk[k])
-				fprintf(stderr, "%s%s %llu", n++ ? ", " : "", lost_kind_name(k),
-					(unsigned long long)lk[k]);
-		fprintf(stderr, ")%s\n",
-			sizes ? "; a bigger --ringbuf-size or --max-sockets may help" : "");
+		fprintf(stderr, "tcpscope: warning: %llu events lost so far",
+			(unsigned long long)p->tracker.lost_total);
+		print_lost_kinds(stderr, &p->tracker);
+		fprintf(stderr, "%s\n", sizes ? "; a bigger --ringbuf-size or --max-sockets may help" : "");
 	}
 }
 
@@ -610,14 +618,8 @@ done:
 		(unsigned long long)p->tracker.seen[EV_PORT],
 		(unsigned long long)p->tracker.seen[EV_LISTEN_OVF],
 		(unsigned long long)p->tracker.lost_total);
-	for (int k = 0, first = 1; k < LOST_KINDS; k++) {
-		if (!p->tracker.lost[k])
-			continue;
-		fprintf(stderr, "%s%s %llu", first ? " (" : ", ", lost_kind_name(k),
-			(unsigned long long)p->tracker.lost[k]);
-		first = 0;
-	}
-	fprintf(stderr, "%s\n", p->tracker.lost_total ? ")" : "");
+	print_lost_kinds(stderr, &p->tracker);
+	fputc('\n', stderr);
 	return ret;
 }
 

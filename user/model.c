@@ -265,6 +265,18 @@ void model_nsinfo(struct model *m, uint64_t ts_ns, bool end, const struct nsinfo
 	}
 }
 
+/* What a census entry says of a socket: its state, tuple, namespace, owner */
+static void census_into(struct msock *s, const struct census_sock *cs)
+{
+	s->state = cs->state;
+	s->t = cs->t;
+	s->netns = cs->netns;
+	if (cs->owner.pid) {
+		s->owner = cs->owner;
+		s->owner_known = 1;
+	}
+}
+
 void model_census(struct model *m, uint64_t ts_ns, const struct census_sock *cs)
 {
 	struct msock *s;
@@ -289,7 +301,6 @@ void model_census(struct model *m, uint64_t ts_ns, const struct census_sock *cs)
 	s = upsert(m, cs->cookie, cs->timewait);
 	if (!s)
 		return;
-	s->state = cs->state;
 	/* older than the run: its age from tcp_info where the kernel knows
 	 * it (a lower bound still), else only "before the census" */
 	s->since_ns = cs->age_known && cs->age_ms * 1000000ULL < ts_ns ? ts_ns - cs->age_ms * 1000000ULL
@@ -297,12 +308,7 @@ void model_census(struct model *m, uint64_t ts_ns, const struct census_sock *cs)
 	s->age_tcp_info = cs->age_known;
 	s->since_known = 0;
 	s->census = 1;
-	s->t = cs->t;
-	s->netns = cs->netns;
-	if (cs->owner.pid) {
-		s->owner = cs->owner;
-		s->owner_known = 1;
-	}
+	census_into(s, cs);
 }
 
 void model_listen_queue(struct model *m, const struct census_sock *cs)
@@ -624,16 +630,10 @@ size_t model_resync(struct model *m, uint32_t netns, const struct census *cs, ui
 		if (!s && !(s = upsert(m, c->cookie, c->timewait)))
 			continue;
 		changed++;
-		s->state = c->state;
 		s->since_ns = ts_ns;
 		s->since_known = 0;
 		s->age_tcp_info = 0;
-		s->t = c->t;
-		s->netns = netns;
-		if (c->owner.pid) {
-			s->owner = c->owner;
-			s->owner_known = 1;
-		}
+		census_into(s, c);
 	}
 	return changed;
 }
