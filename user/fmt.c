@@ -60,6 +60,14 @@ int64_t clock_offset_now(void)
 	return ((int64_t)rt.tv_sec - mono.tv_sec) * 1000000000LL + (rt.tv_nsec - mono.tv_nsec);
 }
 
+uint64_t mono_ns(void)
+{
+	struct timespec ts;
+
+	clock_gettime(CLOCK_MONOTONIC, &ts);
+	return ts.tv_sec * 1000000000ULL + ts.tv_nsec;
+}
+
 const char *fmt_rfc3339(uint64_t mono_ns, int64_t offset_ns, char *buf, size_t len)
 {
 	int64_t wall = (int64_t)mono_ns + offset_ns;

@@ -36,7 +36,9 @@ const char *fmt_ovf_stage(int stage);
 const char *fmt_census_timer(int timer);
 /* Fill a comm for display: '-' when the owner is unknown. */
 const char *fmt_comm(const struct ev_owner *o, int known, char *buf, size_t len);
-/* Monotonic minus realtime, measured now. */
+/* Realtime minus monotonic, measured now: add it to a monotonic time. */
 int64_t clock_offset_now(void);
+/* CLOCK_MONOTONIC in nanoseconds (the clock of bpf_ktime_get_ns()) */
+uint64_t mono_ns(void);
 
 #endif

@@ -620,6 +620,17 @@ static void sweep_timewait(struct loader *l, bool final)
 		  final);
 }
 
+int loader_fd(const struct loader *l)
+{
+	return ring_buffer__epoll_fd(l->rb);
+}
+
+int loader_consume(struct loader *l)
+{
+	sweep_timewait(l, false);
+	return ring_buffer__consume(l->rb);
+}
+
 int loader_poll(struct loader *l, int timeout_ms)
 {
 	int n;

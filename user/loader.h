@@ -32,6 +32,10 @@ struct loader *loader_start(const struct loader_opts *o, char *err, size_t errle
 /* Wait up to timeout_ms, then drain every record. Returns records consumed
  * or a negative error (the record callback's, or -EINTR). */
 int loader_poll(struct loader *l, int timeout_ms);
+/* An fd readable when records wait (for poll() beside other fds), and
+ * the drain without waiting that goes with it (as loader_poll) */
+int loader_fd(const struct loader *l);
+int loader_consume(struct loader *l);
 /* Current values of every loss counter (enum lost_kind). */
 void loader_lost(struct loader *l, uint64_t out[LOST_KINDS]);
 /* Per-program recursion misses and rescues (for -v). */

@@ -1,0 +1,243 @@
+// SPDX-License-Identifier: GPL-2.0 OR BSD-2-Clause
+/* The commands (commands.h): each picks the sinks of the pipeline. */
+#include <errno.h>
+#include <stdio.h>
+#include <string.h>
+#include "commands.h"
+#include "diagnosis.h"
+#include "findings.h"
+#include "loader.h"
+#include "model.h"
+#include "pipeline.h"
+#include "replay.h"
+#include "sink.h"
+#include "top.h"
+
+#define DIAGNOSE_DEFAULT_NS (10ULL * 1000000000ULL)
+#define TOP_INTERVAL_NS (1000000000ULL)
+
+static int cmd_trace(struct options *o)
+{
+	struct pipeline p = { .doing = "tracing" };
+	char err[512];
+
+	/* the census and namespace records belong to a JSON export; the
+	 * namespaces' context is whole-host, not for a filtered trace */
+	p.want_census = o->format == FMT_JSON && !o->no_census;
+	p.want_nsinfo = p.want_census && !filter_active(&o->filter);
+	/* Output problems surface before anything is loaded. */
+	if (sink_open(&p.sink, o->format, o->output, "-o", err, sizeof(err))) {
+		fprintf(stderr, "tcpscope: %s\n", err);
+		return EXIT_USAGE;
+	}
+	p.sink.wide = o->wide;
+	p.sink.no_header = o->no_header;
+	if (p.sink.pressure && o->scan_warn)
+		p.sink.pressure->scan_warn = o->scan_warn;
+	return pipeline_run(o, &p);
+}
+
+/* Print the diagnosis of a model to out (opened by the caller before any
+ * work, closed here); the exit status. */
+static int print_diagnosis(const struct options *o, const struct model *m, FILE *out)
+{
+	struct findings fs;
+	int ret;
+
+	if (findings_compute(m, &fs)) {
+		fprintf(stderr, "tcpscope: out of memory computing the findings\n");
+		findings_free(&fs);
+		if (out != stdout)
+			fclose(out);
+		return EXIT_USAGE;
+	}
+	if (o->format == FMT_JSON)
+		diagnosis_print_json(m, &fs, out);
+	else
+		diagnosis_print_text(m, &fs, out);
+	ret = diagnosis_exit_status(&fs);
+	if (fflush(out) || ferror(out) || (out != stdout && fclose(out))) {
+		fprintf(stderr, "tcpscope: writing the diagnosis failed: %s\n", strerror(errno));
+		ret = EXIT_USAGE;
+	}
+	findings_free(&fs);
+	return ret;
+}
+
+/* The end of diagnose and report: the diagnosis of the model when the
+ * run (or the reading) succeeded, else exit 2 (1 means warnings here). out
+ * is closed and the model freed either way. */
+static int diagnosis_end(const struct options *o, struct model *m, FILE *out, bool ok)
+{
+	int ret = EXIT_USAGE;
+
+	if (ok)
+		ret = print_diagnosis(o, m, out);
+	else if (out != stdout)
+		fclose(out);
+	model_free(m);
+	return ret;
+}
+
+/* tcpscope diagnose: the same run as trace, into the model; then the verdict. */
+static int cmd_diagnose(struct options *o)
+{
+	struct pipeline p = { .doing = "diagnosing" };
+	struct model m;
+	char err[512];
+	FILE *out;
+
+	if (o->format == FMT_CSV) {
+		fprintf(stderr, "tcpscope: diagnose prints text or json: use -F text or -F json\n");
+		return EXIT_USAGE;
+	}
+	if (!o->duration_ns)
+		o->duration_ns = DIAGNOSE_DEFAULT_NS;
+	p.want_census = !o->no_census;
+	p.want_nsinfo = true; /* sysctls and counters the findings need, census or not */
+	/* Output problems surface before anything is loaded. */
+	out = output_open(o->output, "-o", err, sizeof(err));
+	if (!out || (o->save && sink_open(&p.save, FMT_JSON, o->save, "--save", err, sizeof(err)))) {
+		fprintf(stderr, "tcpscope: %s\n", err);
+		return EXIT_USAGE;
+	}
+	model_init(&m);
+	sink_attach_model(&p.sink, &m);
+	if (o->save) {
+		p.sink.next = &p.save;
+		p.save_path = o->save;
+	}
+	/* the self-check needs the whole picture: the start census, no filter */
+	if (p.want_census && !filter_active(&o->filter))
+		p.check = &m;
+	return diagnosis_end(o, &m, out, pipeline_run(o, &p) == 0);
+}
+
+static int top_tick_(void *ctx, uint64_t now, const struct ladder *l, char *err, size_t len)
+{
+	return top_tick(ctx, now, l, err, len);
+}
+
+static void top_end_(void *ctx)
+{
+	top_end(ctx);
+}
+
+/* tcpscope top: the model and the dashboard's rings as the sinks; between
+ * polls, keys and the display. */
+static int cmd_top(struct options *o)
+{
+	struct pipeline p = { .doing = "watching" };
+	/* keys are read between polls, and nothing is said on stderr meanwhile */
+	struct pipeline_mode mode = {
+		.tick = top_tick_, .end = top_end_, .poll_ms = 50, .wake_fd = -1, .quiet = true,
+	};
+	struct top_run *top;
+	char err[512];
+	int ret;
+
+	if (o->output || o->format != FMT_TEXT || o->save) {
+		fprintf(stderr, "tcpscope: top draws on the terminal: -o, -F and --save are for "
+				"trace and diagnose\n");
+		return EXIT_USAGE;
+	}
+	if (top_ui_check(err, sizeof(err))) {
+		fprintf(stderr, "tcpscope: %s\n", err);
+		return EXIT_USAGE;
+	}
+	top = top_run_new(&o->filter, o->interval_ns ? o->interval_ns : TOP_INTERVAL_NS,
+			  o->scan_warn, &p.sink);
+	if (!top) {
+		fprintf(stderr, "tcpscope: out of memory\n");
+		return 1;
+	}
+	p.want_census = !o->no_census;
+	p.want_nsinfo = true; /* port ranges, for the share of the range in use */
+	mode.ctx = top;
+	p.mode = &mode;
+	ret = pipeline_run(o, &p);
+	top_run_free(top);
+	return ret;
+}
+
+/* tcpscope report FILE: the diagnosis of a recorded trace; no root, no BPF. */
+static int cmd_report(struct options *o)
+{
+	struct model m;
+	struct sink s;
+	char err[512];
+	FILE *out;
+	bool ok;
+
+	if (o->format == FMT_CSV) {
+		fprintf(stderr, "tcpscope: report prints text or json: use -F text or -F json\n");
+		return EXIT_USAGE;
+	}
+	out = output_open(o->output, "-o", err, sizeof(err));
+	if (!out) {
+		fprintf(stderr, "tcpscope: %s\n", err);
+		return EXIT_USAGE;
+	}
+	model_init(&m);
+	sink_attach_model(&s, &m);
+	ok = !replay_file(o->input, &s, err, sizeof(err));
+	if (!ok)
+		fprintf(stderr, "tcpscope: %s\n", err);
+	return diagnosis_end(o, &m, out, ok);
+}
+
+static int discard(void *ctx, void *data, size_t len)
+{
+	return 0;
+}
+
+/* tcpscope hooks: load and attach exactly what trace would, then tell. */
+static int cmd_hooks(struct options *o)
+{
+	struct loader_opts lo = pipeline_loader_opts(o, discard, NULL);
+	struct loader *l;
+	char err[512];
+
+	if (o->format == FMT_CSV) {
+		fprintf(stderr, "tcpscope: hooks prints text or json: use -F text or -F json\n");
+		return EXIT_USAGE;
+	}
+	if (loader_preflight(err, sizeof(err))) {
+		fprintf(stderr, "tcpscope: %s\n", err);
+		return EXIT_USAGE;
+	}
+	l = loader_start(&lo, err, sizeof(err));
+	if (!l) {
+		fprintf(stderr, "tcpscope: %s\n", err);
+		return 1;
+	}
+	if (o->format == FMT_JSON)
+		ladder_print_json(loader_ladder(l), stdout);
+	else
+		ladder_print_text(loader_ladder(l), stdout);
+	loader_stop(l);
+	return fflush(stdout) || ferror(stdout) ? 1 : 0;
+}
+
+
+static const struct command commands[] = {
+	{ .name = "trace", .run = cmd_trace },
+	{ .name = "diagnose", .run = cmd_diagnose },
+	{ .name = "top", .run = cmd_top },
+	{ .name = "report", .run = cmd_report, .takes_file = true },
+	{ .name = "hooks", .run = cmd_hooks },
+	{ .name = "serve", .run = cmd_serve },
+};
+
+const struct command *command_find(const char *name)
+{
+	for (size_t i = 0; i < sizeof(commands) / sizeof(commands[0]); i++)
+		if (!strcmp(commands[i].name, name))
+			return &commands[i];
+	return NULL;
+}
+
+const char *command_names(void)
+{
+	return "trace, diagnose, top, report, hooks or serve";
+}

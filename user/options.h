@@ -1,0 +1,45 @@
+/* SPDX-License-Identifier: GPL-2.0 OR BSD-2-Clause */
+/*
+ * The command line: every option of every command in one struct, parsed by
+ * argp (options.c). Options a command would silently ignore are refused
+ * there, with the one line that says what to use instead.
+ */
+#ifndef OPTIONS_H
+#define OPTIONS_H
+#include <stdbool.h>
+#include <stdint.h>
+#include "filter.h"
+#include "sink.h"
+
+/* Exit status of a usage or setup error (1 is a runtime error; for
+ * diagnose and report, 1 means warnings) */
+#define EXIT_USAGE 2
+
+struct command;
+
+struct options {
+	const struct command *command;
+	const char *input; /* report: the trace file */
+	const char *save;  /* diagnose: also write the JSON trace here */
+	uint64_t duration_ns;
+	uint64_t interval_ns; /* top: refresh; serve --textfile: rewrite */
+	struct filter filter;
+	enum sink_format format;
+	const char *output;
+	bool wide, no_header, no_fentry, no_kprobe, no_state_tp, no_census;
+	uint64_t ringbuf_bytes;
+	uint32_t max_sockets;
+	unsigned scan_warn;
+	int verbose;
+	/* serve */
+	const char *listen_address; /* --web.listen-address ADDR:PORT */
+	const char *telemetry_path; /* --web.telemetry-path */
+	const char *textfile_dir;   /* --textfile DIR */
+	unsigned top_comms, top_dests, max_series;
+};
+
+/* Parse argv into o (defaults first); 0, or EXIT_USAGE after a one-line
+ * message on stderr. */
+int options_parse(int argc, char **argv, struct options *o);
+
+#endif
