@@ -40,7 +40,7 @@ LIBS = $(shell $(PKG_CONFIG) --static --libs libbpf 2>/dev/null || echo -lbpf -l
 	$(shell $(PKG_CONFIG) --static --libs ncursesw 2>/dev/null || echo -lncursesw -ltinfo)
 STATIC_LDFLAGS = -static
 else
-LIBS = $(shell $(PKG_CONFIG) --libs libbpf 2>/dev/null || echo -lbpf) -lz -lm \
+LIBS = $(shell $(PKG_CONFIG) --libs libbpf 2>/dev/null || echo -lbpf) -lz -lm -lmicrohttpd \
 	$(shell $(PKG_CONFIG) --libs ncursesw 2>/dev/null || echo -lncursesw -ltinfo)
 endif
 
@@ -65,8 +65,10 @@ BPF_SRCS := $(wildcard bpf/*.bpf.c)
 BPF_OBJS := $(patsubst bpf/%.bpf.c,$(OUTPUT)/%.bpf.o,$(BPF_SRCS))
 SKELS := $(patsubst bpf/%.bpf.c,$(OUTPUT)/%.skel.h,$(BPF_SRCS))
 
-# user/ objects shared by the tool and the unit tests; main.c only wires them
-LIB_SRCS := $(filter-out user/main.c,$(wildcard user/*.c))
+# user/ objects shared by the tool and the unit tests; main.c only dispatches.
+# The static build has no libmicrohttpd (serve --textfile only: http_none.c)
+LIB_SRCS := $(filter-out user/main.c $(if $(filter 1,$(STATIC)),user/http.c,user/http_none.c),\
+	$(wildcard user/*.c))
 LIB_OBJS := $(patsubst user/%.c,$(OUTPUT)/user/%.o,$(LIB_SRCS))
 UNIT_SRCS := $(wildcard tests/unit/*.c)
 UNIT_BINS := $(patsubst tests/unit/%.c,$(OUTPUT)/tests/%,$(UNIT_SRCS))

@@ -5,11 +5,13 @@
 # busybox-static and cpio are for the VM tests (tests/vm/run.sh); tmux
 # runs top in a real terminal for its tests; nginx-light, wrk, redis-server
 # and redis-tools are the real software of tests/e2e/real.sh (installed, not
-# started: the tests start them in their own namespaces); libclang-rt for
-# make fuzz (libFuzzer).
+# started: the tests start them in their own namespaces); prometheus (with
+# promtool) and curl check serve against the real engine (the package's own
+# service is stopped and disabled: the tests run their own instance);
+# libclang-rt for make fuzz (libFuzzer).
 set -eu
-pkgs="clang llvm bpftool libbpf-dev libelf-dev zlib1g-dev libzstd-dev libncurses-dev pkg-config make
-gcc libc6-dev iproute2 jq procps util-linux tmux
+pkgs="clang llvm bpftool libbpf-dev libelf-dev zlib1g-dev libzstd-dev libncurses-dev libmicrohttpd-dev
+pkg-config make gcc libc6-dev iproute2 jq procps util-linux tmux curl prometheus
 qemu-system-x86 busybox-static cpio
 nginx-light wrk redis-server redis-tools"
 # libFuzzer (make fuzz) is in the runtime package of the clang that is installed
@@ -30,3 +32,10 @@ echo "install-deps: installing$missing" >&2
 export DEBIAN_FRONTEND=noninteractive
 apt-get update -qq >&2
 apt-get install -y -qq --no-install-recommends $missing >&2
+# Debian starts the packaged prometheus (and its node exporter) as services:
+# tcpscope's tests run their own instance on a port of their own
+case "$missing" in *prometheus*)
+	for svc in prometheus prometheus-node-exporter; do
+		systemctl disable --now "$svc" >/dev/null 2>&1 || service "$svc" stop >/dev/null 2>&1 || true
+	done ;;
+esac

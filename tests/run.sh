@@ -41,6 +41,14 @@ if [ "$what" = all ] || [ "$what" = unit ]; then
 		"$t" tests/fuzz/corpus/"$n"/* 2>/dev/null
 		result "unit/fuzz_corpus_$n" $?
 	done
+	# the shipped alert rules on synthetic series (promtool: Debian's
+	# prometheus package, installed by scripts/install-deps.sh)
+	if command -v promtool >/dev/null; then
+		(cd contrib/prometheus && promtool test rules alerts_test.yml)
+		result unit/alert_rules $?
+	else
+		echo "skip unit/alert_rules: promtool not installed (scripts/install-deps.sh)"
+	fi
 fi
 
 if [ "$what" = all ] || [ "$what" = e2e ]; then

@@ -67,6 +67,9 @@ void diagnosis_print_text(const struct model *m, const struct findings *fs, FILE
 			"aggregated (out of memory): counts may be low\n",
 			(unsigned long long)m->untracked, MODEL_MAX_SOCKETS,
 			(unsigned long long)m->aggregates_lost);
+	if (m->forgotten)
+		fprintf(out, "  %llu closing sockets forgotten: their namespaces were gone and quiet "
+			"for 10 min (the kernel ended them unseen)\n", (unsigned long long)m->forgotten);
 	if (!m->drift_measured) {
 		fprintf(out, "  self-check: not made (it needs the census at start and no filter)\n");
 	} else {
@@ -162,10 +165,10 @@ void diagnosis_print_json(const struct model *m, const struct findings *fs, FILE
 		fprintf(out, ",\"now\":%llu}", (unsigned long long)now[st]);
 	}
 	fprintf(out, "},\"events\":%llu,\"events_per_s\":%.1f,\"lost\":%llu,\"untracked\":%llu,"
-		"\"not_aggregated\":%llu",
+		"\"not_aggregated\":%llu,\"forgotten\":%llu",
 		(unsigned long long)m->seen_total, model_seconds(m) > 0 ? m->seen_total / model_seconds(m) : 0.0,
 		(unsigned long long)m->lost_total, (unsigned long long)m->untracked,
-		(unsigned long long)m->aggregates_lost);
+		(unsigned long long)m->aggregates_lost, (unsigned long long)m->forgotten);
 	fprintf(out, ",\"lost_by\":{");
 	for (int i = 0; i < MODEL_LOST_REASONS && m->lost[i].reason[0]; i++) {
 		fprintf(out, "%s", i ? "," : "");

@@ -94,3 +94,22 @@ void keyed_clear(struct keyed *k)
 	if (k->slot)
 		memset(k->slot, 0, k->nslot * sizeof(*k->slot));
 }
+
+void keyed_retain(struct keyed *k, bool (*keep)(void *item, void *ctx), void *ctx)
+{
+	size_t n = 0;
+
+	for (size_t i = 0; i < k->n; i++) {
+		if (!keep(keyed_at(k, i), ctx))
+			continue;
+		if (n != i)
+			memcpy(keyed_at(k, n), keyed_at(k, i), k->size);
+		n++;
+	}
+	if (n == k->n)
+		return;
+	k->n = n;
+	memset(k->slot, 0, k->nslot * sizeof(*k->slot));
+	for (size_t i = 0; i < n; i++)
+		k->slot[probe(k, keyed_at(k, i))] = i + 1;
+}

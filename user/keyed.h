@@ -8,6 +8,7 @@
  */
 #ifndef KEYED_H
 #define KEYED_H
+#include <stdbool.h>
 #include <stddef.h>
 
 struct keyed {
@@ -27,6 +28,8 @@ void *keyed_get(struct keyed *k, const void *key);
 void *keyed_find(const struct keyed *k, const void *key);
 /* Forget every item; the memory is kept for the next ones */
 void keyed_clear(struct keyed *k);
+/* Keep the items keep() says true of (in their order); the others go */
+void keyed_retain(struct keyed *k, bool (*keep)(void *item, void *ctx), void *ctx);
 void keyed_free(struct keyed *k);
 
 static inline void *keyed_at(const struct keyed *k, size_t i)

@@ -653,3 +653,105 @@ void model_states_now(const struct model *m, uint64_t out[TS_STATE_MAX])
 		if (m->tab[i].used && m->tab[i].state < TS_STATE_MAX)
 			out[m->tab[i].state]++;
 }
+
+void model_advance(struct model *m, uint64_t now_ns)
+{
+	seen_ts(m, now_ns);
+}
+
+struct rebase_ctx {
+	const struct model *m;
+	uint32_t *live; /* sorted namespaces that hold sockets */
+	size_t nlive;
+	uint64_t since; /* the window that ends */
+};
+
+static int u32_cmp(const void *a, const void *b)
+{
+	uint32_t x = *(const uint32_t *)a, y = *(const uint32_t *)b;
+
+	return x < y ? -1 : x > y;
+}
+
+static bool keep_ns(void *item, void *ctx)
+{
+	struct rebase_ctx *r = ctx;
+	struct mns *n = item;
+
+	if (n->last_change_ns >= r->since ||
+	    (r->live && bsearch(&n->netns, r->live, r->nlive, sizeof(uint32_t), u32_cmp)))
+		goto keep;
+	return false; /* no socket, nothing for a window: gone or idle (re-added if seen) */
+keep:
+	/* the counters' deltas start again from the latest record */
+	if (n->have_end) {
+		n->start = n->end;
+		n->have_start = true;
+	}
+	n->tw_overflow = n->tw_overflow_inferred = 0;
+	return true;
+}
+
+static bool keep_listener(void *item, void *ctx)
+{
+	struct mlistener *l = item;
+
+	memset(l->ovf, 0, sizeof(l->ovf));
+	return !l->closed;
+}
+
+void model_rebase(struct model *m, uint64_t now_ns)
+{
+	struct rebase_ctx r = { .m = m, .since = m->start_ns };
+	size_t cap = 0;
+
+	seen_ts(m, now_ns);
+	/* the namespaces that hold sockets, for keep_ns() */
+	for (size_t i = 0; i < m->cap; i++) {
+		const struct msock *s = &m->tab[i];
+
+		if (!s->used || (r.nlive && r.live[r.nlive - 1] == s->netns))
+			continue;
+		if (r.nlive == cap) {
+			uint32_t *p = realloc(r.live, (cap = cap ? cap * 2 : 64) * sizeof(*p));
+
+			if (!p) {
+				free(r.live);
+				r.live = NULL;
+				r.nlive = 0;
+				r.since = 0; /* out of memory: keep every namespace */
+				break;
+			}
+			r.live = p;
+		}
+		r.live[r.nlive++] = s->netns;
+	}
+	if (r.live)
+		qsort(r.live, r.nlive, sizeof(uint32_t), u32_cmp);
+	keyed_retain(&m->ns, keep_ns, &r);
+	keyed_retain(&m->lis, keep_listener, NULL);
+	keyed_clear(&m->dest);
+	keyed_clear(&m->ab);
+	free(r.live);
+	m->start_ns = now_ns;
+	m->have_start = true;
+}
+
+size_t model_forget(struct model *m, uint32_t netns, uint32_t states)
+{
+	size_t n = 0;
+
+	/* as in model_resync: erase() refills slot i, look at it again */
+	for (size_t i = 0; i < m->cap;) {
+		struct msock *s = &m->tab[i];
+
+		if (s->used && s->netns == netns && (states & (1u << s->state))) {
+			erase(m, s);
+			n++;
+			continue;
+		}
+		i++;
+	}
+	m->forgotten += n;
+	return n;
+}

@@ -100,6 +100,7 @@ struct model {
 	struct msock *tab;
 	size_t cap, n;
 	uint64_t untracked; /* sockets not kept: the table was at its limit */
+	uint64_t forgotten; /* closing sockets of namespaces gone (model_forget) */
 
 	bool have_start, have_end, have_census;
 	bool drift_measured;		 /* the self-check at the end (run_info) */
@@ -152,6 +153,19 @@ void model_ns_states(const struct model *m, uint32_t netns, uint64_t out[TS_STAT
  * Returns the number of sockets changed. */
 size_t model_resync(struct model *m, uint32_t netns, const struct census *cs, uint64_t ts_ns);
 void model_states_now(const struct model *m, uint64_t out[TS_STATE_MAX]);
+/* Forget a namespace's sockets in the states of the mask (1 << state): for
+ * a namespace gone from every census whose closing sockets the kernel has
+ * long destroyed unseen (their end made no event we could see). Returns
+ * how many; m->forgotten counts them all. */
+size_t model_forget(struct model *m, uint32_t netns, uint32_t states);
+/* A live run's clock: now_ns, though no record came (ages at a scrape) */
+void model_advance(struct model *m, uint64_t now_ns);
+/* A long run (serve) starts a new window at now_ns: what findings count
+ * over the run (connects and their failures per destination, resets,
+ * listen overflows, timewait overflows, the namespaces' counter deltas)
+ * starts from zero; the sockets, listeners and sysctls stay. Namespaces
+ * with no socket and no event in the window that ends are forgotten. */
+void model_rebase(struct model *m, uint64_t now_ns);
 const struct mns *model_ns(const struct model *m, uint32_t netns);
 /* The open listener on t's local port (and family), or NULL */
 const struct mlistener *model_listener(const struct model *m, uint32_t netns,

@@ -13,7 +13,7 @@
 
 static void print_version(FILE *f, struct argp_state *state)
 {
-	fprintf(f, "tcpscope 0.1 (libbpf %s; hooks: tracepoints, fentry or kprobe where allowed)\n",
+	fprintf(f, "tcpscope " TCPSCOPE_VERSION " (libbpf %s; hooks: tracepoints, fentry or kprobe where allowed)\n",
 		libbpf_version_string());
 }
 
@@ -69,6 +69,7 @@ enum {
 	OPT_MAX_COMMS,
 	OPT_MAX_DESTS,
 	OPT_MAX_SERIES,
+	OPT_WINDOW,
 };
 
 static const struct argp_option option_table[] = {
@@ -106,6 +107,9 @@ static const struct argp_option option_table[] = {
 	  "The metrics' path (default /metrics)", 4 },
 	{ "textfile", OPT_TEXTFILE, "DIR", 0,
 	  "No HTTP: write DIR/tcpscope.prom for node_exporter's textfile collector", 4 },
+	{ "window", OPT_WINDOW, "DURATION", 0,
+	  "Findings count events (resets, overflows, failures) over this window and hold "
+	  "through the next (default 60s)", 4 },
 	{ "max-comms", OPT_MAX_COMMS, "N", 0,
 	  "Label at most N process names per metric; the rest are 'other' (default 20)", 4 },
 	{ "max-destinations", OPT_MAX_DESTS, "N", 0,
@@ -255,6 +259,13 @@ static error_t parse_opt(int key, char *arg, struct argp_state *state)
 		}
 		o->telemetry_path = arg;
 		break;
+	case OPT_WINDOW:
+		ret = parse_duration(arg, &o->window_ns, err, sizeof(err));
+		if (!ret && (o->window_ns < 1000000000ULL || o->window_ns > 86400000000000ULL)) {
+			snprintf(err, sizeof(err), "--window %s: between 1s and 24h", arg);
+			ret = -1;
+		}
+		break;
 	case OPT_TEXTFILE:
 		o->textfile_dir = arg;
 		break;
@@ -308,8 +319,9 @@ static const char *misplaced(const struct options *o)
 	if (o->save && strcmp(cmd, "diagnose"))
 		return "--save is for diagnose: trace writes its trace with -F json -o FILE";
 	if (!serve && (o->listen_address || o->telemetry_path || o->textfile_dir || o->top_comms ||
-		       o->top_dests || o->max_series))
-		return "--web.*, --textfile and --max-comms/-destinations/-series are for serve";
+		       o->top_dests || o->max_series || o->window_ns))
+		return "--web.*, --textfile, --window and --max-comms/-destinations/-series are for "
+		       "serve";
 	if (serve && o->textfile_dir && (o->listen_address || o->telemetry_path))
 		return "serve --textfile writes a file and serves no HTTP: drop --web.listen-address "
 		       "and --web.telemetry-path, or --textfile";

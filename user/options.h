@@ -15,6 +15,8 @@
  * diagnose and report, 1 means warnings) */
 #define EXIT_USAGE 2
 
+#define TCPSCOPE_VERSION "0.1"
+
 struct command;
 
 struct options {
@@ -36,6 +38,7 @@ struct options {
 	const char *telemetry_path; /* --web.telemetry-path */
 	const char *textfile_dir;   /* --textfile DIR */
 	unsigned top_comms, top_dests, max_series;
+	uint64_t window_ns; /* --window: what counter findings count over */
 };
 
 /* Parse argv into o (defaults first); 0, or EXIT_USAGE after a one-line

@@ -15,6 +15,13 @@
 #include "ladder.h"
 #include "pipeline.h"
 
+/* How long a namespace no census can enter must be quiet before its closing
+ * sockets are forgotten: past the orphan retries of a slow path */
+#define GONE_QUIET_NS (10 * 60 * 1000000000ULL)
+#define CLOSING_STATES                                                                  \
+	(1u << TS_FIN_WAIT1 | 1u << TS_FIN_WAIT2 | 1u << TS_CLOSING | 1u << TS_LAST_ACK | \
+	 1u << TS_TIME_WAIT | 1u << TS_CLOSE)
+
 static volatile sig_atomic_t exiting;
 
 static void on_signal(int sig)
@@ -141,11 +148,21 @@ int pipeline_self_check(struct pipeline *p, int64_t drift[TS_STATE_MAX])
 	for (size_t i = 0; i < m->ns.n; i++) {
 		const struct mns *n = keyed_at(&m->ns, i);
 
-		/* changed since the census began, or a namespace it could not
-		 * enter (deleted, kept alive by its closing sockets): nothing
-		 * to compare with */
-		if (n->last_change_ns >= t0 || !census_has_netns(&cs, n->netns))
+		/* changed since the census began: nothing to compare with */
+		if (n->last_change_ns >= t0)
 			continue;
+		/* A namespace no census can enter (no process, no mount) holds
+		 * only sockets its processes left closing (a user socket keeps
+		 * its namespace alive). The kernel ends each within its limits
+		 * (TIME_WAIT 60 s, tcp_fin_timeout, tcp_orphan_retries) and
+		 * tears the namespace down; an end no event showed (hidden by
+		 * the kernel, or the teardown) would keep them in the model for
+		 * ever. Quiet past GONE_QUIET_NS, they are forgotten. */
+		if (!census_has_netns(&cs, n->netns)) {
+			if (t0 - n->last_change_ns > GONE_QUIET_NS && !cs.netns_failed)
+				model_forget(m, n->netns, CLOSING_STATES);
+			continue;
+		}
 		memset(then, 0, sizeof(then));
 		for (size_t j = 0; j < cs.n; j++)
 			if (cs.s[j].netns == n->netns && cs.s[j].state < TS_STATE_MAX)

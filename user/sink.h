@@ -18,6 +18,7 @@ enum sink_format { FMT_TEXT, FMT_JSON, FMT_CSV };
 struct sink;
 struct model;
 struct top_view;
+struct counters;
 
 /* The start or the end of a run: what a reader of the trace needs to know
  * about the host and the hooks (JSON type "run") */
@@ -59,11 +60,12 @@ struct sink {
 	char time_prefix[24]; /* "2026-11-23T13:06:02." */
 	struct model *model;  /* the model sink: the diagnosis tracker */
 	struct top_view *view; /* the top sink: the dashboard's rings */
+	struct counters *counters; /* the counters sink (serve) */
 	struct sink *next;    /* another sink fed the same records (diagnose --save) */
 };
 
 extern const struct sink_ops sink_text_ops, sink_json_ops, sink_csv_ops, sink_model_ops,
-	sink_top_ops;
+	sink_top_ops, sink_counters_ops;
 
 /* A sink that feeds the model (diagnose, report) instead of a file. */
 void sink_attach_model(struct sink *s, struct model *m);
