@@ -8,6 +8,8 @@
 # make stress     exactness under churn, long: RUNS=20 CONNECTIONS=50000 (root)
 # make soak       top, diagnose and trace at once for MINUTES (default 30) under
 #                 mixed load in namespaces that come and go (root)
+# make scale      serve's scrape time and the RSS of serve and diagnose at
+#                 2 x NAMESPACES x CONNECTIONS sockets (default 160,000)
 # make deps       only install the missing Debian packages
 # make STATIC=1   fully static binary (for VM tests)
 # make V=1        show full commands
@@ -78,7 +80,7 @@ FUZZ_NAMES := $(patsubst tests/fuzz/fuzz_%.c,%,$(wildcard tests/fuzz/fuzz_*.c))
 REGRESS_BINS := $(patsubst %,$(OUTPUT)/tests/regress_%,$(FUZZ_NAMES))
 FUZZ_BINS := $(patsubst %,$(OUTPUT)/fuzz/fuzz_%,$(FUZZ_NAMES))
 
-.PHONY: all clean deps run test unit e2e vmtest bench stress soak vmlinux fuzz fuzz-bins
+.PHONY: all clean deps run test unit e2e vmtest bench stress soak scale vmlinux fuzz fuzz-bins
 .DELETE_ON_ERROR:
 .SECONDARY:
 
@@ -187,6 +189,10 @@ stress: deps
 soak: deps
 	$(MAKE) --no-print-directory all
 	tests/soak.sh $(or $(MINUTES),30)
+
+scale: deps
+	$(MAKE) --no-print-directory all
+	scripts/scale $(or $(NAMESPACES),5) $(or $(CONNECTIONS),16000)
 
 fuzz: deps
 	$(MAKE) --no-print-directory FUZZ=1 fuzz-bins

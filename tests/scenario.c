@@ -20,6 +20,7 @@
 #include <stdlib.h>
 #include <string.h>
 #include <sys/prctl.h>
+#include <sys/resource.h>
 #include <sys/socket.h>
 #include <sys/wait.h>
 #include <time.h>
@@ -759,6 +760,34 @@ static int sc_abort(int n)
 
 /* Nothing wrong: n short connections during the run, client closes first,
  * server closes at once after. */
+/* ARG connections opened and held (2 x ARG sockets) for scripts/scale */
+static int sc_hold(int n)
+{
+	struct rlimit rl;
+	pid_t srv, me = getpid();
+
+	if (n <= 0)
+		n = 1000;
+	/* a process holds n (client) or n (server) sockets */
+	if (getrlimit(RLIMIT_NOFILE, &rl) || rl.rlim_max < (rlim_t)n + 64) {
+		fprintf(stderr, "scenario: hold %d needs %d open files, the limit is %llu: hold "
+			"fewer in more namespaces\n", n, n + 64, (unsigned long long)rl.rlim_max);
+		return 1;
+	}
+	rl.rlim_cur = rl.rlim_max;
+	if (setrlimit(RLIMIT_NOFILE, &rl))
+		die("setrlimit");
+	ctl_init();
+	prctl(PR_SET_NAME, "ts-hold");
+	srv = start_server(SRV_KEEP_OPEN, n, "ts-held");
+	for (int i = 0; i < n; i++)
+		connect_to_dst(0);
+	printf("{\"client_pid\":%d,\"server_pid\":%d,\"connections\":%d}\n", me, srv, n);
+	fflush(stdout);
+	hold(srv);
+	return 0;
+}
+
 static int sc_healthy(int n)
 {
 	pid_t srv, me = getpid();
@@ -807,6 +836,7 @@ static const struct {
 	{ "fin-wait2", sc_fin_wait2, "server closes ARG connections, the peer never does" },
 	{ "abort", sc_abort, "client resets ARG connections (SO_LINGER {1,0})" },
 	{ "healthy", sc_healthy, "ARG short connections, nothing wrong" },
+	{ "hold", sc_hold, "ARG connections opened and held 60 s (scale)" },
 };
 
 int main(int argc, char **argv)
