@@ -43,8 +43,9 @@ void counters_init(struct counters *c)
 	/* the failures an alert watches exist from the start, at 0: a counter
 	 * born at 5 shows no increase to Prometheus */
 	static const struct errno_count calls[] = {
-		{ OP_CONNECT, EADDRNOTAVAIL, 0 }, { OP_CONNECT, ECONNREFUSED, 0 },
-		{ OP_CONNECT, ETIMEDOUT, 0 },     { OP_BIND, EADDRINUSE, 0 },
+		{ OP_CONNECT, ECONNREFUSED, 0 },
+		{ OP_CONNECT, ETIMEDOUT, 0 },
+		{ OP_BIND, EADDRINUSE, 0 },
 	};
 	static const struct errno_count ports[] = {
 		{ PORT_CONNECT, EADDRNOTAVAIL, 0 }, { PORT_BIND, EADDRINUSE, 0 },

@@ -430,7 +430,8 @@ static void counters(struct expo *e, const struct counters *c)
 	for (int i = OP_CONNECT; i <= OP_BIND; i++)
 		sample_u(e, labels(lb, sizeof(lb), "op", ops[i], NULL), c->calls[i]);
 	family(e, "tcpscope_socket_errors", "counter",
-	       "connect() and bind() failures by errno (other: beyond the table)");
+	       "connect() failures after the SYN (refused, timed out, unreachable) and bind() "
+	       "failures, by errno; a connect() that found no port is a port allocation failure");
 	for (unsigned i = 0; i < c->ncall_err; i++)
 		sample_u(e,
 			 labels(lb, sizeof(lb), "op", ops[c->call_err[i].op], "errno",
