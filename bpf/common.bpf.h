@@ -241,6 +241,7 @@ static __always_inline void owner_current(struct ev_owner *o)
 	o->pid = id >> 32;
 	o->tid = (__u32)id;
 	bpf_get_current_comm(o->comm, sizeof(o->comm));
+	o->cgroup = bpf_get_current_cgroup_id();
 }
 
 #endif

@@ -14,6 +14,8 @@ const volatile __u32 filt_nrports = 0;
 const volatile __u16 filt_rports[TS_MAX_FILTER] = {};
 const volatile __u16 filt_family = 0;	  /* 0: both */
 const volatile __u32 filt_state_mask = 0; /* bit per TCP state; 0: all */
+const volatile __u32 filt_ncgroups = 0;
+const volatile __u64 filt_cgroups[TS_MAX_CGROUPS] = {}; /* the owner's cgroup id */
 
 static __always_inline bool match_port(__u16 port, const volatile __u16 *set, __u32 n)
 {
@@ -73,6 +75,20 @@ static __always_inline bool pass_common(const struct ev_owner *o, const struct e
 	}
 	if (filt_ncomms && !match_comm(o->comm))
 		return false;
+	if (filt_ncgroups) {
+		bool hit = false;
+
+		for (int i = 0; i < TS_MAX_CGROUPS; i++) {
+			if (i >= filt_ncgroups)
+				break;
+			if (filt_cgroups[i] == o->cgroup) {
+				hit = true;
+				break;
+			}
+		}
+		if (!hit)
+			return false;
+	}
 	if (filt_nlports && !match_port(t->sport, filt_lports, filt_nlports))
 		return false;
 	if (filt_nrports && !match_port(t->dport, filt_rports, filt_nrports))

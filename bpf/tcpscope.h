@@ -14,6 +14,7 @@
 
 #define TS_COMM_LEN 16
 #define TS_MAX_FILTER 16 /* pids, comms, ports per filter kind */
+#define TS_MAX_CGROUPS 64 /* --cgroup: a cgroup and its descendants */
 
 enum ev_type {
 	EV_STATE = 1, /* a full socket changed state (inet_sock_set_state) */
@@ -117,6 +118,8 @@ struct ev_owner {
 	__u32 pid; /* tgid; 0 = unknown */
 	__u32 tid;
 	char comm[TS_COMM_LEN];
+	__u64 cgroup; /* the owner's cgroup v2 id (bpf_get_current_cgroup_id(): the inode
+		       * of its directory in the cgroup2 mount); 0 = unknown */
 };
 
 struct ev_state {
@@ -204,11 +207,11 @@ enum drop_reason {
 #define TS_ASSERT_SIZE(t, n) _Static_assert(sizeof(t) == (n), #t " changed size: update both sides")
 TS_ASSERT_SIZE(struct ev_hdr, 16);
 TS_ASSERT_SIZE(struct ev_tuple, 40);
-TS_ASSERT_SIZE(struct ev_owner, 24);
-TS_ASSERT_SIZE(struct ev_state, 16 + 24 + 24 + 40 + 8);
-TS_ASSERT_SIZE(struct ev_tw, 16 + 32 + 24 + 40 + 8 + 8);
-TS_ASSERT_SIZE(struct ev_call, 16 + 16 + 24 + 40 + 16);
-TS_ASSERT_SIZE(struct ev_port, 16 + 16 + 24 + 40 + 24);
-TS_ASSERT_SIZE(struct ev_listen_ovf, 16 + 8 + 24 + 40 + 16);
+TS_ASSERT_SIZE(struct ev_owner, 32);
+TS_ASSERT_SIZE(struct ev_state, 16 + 24 + 32 + 40 + 8);
+TS_ASSERT_SIZE(struct ev_tw, 16 + 32 + 32 + 40 + 8 + 8);
+TS_ASSERT_SIZE(struct ev_call, 16 + 16 + 32 + 40 + 16);
+TS_ASSERT_SIZE(struct ev_port, 16 + 16 + 32 + 40 + 24);
+TS_ASSERT_SIZE(struct ev_listen_ovf, 16 + 8 + 32 + 40 + 16);
 
 #endif /* TCPSCOPE_H */

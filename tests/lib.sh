@@ -106,7 +106,12 @@ netstat_counter() {
 # SC_PID is the scenario itself (ip netns exec execs it: signals reach it)
 scenario_start() {
 	local name=$1 sc=$2 arg=${3:-}
-	ip netns exec "$NS" "$SCENARIO" "$sc" 127.0.0.1 8080 $arg >"$TMP/$name.sc" 2>"$TMP/$name.sc.err" &
+	if [ -n "${SCENARIO_CGROUP:-}" ]; then # a directory of the cgroup2 mount to run it in
+		sh -c 'echo $$ >"$1/cgroup.procs" && shift && exec "$@"' sh "$SCENARIO_CGROUP" \
+			ip netns exec "$NS" "$SCENARIO" "$sc" 127.0.0.1 8080 $arg >"$TMP/$name.sc" 2>"$TMP/$name.sc.err" &
+	else
+		ip netns exec "$NS" "$SCENARIO" "$sc" 127.0.0.1 8080 $arg >"$TMP/$name.sc" 2>"$TMP/$name.sc.err" &
+	fi
 	SC_PID=$!
 	for _ in $(seq 1 100); do
 		[ -s "$TMP/$name.sc" ] && break

@@ -18,6 +18,7 @@
 #include <linux/tcp.h>
 #include <linux/sock_diag.h>
 #include "census.h"
+#include "cgroup.h"
 #include "netns.h"
 
 static int push(struct census *c, const struct census_sock *s)
@@ -156,6 +157,7 @@ static void find_owners(struct census *c)
 	while ((p = readdir(proc))) {
 		char path[600], link[64], comm[32] = "";
 		unsigned long ino;
+		uint64_t cgroup_id = 0; /* read once per process, at its first socket */
 		DIR *fds;
 
 		if (p->d_name[0] < '1' || p->d_name[0] > '9')
@@ -198,6 +200,9 @@ static void find_owners(struct census *c)
 				hit->owner.pid = (uint32_t)atoi(p->d_name);
 				hit->owner.tid = hit->owner.pid;
 				snprintf(hit->owner.comm, sizeof(hit->owner.comm), "%s", comm);
+				if (!cgroup_id)
+					cgroup_id = cgroup_id_of_pid(hit->owner.pid);
+				hit->owner.cgroup = cgroup_id;
 			}
 		}
 		closedir(fds);

@@ -3,6 +3,7 @@
 #include <string.h>
 #include <sys/socket.h>
 #include "census.h"
+#include "cgroup.h"
 #include "filter.h"
 #include "parse.h"
 #include "states.h"
@@ -204,10 +205,27 @@ int filter_set_family(struct filter *f, uint16_t family, char *err, size_t errle
 	return 0;
 }
 
+int filter_set_cgroup(struct filter *f, const char *path, char *err, size_t errlen)
+{
+	int n;
+
+	if (f->ncgroups) {
+		snprintf(err, errlen, "--cgroup %s: one --cgroup only (it takes the cgroups below "
+			 "it too)", path);
+		return -1;
+	}
+	n = cgroup_subtree_ids(path, f->cgroups, TS_MAX_CGROUPS, err, errlen);
+	if (n < 0)
+		return -1;
+	f->ncgroups = (unsigned)n;
+	snprintf(f->cgroup, sizeof(f->cgroup), "%s", path);
+	return 0;
+}
+
 bool filter_active(const struct filter *f)
 {
 	return f->npids || f->ncomms || f->nlports || f->nrports || f->family || f->state_mask ||
-	       f->types;
+	       f->types || f->ncgroups;
 }
 
 static bool in_u16(const uint16_t *set, unsigned n, uint16_t v)
@@ -242,6 +260,13 @@ static bool pass_common(const struct filter *f, const struct ev_owner *o, const 
 		return false;
 	if (f->nrports && !in_u16(f->rports, f->nrports, t->dport))
 		return false;
+	if (f->ncgroups) {
+		hit = false;
+		for (unsigned i = 0; i < f->ncgroups; i++)
+			hit |= f->cgroups[i] == o->cgroup;
+		if (!hit)
+			return false;
+	}
 	return true;
 }
 
@@ -329,6 +354,8 @@ const char *filter_describe(const struct filter *f, char *buf, size_t len)
 			OUT("%s--state %s", n ? " " : "", state_kernel_name(st));
 	if (f->types)
 		OUT("%s-P", n ? " " : "");
+	if (f->ncgroups)
+		OUT("%s--cgroup %s", n ? " " : "", f->cgroup);
 #undef OUT
 	return buf;
 }

@@ -22,6 +22,9 @@ struct filter {
 	uint16_t family; /* 0, AF_INET or AF_INET6 */
 	uint32_t state_mask; /* 1 << state; 0 = every state */
 	uint32_t types;	     /* 1 << enum ev_type; 0 = every type (-P: ports only) */
+	uint64_t cgroups[TS_MAX_CGROUPS]; /* --cgroup: its id and its descendants' */
+	unsigned ncgroups;
+	char cgroup[256]; /* --cgroup's path, as given */
 };
 
 /* Each takes a comma-separated list and may be called repeatedly. */
@@ -30,6 +33,9 @@ int filter_add_comms(struct filter *f, const char *list, char *err, size_t errle
 int filter_add_lports(struct filter *f, const char *list, char *err, size_t errlen);
 int filter_add_rports(struct filter *f, const char *list, char *err, size_t errlen);
 int filter_add_states(struct filter *f, const char *list, char *err, size_t errlen);
+/* --cgroup PATH: sockets whose owner is in that cgroup v2 or below it
+ * (the cgroups that exist now; PATH as /proc/PID/cgroup shows it) */
+int filter_set_cgroup(struct filter *f, const char *path, char *err, size_t errlen);
 /* -P: port allocations only (refused with --state) */
 int filter_set_ports_only(struct filter *f, char *err, size_t errlen);
 /* A whole filter from the words of trace's options, as typed at top's '/'

@@ -202,6 +202,8 @@ static void set_filters(struct tcpscope_bpf *skel, const struct filter *f)
 	memcpy((void *)r->filt_pids, f->pids, sizeof(f->pids));
 	r->filt_ncomms = f->ncomms;
 	memcpy((void *)r->filt_comms, f->comms, sizeof(f->comms));
+	r->filt_ncgroups = f->ncgroups;
+	memcpy((void *)r->filt_cgroups, f->cgroups, sizeof(f->cgroups));
 	r->filt_nlports = f->nlports;
 	memcpy((void *)r->filt_lports, f->lports, sizeof(f->lports));
 	r->filt_nrports = f->nrports;

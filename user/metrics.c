@@ -1,10 +1,13 @@
 // SPDX-License-Identifier: GPL-2.0 OR BSD-2-Clause
 /* The Prometheus exposition of the model (metrics.h). */
 #include <ctype.h>
+#include <dirent.h>
 #include <stdarg.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/stat.h>
 #include <bpf/libbpf.h>
+#include "cgroup.h"
 #include "fmt.h"
 #include "keyed.h"
 #include "metrics.h"
@@ -163,6 +166,7 @@ struct grp {
 	uint16_t family, port;
 	uint8_t addr[16];
 	char comm[TS_COMM_LEN];
+	uint64_t cgroup;
 	/* the key ends here */
 	uint64_t count, oldest_ns;
 	unsigned range; /* usable ports (destinations) */
@@ -203,6 +207,8 @@ static void by_comm(struct expo *e, const struct model *m, int state, const char
 		key.netns = s->netns;
 		if (s->owner_known && s->owner.comm[0])
 			memcpy(key.comm, s->owner.comm, TS_COMM_LEN - 1);
+		if (s->owner_known)
+			key.cgroup = s->owner.cgroup;
 		g = keyed_get(&k, &key);
 		if (!g)
 			continue;
@@ -221,7 +227,9 @@ static void by_comm(struct expo *e, const struct model *m, int state, const char
 			other.oldest_ns = g->oldest_ns;
 		(*folded)++;
 	}
-	snprintf(h1, sizeof(h1), "Sockets in %s by namespace and owning process", name);
+	snprintf(h1, sizeof(h1),
+		 "Sockets in %s by namespace and owning process (its container and pod uid when "
+		 "its cgroup names them)", name);
 	snprintf(h2, sizeof(h2),
 		 "Seconds the oldest %s socket of a process has been in that state (at least)",
 		 name);
@@ -235,16 +243,22 @@ static void by_comm(struct expo *e, const struct model *m, int state, const char
 		family(e, nm, "gauge", pass ? h2 : h1);
 		for (size_t i = 0; i < k.n && i < max; i++) {
 			const struct grp *g = keyed_at(&k, i);
+			const char *cp = cgroup_path(g->cgroup);
+			char ctr[65] = "", pod[37] = "";
 
+			if (cp)
+				cgroup_container(cp, ctr, pod);
 			labels(lb, sizeof(lb), "netns", u32s(ns, sizeof(ns), g->netns), "comm",
-			       g->comm[0] ? g->comm : "unknown", NULL);
+			       g->comm[0] ? g->comm : "unknown", "container", ctr, "pod_uid", pod,
+			       NULL);
 			if (pass)
 				sample_d(e, lb, (double)g->oldest_ns / NS);
 			else
 				sample_u(e, lb, g->count);
 		}
 		if (other.count) {
-			labels(lb, sizeof(lb), "netns", "other", "comm", "other", NULL);
+			labels(lb, sizeof(lb), "netns", "other", "comm", "other", "container", "",
+			       "pod_uid", "", NULL);
 			if (pass)
 				sample_d(e, lb, (double)other.oldest_ns / NS);
 			else
@@ -350,6 +364,40 @@ static void sockets(struct expo *e, const struct model *m)
 	       "Closing sockets dropped from the model: their namespace was gone (no census could "
 	       "enter it) and quiet for 10 minutes");
 	sample_u(e, "", m->forgotten);
+}
+
+/* Names of network namespaces: their bind mounts (ip netns, docker) */
+static void netns_names(struct expo *e)
+{
+	static const char *const dirs[] = { "/run/netns", "/var/run/docker/netns" };
+	char lb[512], ns[16], file[512];
+	struct stat self;
+
+	/* only nsfs files: an unmounted name is a plain file of the tmpfs */
+	if (stat("/proc/self/ns/net", &self))
+		return;
+	family(e, "tcpscope_netns_info", "gauge",
+	       "A network namespace's name: its bind mount (ip netns, docker); join on netns");
+	for (size_t i = 0; i < sizeof(dirs) / sizeof(dirs[0]); i++) {
+		DIR *d = opendir(dirs[i]);
+		struct dirent *de;
+		struct stat st;
+
+		while (d && (de = readdir(d))) {
+			if (de->d_name[0] == '.' ||
+			    snprintf(file, sizeof(file), "%s/%s", dirs[i], de->d_name) >=
+				    (int)sizeof(file) ||
+			    stat(file, &st) || st.st_dev != self.st_dev || st.st_ino > UINT32_MAX)
+				continue;
+			/* a bind mount of an nsfs file: its inode is the namespace's */
+			sample_u(e,
+				 labels(lb, sizeof(lb), "netns", u32s(ns, sizeof(ns), st.st_ino), "name",
+					de->d_name, "source", i ? "docker" : "ip-netns", NULL),
+				 1);
+		}
+		if (d)
+			closedir(d);
+	}
 }
 
 static const char *kv_of(const struct finding *f, const char *key)
@@ -529,6 +577,7 @@ void metrics_write(FILE *f, const struct metrics_input *in, bool openmetrics,
 
 	*st = (struct metrics_stats){ 0 };
 	sockets(&e, m);
+	netns_names(&e);
 	by_comm(&e, m, TS_CLOSE_WAIT, "CLOSE_WAIT", in->max_comms, &folded_comm);
 	by_comm(&e, m, TS_FIN_WAIT2, "FIN_WAIT2", in->max_comms, &folded_comm);
 	ports_held(&e, m, in->max_dests, &folded_dest);

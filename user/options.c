@@ -70,6 +70,7 @@ enum {
 	OPT_MAX_DESTS,
 	OPT_MAX_SERIES,
 	OPT_WINDOW,
+	OPT_CGROUP,
 };
 
 static const struct argp_option option_table[] = {
@@ -87,6 +88,9 @@ static const struct argp_option option_table[] = {
 	{ "ipv6", '6', NULL, 0, "Only IPv6", 2 },
 	{ "state", OPT_STATE, "STATE", 0,
 	  "Only transitions into or out of STATE (ss names: time-wait, close-wait, ...)", 2 },
+	{ "cgroup", OPT_CGROUP, "PATH", 0,
+	  "Only sockets whose owner is in this cgroup v2 or below it (a container, a "
+	  "service: the path /proc/PID/cgroup shows)", 2 },
 	{ "ports", 'P', NULL, 0, "Only ephemeral port allocations (connect, bind/listen to port 0)",
 	  2 },
 	{ NULL, 0, NULL, 0, "OUTPUT:", 3 },
@@ -191,6 +195,9 @@ static error_t parse_opt(int key, char *arg, struct argp_state *state)
 		break;
 	case OPT_STATE:
 		ret = filter_add_states(&o->filter, arg, err, sizeof(err));
+		break;
+	case OPT_CGROUP:
+		ret = filter_set_cgroup(&o->filter, arg, err, sizeof(err));
 		break;
 	case 'P':
 		ret = filter_set_ports_only(&o->filter, err, sizeof(err));

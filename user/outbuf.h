@@ -8,7 +8,7 @@
 #include <stdio.h>
 #include <string.h>
 
-#define OB_MAX_RECORD 2048 /* longest line a writer may produce */
+#define OB_MAX_RECORD 4096 /* longest line a writer may produce */
 
 struct outbuf {
 	FILE *f;

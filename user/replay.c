@@ -172,8 +172,11 @@ static void owner(struct rec *r, struct ev_owner *o, bool *known)
 {
 	char comm[64];
 
+	uint64_t cg = 0;
+
 	o->pid = (uint32_t)u64(r, "pid");
 	o->tid = (uint32_t)u64(r, "tid");
+	o->cgroup = opt_u64(r, "cgroup_id", &cg) ? cg : 0; /* absent before 0.2 */
 	str(r, "comm", comm, sizeof(comm));
 	memset(o->comm, 0, sizeof(o->comm));
 	memcpy(o->comm, comm, strnlen(comm, TS_COMM_LEN));

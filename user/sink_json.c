@@ -5,6 +5,7 @@
 #include <time.h>
 #include "fmt.h"
 #include "ladder.h"
+#include "cgroup.h"
 #include "sink.h"
 #include "states.h"
 
@@ -61,6 +62,34 @@ static char *p_ret(char *p, int ret)
 	return ret < 0 ? p_kstr(p, "errno", fmt_errno(ret)) : P_LIT(p, ",\"errno\":null");
 }
 
+/* "cgroup_id":N,"cgroup":"/path","container":"<64 hex>"|null; nulls when
+ * unknown. The strings of the latest id are kept (events come in runs of
+ * one owner); cgroup.c caches the rest. */
+static char *p_owner_cgroup(struct sink *s, char *p, uint64_t id)
+{
+	static uint64_t last_id;
+	static char path[CGROUP_PATH_MAX], ctr[65];
+	static bool have_path;
+
+	p = p_ku(p, "cgroup_id", id);
+	if (!id)
+		return P_LIT(p, ",\"cgroup\":null,\"container\":null");
+	if (id != last_id) {
+		const char *cp = cgroup_path(id);
+		char pod[37];
+
+		have_path = cp != NULL;
+		snprintf(path, sizeof(path), "%s", cp ? cp : "");
+		if (!cp || !cgroup_container(path, ctr, pod))
+			ctr[0] = 0;
+		last_id = id;
+	}
+	/* a path is at most 511 bytes: escaped (x6), it fits OB_MAX_RECORD with the rest */
+	p = P_LIT(p, ",\"cgroup\":");
+	p = have_path ? p_json_str(p, path, sizeof(path)) : P_LIT(p, "null");
+	return ctr[0] ? p_kstr(p, "container", ctr) : P_LIT(p, ",\"container\":null");
+}
+
 static char *common(struct sink *s, char *p, const char *type, const struct ev_hdr *h,
 		    const struct ev_owner *o, int known, const struct ev_tuple *t)
 {
@@ -75,6 +104,7 @@ static char *common(struct sink *s, char *p, const char *type, const struct ev_h
 	p = p_ku(p, "tid", known ? o->tid : 0);
 	p = P_LIT(p, ",\"comm\":");
 	p = known ? p_json_str(p, o->comm, TS_COMM_LEN) : P_LIT(p, "\"-\"");
+	p = p_owner_cgroup(s, p, known ? o->cgroup : 0);
 	p = p_kstr(p, "family", fmt_family(t->family));
 	p = p_kstr(p, "saddr", fmt_addr(t->family, t->saddr, a, sizeof(a)));
 	p = p_ku(p, "sport", t->sport);
