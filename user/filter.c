@@ -1,7 +1,10 @@
 // SPDX-License-Identifier: GPL-2.0 OR BSD-2-Clause
+#include <stdint.h>
 #include <stdio.h>
+#include <stdlib.h>
 #include <string.h>
 #include <sys/socket.h>
+#include <sys/stat.h>
 #include "census.h"
 #include "cgroup.h"
 #include "filter.h"
@@ -222,10 +225,68 @@ int filter_set_cgroup(struct filter *f, const char *path, char *err, size_t errl
 	return 0;
 }
 
+int filter_set_netns(struct filter *f, const char *arg, char *err, size_t errlen)
+{
+	static const char *const dirs[] = { "/run/netns", "/var/run/docker/netns" };
+	char *end, file[512];
+	unsigned long long v;
+	struct stat st, self;
+
+	if (f->netns) {
+		snprintf(err, errlen, "--netns %s: one --netns only", arg);
+		return -1;
+	}
+	v = strtoull(arg, &end, 10);
+	if (arg[0] >= '1' && arg[0] <= '9' && !*end && v <= UINT32_MAX) {
+		f->netns = (uint32_t)v;
+	} else if (arg[0] && !strchr(arg, '/') && !stat("/proc/self/ns/net", &self)) {
+		for (size_t i = 0; i < sizeof(dirs) / sizeof(dirs[0]) && !f->netns; i++)
+			if (snprintf(file, sizeof(file), "%s/%s", dirs[i], arg) < (int)sizeof(file) &&
+			    !stat(file, &st) && st.st_dev == self.st_dev && st.st_ino <= UINT32_MAX)
+				f->netns = (uint32_t)st.st_ino;
+	}
+	if (!f->netns) {
+		snprintf(err, errlen, "--netns %s: no such network namespace: give its inode "
+			 "(stat -L -c %%i /proc/PID/ns/net) or its name in /run/netns (ip netns list)",
+			 arg);
+		return -1;
+	}
+	snprintf(f->netns_arg, sizeof(f->netns_arg), "%s", arg);
+	return 0;
+}
+
+bool filter_pass_netns(const struct filter *f, const struct ev_hdr *h)
+{
+	uint32_t ns;
+
+	if (!f->netns)
+		return true;
+	switch (h->type) {
+	case EV_STATE:
+		ns = ((const struct ev_state *)h)->netns;
+		break;
+	case EV_TW:
+		ns = ((const struct ev_tw *)h)->netns;
+		break;
+	case EV_CALL:
+		ns = ((const struct ev_call *)h)->netns;
+		break;
+	case EV_PORT:
+		ns = ((const struct ev_port *)h)->netns;
+		break;
+	case EV_LISTEN_OVF:
+		ns = ((const struct ev_listen_ovf *)h)->netns;
+		break;
+	default:
+		return false;
+	}
+	return ns == f->netns;
+}
+
 bool filter_active(const struct filter *f)
 {
 	return f->npids || f->ncomms || f->nlports || f->nrports || f->family || f->state_mask ||
-	       f->types || f->ncgroups;
+	       f->types || f->ncgroups || f->netns;
 }
 
 static bool in_u16(const uint16_t *set, unsigned n, uint16_t v)
@@ -279,7 +340,7 @@ static bool pass_states(const struct filter *f, int a, int b)
 
 bool filter_match_census(const struct filter *f, const struct census_sock *s)
 {
-	if (f->types)
+	if (f->types || (f->netns && s->netns != f->netns))
 		return false;
 	if (f->state_mask && !(f->state_mask & (1u << (s->timewait ? TS_TIME_WAIT : s->state))) &&
 	    !(f->state_mask & (1u << s->state)))
@@ -356,6 +417,8 @@ const char *filter_describe(const struct filter *f, char *buf, size_t len)
 		OUT("%s-P", n ? " " : "");
 	if (f->ncgroups)
 		OUT("%s--cgroup %s", n ? " " : "", f->cgroup);
+	if (f->netns)
+		OUT("%s--netns %s", n ? " " : "", f->netns_arg);
 #undef OUT
 	return buf;
 }

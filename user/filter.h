@@ -25,6 +25,8 @@ struct filter {
 	uint64_t cgroups[TS_MAX_CGROUPS]; /* --cgroup: its id and its descendants' */
 	unsigned ncgroups;
 	char cgroup[256]; /* --cgroup's path, as given */
+	uint32_t netns;	  /* --netns: one network namespace's inode; 0 = all */
+	char netns_arg[64];
 };
 
 /* Each takes a comma-separated list and may be called repeatedly. */
@@ -36,6 +38,12 @@ int filter_add_states(struct filter *f, const char *list, char *err, size_t errl
 /* --cgroup PATH: sockets whose owner is in that cgroup v2 or below it
  * (the cgroups that exist now; PATH as /proc/PID/cgroup shows it) */
 int filter_set_cgroup(struct filter *f, const char *path, char *err, size_t errlen);
+/* --netns NAME|INODE: one network namespace, by its inode or the name of
+ * its bind mount (/run/netns/NAME as ip netns makes it, or docker's
+ * /var/run/docker/netns/NAME). Applied in user space, to every record. */
+int filter_set_netns(struct filter *f, const char *arg, char *err, size_t errlen);
+/* The record passes --netns (always true without it) */
+bool filter_pass_netns(const struct filter *f, const struct ev_hdr *h);
 /* -P: port allocations only (refused with --state) */
 int filter_set_ports_only(struct filter *f, char *err, size_t errlen);
 /* A whole filter from the words of trace's options, as typed at top's '/'

@@ -71,6 +71,7 @@ enum {
 	OPT_MAX_SERIES,
 	OPT_WINDOW,
 	OPT_CGROUP,
+	OPT_NETNS,
 };
 
 static const struct argp_option option_table[] = {
@@ -91,6 +92,9 @@ static const struct argp_option option_table[] = {
 	{ "cgroup", OPT_CGROUP, "PATH", 0,
 	  "Only sockets whose owner is in this cgroup v2 or below it (a container, a "
 	  "service: the path /proc/PID/cgroup shows)", 2 },
+	{ "netns", OPT_NETNS, "NAME|INODE", 0,
+	  "Only one network namespace: its inode or its name in /run/netns (applied in user "
+	  "space)", 2 },
 	{ "ports", 'P', NULL, 0, "Only ephemeral port allocations (connect, bind/listen to port 0)",
 	  2 },
 	{ NULL, 0, NULL, 0, "OUTPUT:", 3 },
@@ -195,6 +199,9 @@ static error_t parse_opt(int key, char *arg, struct argp_state *state)
 		break;
 	case OPT_STATE:
 		ret = filter_add_states(&o->filter, arg, err, sizeof(err));
+		break;
+	case OPT_NETNS:
+		ret = filter_set_netns(&o->filter, arg, err, sizeof(err));
 		break;
 	case OPT_CGROUP:
 		ret = filter_set_cgroup(&o->filter, arg, err, sizeof(err));

@@ -51,6 +51,8 @@ static int on_record(void *ctx, void *data, size_t len)
 		p->tracker.undecodable++;
 		return 0;
 	}
+	if (!filter_pass_netns(p->filter, h))
+		return 0; /* --netns: the one filter applied here, not in the kernel */
 	tracker_event(&p->tracker, h);
 	if (sink_event(&p->sink, h)) {
 		p->sink_errno = errno ? errno : EIO;
@@ -272,6 +274,7 @@ int pipeline_run(const struct options *o, struct pipeline *p)
 	struct run_info ri = {};
 
 	tracker_init(&p->tracker);
+	p->filter = &o->filter;
 	if (loader_preflight(err, sizeof(err))) {
 		fprintf(stderr, "tcpscope: %s\n", err);
 		close_sinks(p);

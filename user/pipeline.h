@@ -46,6 +46,7 @@ struct pipeline {
 	/* the engine's */
 	struct tracker tracker;
 	struct loader *loader;
+	const struct filter *filter; /* the options' (--netns is applied here) */
 	int sink_errno;
 	uint64_t last_warn_ns, last_check_ns, last_sync_ns;
 };

@@ -397,3 +397,25 @@ test_census_at_start() {
 		'[.[] | select(.type=="netns") | .phase] == ["start","end"]' "$f" &&
 	expect "--no-census: none" 'all(.[]; .type != "socket")' "$TMP/cs2.json"
 }
+
+# --netns: by name (ip netns) and by inode, only that namespace's records,
+# census included; the same connection made in a second namespace is not seen
+test_netns_filter() {
+	local other f
+	new_netns nso || return 1
+	other=$NS
+	new_netns nsf || return 1
+	for f in "${NS##*/}" "$NS_INODE"; do
+		start_tracer "$TMP/nsf.json" --netns "$f" || return 1
+		in_ns "$SCENARIO" client-close 127.0.0.1 8080 >/dev/null || return 1
+		ip netns exec "$other" "$SCENARIO" client-close 127.0.0.1 8080 >/dev/null || return 1
+		stop_tracer || return 1
+		expect "--netns $f: a whole connection of our namespace" \
+			'[.[] | select(.type == "state")] | length >= 10' "$TMP/nsf.json" &&
+		expect "--netns $f: nothing of another namespace" \
+			"all(.[]; .netns == null or .netns == $NS_INODE)" "$TMP/nsf.json" || return 1
+	done
+	"$TCPSCOPE" trace --netns no-such-ns-$$ 2>"$TMP/nsf.err"
+	[ $? = 2 ] && grep -q "no such network namespace" "$TMP/nsf.err" ||
+		{ echo "  --netns of a missing namespace: $(cat "$TMP/nsf.err")" >&2; return 1; }
+}
