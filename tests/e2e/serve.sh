@@ -116,7 +116,8 @@ test_serve_port_exhaustion() {
 
 # What a hostile or broken client does stops nothing: unknown paths, HEAD,
 # POST, a client that connects and says nothing, one that sends half a
-# request, 50 scrapes at once; and bad options are one-line errors.
+# request, 50 scrapes at once, namespaces created and destroyed meanwhile,
+# and memory stays flat; bad options are one-line errors.
 test_serve_http_and_bad_input() {
 	real_tools curl || return 0
 	local D=$TMP/shttp code i ok=0 rss0 rss1
@@ -146,7 +147,14 @@ test_serve_http_and_bad_input() {
 	done
 	[ "$ok" = 50 ] || { echo "  $ok of 50 concurrent scrapes were whole" >&2; return 1; }
 	kill -0 "$SERVE_PID" || { echo "  serve died: $(tail -3 "$SERVE_ERR")" >&2; return 1; }
-	for i in $(seq 1 100); do curl -sf -o /dev/null "$SERVE_URL/metrics"; done
+	# namespaces come and go (with connections) while it is scraped
+	for i in $(seq 1 10); do
+		ip netns add "ts-shttp$i-$$" && ip -n "ts-shttp$i-$$" link set lo up &&
+			ip netns exec "ts-shttp$i-$$" "$SCENARIO" client-close 127.0.0.1 8080 >/dev/null
+		ip netns del "ts-shttp$i-$$"
+		for _ in $(seq 1 10); do curl -sf -o /dev/null "$SERVE_URL/metrics" || ok=0; done
+	done
+	[ "$ok" = 50 ] || { echo "  a scrape failed while namespaces came and went" >&2; return 1; }
 	rss1=$(awk '/^VmRSS:/ { print $2 }' "/proc/$SERVE_PID/status")
 	[ "$rss1" -le $((rss0 + 8192)) ] || { echo "  RSS grew from $rss0 to $rss1 kB over 150 scrapes" >&2; return 1; }
 	serve_stop || return 1
