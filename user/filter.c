@@ -18,7 +18,7 @@ struct add_ctx {
 	int which;
 };
 
-enum { ADD_PID, ADD_COMM, ADD_LPORT, ADD_RPORT, ADD_STATE };
+enum { ADD_PID, ADD_COMM, ADD_LPORT, ADD_RPORT, ADD_STATE, ADD_CGROUP, ADD_NETNS };
 
 static int too_many(struct add_ctx *c, const char *what)
 {
@@ -136,6 +136,7 @@ static const struct {
 	{ "--lport", "lport", 'L', ADD_LPORT }, { "--rport", "rport", 'D', ADD_RPORT },
 	{ "--state", "state", 0, ADD_STATE },	 { "--ipv4", "ipv4", '4', -1 },
 	{ "--ipv6", "ipv6", '6', -1 },		 { "--ports", "ports", 'P', -1 },
+	{ "--cgroup", "cgroup", 0, ADD_CGROUP }, { "--netns", "netns", 0, ADD_NETNS },
 };
 
 static int word_of(const char *tok, size_t len)
@@ -169,7 +170,8 @@ int filter_parse_words(struct filter *f, const char *text, char *err, size_t err
 		if (w < 0) {
 			snprintf(err, errlen,
 				 "unknown filter word '%.*s': use -p PID, -c COMM, -L PORT, -D PORT, "
-				 "--state STATE, -4, -6 or -P (as for trace)", (int)len, tok);
+				 "--state STATE, --cgroup PATH, --netns NAME, -4, -6 or -P (as for "
+				 "trace)", (int)len, tok);
 			return -1;
 		}
 		if (words[w].which < 0) {
@@ -186,11 +188,15 @@ int filter_parse_words(struct filter *f, const char *text, char *err, size_t err
 					 words[w].lng,
 					 words[w].which == ADD_STATE  ? "close-wait"
 					 : words[w].which == ADD_COMM ? "nginx"
-					 : words[w].which == ADD_PID  ? "1234" : "443");
+					 : words[w].which == ADD_PID  ? "1234"
+					 : words[w].which == ADD_CGROUP ? "/system.slice/nginx.service"
+					 : words[w].which == ADD_NETNS  ? "blue" : "443");
 				return -1;
 			}
-			ret = words[w].which == ADD_STATE ? filter_add_states(f, arg, err, errlen)
-							   : add(f, arg, words[w].which, err, errlen);
+			ret = words[w].which == ADD_STATE    ? filter_add_states(f, arg, err, errlen)
+			      : words[w].which == ADD_CGROUP ? filter_set_cgroup(f, arg, err, errlen)
+			      : words[w].which == ADD_NETNS  ? filter_set_netns(f, arg, err, errlen)
+							     : add(f, arg, words[w].which, err, errlen);
 		}
 		if (ret)
 			return -1;
@@ -362,7 +368,7 @@ bool filter_match_socket(const struct filter *f, const struct ev_owner *o, bool 
 
 bool filter_match(const struct filter *f, const struct ev_hdr *h)
 {
-	if (f->types && !(f->types & (1u << h->type)))
+	if ((f->types && !(f->types & (1u << h->type))) || !filter_pass_netns(f, h))
 		return false;
 	switch (h->type) {
 	case EV_STATE: {
