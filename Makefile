@@ -166,7 +166,7 @@ run: deps
 
 test: deps
 	$(MAKE) --no-print-directory all
-	$(if $(filter 1,$(SAN)),OUTPUT=$(OUTPUT) TCPSCOPE_NO_VM=1 TESTS_EXCLUDE='^test_soak_' \
+	$(if $(filter 1,$(SAN)),OUTPUT=$(OUTPUT) TCPSCOPE_NO_VM=1 TCPSCOPE_SAN=1 TESTS_EXCLUDE='^test_soak_' \
 		TESTS_EXCLUDE_WHY="the soak bounds RSS and ASan's quarantine of freed memory makes that bound meaningless") tests/run.sh
 
 unit: $(UNIT_BINS)

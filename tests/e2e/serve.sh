@@ -156,7 +156,12 @@ test_serve_http_and_bad_input() {
 	done
 	[ "$ok" = 50 ] || { echo "  a scrape failed while namespaces came and went" >&2; return 1; }
 	rss1=$(awk '/^VmRSS:/ { print $2 }' "/proc/$SERVE_PID/status")
-	[ "$rss1" -le $((rss0 + 8192)) ] || { echo "  RSS grew from $rss0 to $rss1 kB over 150 scrapes" >&2; return 1; }
+	# (under SAN=1, ASan's quarantine of freed memory makes RSS grow: not checked)
+	if [ -n "${TCPSCOPE_SAN:-}" ]; then
+		echo "  RSS not bounded under ASan: $rss0 -> $rss1 kB over 150 scrapes"
+	else
+		[ "$rss1" -le $((rss0 + 8192)) ] || { echo "  RSS grew from $rss0 to $rss1 kB over 150 scrapes" >&2; return 1; }
+	fi
 	serve_stop || return 1
 	# bad input: one line naming the problem, exit 2, before anything is loaded
 	local port=${SERVE_URL##*:} bad
