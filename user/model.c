@@ -358,8 +358,14 @@ static void rekey_child(struct model *m, uint64_t sk, uint64_t cookie)
 {
 	struct msock *s = find(m, sk, false), copy, *n;
 
-	if (!s || s->state != TS_SYN_RECV || find(m, cookie, false))
+	if (!s || s->state != TS_SYN_RECV)
 		return;
+	if (find(m, cookie, false)) {
+		/* the census, taken while the child was being born, has it by
+		 * its cookie already: the entry under its id is a copy */
+		erase(m, s);
+		return;
+	}
 	copy = *s;
 	erase(m, s);
 	n = upsert(m, cookie, false);

@@ -396,9 +396,40 @@ static void test_resync(void)
 	model_free(&m);
 }
 
+/* A child born while the census was taken: its LISTEN->SYN_RECV (no cookie
+ * yet: kept under its socket id) and the census's entry (by cookie) are one
+ * socket; its next transition leaves one entry, not a stale SYN_RECV. */
+static void test_child_during_census(void)
+{
+	struct model m;
+	struct ev_state e = { .hdr = { .type = EV_STATE, .size = sizeof(e), .ts_ns = 10 } };
+	struct census_sock cs = { .netns = 7, .state = TS_SYN_RECV, .cookie = 4242 };
+	uint64_t now[TS_STATE_MAX];
+
+	model_init(&m);
+	e.netns = 7;
+	e.sk = 0xffff888100001000ULL;
+	e.old_state = TS_LISTEN;
+	e.new_state = TS_SYN_RECV;
+	model_event(&m, &e.hdr);
+	model_census(&m, 11, &cs);
+	e.hdr.ts_ns = 12;
+	e.cookie = 4242;
+	e.old_state = TS_SYN_RECV;
+	e.new_state = TS_ESTABLISHED;
+	model_event(&m, &e.hdr);
+	model_ns_states(&m, 7, now);
+	CHECK(now[TS_SYN_RECV] == 0 && now[TS_ESTABLISHED] == 1,
+	      "SYN_RECV %llu (want 0), ESTABLISHED %llu (want 1)",
+	      (unsigned long long)now[TS_SYN_RECV], (unsigned long long)now[TS_ESTABLISHED]);
+	CHECK(m.n == 1, "%zu sockets, want 1", m.n);
+	model_free(&m);
+}
+
 int main(void)
 {
 	test_resync();
+	test_child_during_census();
 	test_tw_reuse_projection();
 	test_table_limits();
 	test_json();
