@@ -60,23 +60,29 @@ start_tracer() {
 	return 1
 }
 
-# stop_tracer: SIGINT, wait (bounded), and check it exited 0.
-stop_tracer() {
+# stop_pid PID SIGNAL ERRFILE: send SIGNAL, wait (bounded, 5 s), and check
+# that it exited 0 (else its stderr, ERRFILE, is shown)
+stop_pid() {
 	local rc
-	sleep 0.3 # let the last events reach the ring buffer reader
-	kill -INT "$TRACER_PID"
+	kill "-$2" "$1"
 	for _ in $(seq 1 50); do
-		kill -0 "$TRACER_PID" 2>/dev/null || break
+		kill -0 "$1" 2>/dev/null || break
 		sleep 0.1
 	done
-	wait "$TRACER_PID"
+	wait "$1"
 	rc=$?
 	TRACER_PID=
 	if [ "$rc" != 0 ]; then
-		echo "tracer exited $rc:" >&2
-		cat "$TRACER_ERR" >&2
+		echo "  $(basename "$TCPSCOPE") exited $rc on SIG$2:" >&2
+		tail -n 5 "$3" >&2
 		return 1
 	fi
+}
+
+# stop_tracer: SIGINT, wait (bounded), and check it exited 0.
+stop_tracer() {
+	sleep 0.3 # let the last events reach the ring buffer reader
+	stop_pid "$TRACER_PID" INT "$TRACER_ERR"
 }
 
 # Events of our namespace only (the host keeps running meanwhile).

@@ -230,12 +230,3 @@ int cgroup_subtree_ids(const char *path, uint64_t *out, size_t max, char *err, s
 	}
 	return (int)n;
 }
-
-void cgroup_reset(void)
-{
-	for (size_t i = 0; cg.init && i < cg.ids.n; i++)
-		free(((struct centry *)keyed_at(&cg.ids, i))->path);
-	if (cg.init)
-		keyed_free(&cg.ids);
-	memset(&cg, 0, sizeof(cg));
-}

@@ -37,7 +37,5 @@ bool cgroup_container(const char *path, char id[65], char pod[37]);
 /* PATH and every cgroup below it now: ids into out (at most max); the
  * count, or -1 with a message naming the problem in err */
 int cgroup_subtree_ids(const char *path, uint64_t *out, size_t max, char *err, size_t errlen);
-/* Forget the cache (tests) */
-void cgroup_reset(void);
 
 #endif

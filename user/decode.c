@@ -29,3 +29,20 @@ const struct ev_hdr *decode(const void *data, size_t len, char *err, size_t errl
 	}
 	return h;
 }
+
+uint32_t ev_netns(const struct ev_hdr *h)
+{
+	switch (h->type) {
+	case EV_STATE:
+		return ((const struct ev_state *)h)->netns;
+	case EV_TW:
+		return ((const struct ev_tw *)h)->netns;
+	case EV_CALL:
+		return ((const struct ev_call *)h)->netns;
+	case EV_PORT:
+		return ((const struct ev_port *)h)->netns;
+	case EV_LISTEN_OVF:
+		return ((const struct ev_listen_ovf *)h)->netns;
+	}
+	return 0;
+}

@@ -6,6 +6,7 @@
 #include <sys/socket.h>
 #include <sys/stat.h>
 #include "census.h"
+#include "decode.h"
 #include "cgroup.h"
 #include "filter.h"
 #include "parse.h"
@@ -263,30 +264,7 @@ int filter_set_netns(struct filter *f, const char *arg, char *err, size_t errlen
 
 bool filter_pass_netns(const struct filter *f, const struct ev_hdr *h)
 {
-	uint32_t ns;
-
-	if (!f->netns)
-		return true;
-	switch (h->type) {
-	case EV_STATE:
-		ns = ((const struct ev_state *)h)->netns;
-		break;
-	case EV_TW:
-		ns = ((const struct ev_tw *)h)->netns;
-		break;
-	case EV_CALL:
-		ns = ((const struct ev_call *)h)->netns;
-		break;
-	case EV_PORT:
-		ns = ((const struct ev_port *)h)->netns;
-		break;
-	case EV_LISTEN_OVF:
-		ns = ((const struct ev_listen_ovf *)h)->netns;
-		break;
-	default:
-		return false;
-	}
-	return ns == f->netns;
+	return !f->netns || ev_netns(h) == f->netns;
 }
 
 bool filter_active(const struct filter *f)

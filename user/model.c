@@ -1,6 +1,7 @@
 // SPDX-License-Identifier: GPL-2.0 OR BSD-2-Clause
 #include <stdlib.h>
 #include <string.h>
+#include "decode.h"
 #include "model.h"
 #include "sink.h"
 
@@ -522,9 +523,7 @@ void model_event(struct model *m, const struct ev_hdr *h)
 	switch (h->type) {
 	case EV_STATE:
 	case EV_TW: {
-		uint32_t netns = h->type == EV_STATE ? ((const struct ev_state *)h)->netns
-						     : ((const struct ev_tw *)h)->netns;
-		struct mns *n = ns_get(m, netns);
+		struct mns *n = ns_get(m, ev_netns(h));
 
 		if (n)
 			n->last_change_ns = h->ts_ns;
@@ -666,7 +665,6 @@ void model_advance(struct model *m, uint64_t now_ns)
 }
 
 struct rebase_ctx {
-	const struct model *m;
 	uint32_t *live; /* sorted namespaces that hold sockets */
 	size_t nlive;
 	uint64_t since; /* the window that ends */
@@ -708,7 +706,7 @@ static bool keep_listener(void *item, void *ctx)
 
 void model_rebase(struct model *m, uint64_t now_ns)
 {
-	struct rebase_ctx r = { .m = m, .since = m->start_ns };
+	struct rebase_ctx r = { .since = m->start_ns };
 	size_t cap = 0;
 
 	seen_ts(m, now_ns);

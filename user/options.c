@@ -137,22 +137,6 @@ static const struct argp_option option_table[] = {
 	{},
 };
 
-struct config {
-	const char *command;
-	const char *input; /* report: the trace file */
-	const char *save;  /* diagnose: also write the JSON trace here */
-	uint64_t duration_ns;
-	uint64_t interval_ns; /* top */
-	struct filter filter;
-	enum sink_format format;
-	const char *output;
-	bool wide, no_header, no_fentry, no_kprobe, no_state_tp, no_census;
-	uint64_t ringbuf_bytes;
-	uint32_t max_sockets;
-	unsigned scan_warn;
-	int verbose;
-};
-
 static void usage_error(struct argp_state *state, const char *msg)
 {
 	fprintf(stderr, "tcpscope: %s\n", msg);

@@ -13,6 +13,7 @@
 #include "fmt.h"
 #include "gzfile.h"
 #include "ladder.h"
+#include "nsinfo.h"
 #include "pipeline.h"
 
 /* How long a namespace no census can enter must be quiet before its closing
@@ -59,6 +60,18 @@ static int on_record(void *ctx, void *data, size_t len)
 		return -EIO;
 	}
 	return 0;
+}
+
+void pipeline_refresh_nsinfo(struct model *m)
+{
+	struct nsinfo_set s;
+	char err[256];
+
+	if (nsinfo_take(&s, err, sizeof(err)))
+		return;
+	for (size_t i = 0; i < s.n; i++)
+		model_nsinfo(m, s.taken_ns, true, &s.ns[i]);
+	nsinfo_free(&s);
 }
 
 void pipeline_print_lost_kinds(FILE *f, const struct tracker *t)

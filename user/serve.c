@@ -23,7 +23,6 @@
 #include "fmt.h"
 #include "http.h"
 #include "metrics.h"
-#include "nsinfo.h"
 #include "pipeline.h"
 
 #define DEFAULT_WINDOW_NS (60ULL * 1000000000ULL)
@@ -179,18 +178,6 @@ static int write_textfile(struct serve *s)
 	return ret;
 }
 
-static void refresh_nsinfo(struct serve *s)
-{
-	struct nsinfo_set set;
-	char err[256];
-
-	if (nsinfo_take(&set, err, sizeof(err)))
-		return;
-	for (size_t i = 0; i < set.n; i++)
-		model_nsinfo(&s->model, set.taken_ns, true, &set.ns[i]);
-	nsinfo_free(&set);
-}
-
 /* The end of a window: the self-check repairs the model; the findings of
  * the window are kept (they hold through the next one); a new window */
 static void end_window(struct serve *s, uint64_t now)
@@ -221,7 +208,7 @@ static int serve_tick(void *ctx, uint64_t now, const struct ladder *l, char *fai
 		s->next_nsinfo_ns = now + SERVE_NSINFO_NS;
 	}
 	if (now >= s->next_nsinfo_ns) {
-		refresh_nsinfo(s);
+		pipeline_refresh_nsinfo(&s->model);
 		s->next_nsinfo_ns = now + SERVE_NSINFO_NS;
 	}
 	if (now >= s->window_end_ns) {

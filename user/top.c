@@ -5,7 +5,7 @@
 #include <sys/utsname.h>
 #include "census.h"
 #include "fmt.h"
-#include "nsinfo.h"
+#include "pipeline.h"
 #include "top.h"
 
 struct top_run *top_run_new(const struct filter *f, uint64_t interval_ns, unsigned scan_warn,
@@ -63,18 +63,6 @@ static void refresh_listeners(struct top_run *t)
 	census_free(&c);
 }
 
-static void refresh_nsinfo(struct top_run *t)
-{
-	struct nsinfo_set s;
-	char err[256];
-
-	if (nsinfo_take(&s, err, sizeof(err)))
-		return;
-	for (size_t i = 0; i < s.n; i++)
-		model_nsinfo(&t->model, s.taken_ns, true, &s.ns[i]);
-	nsinfo_free(&s);
-}
-
 int top_tick(struct top_run *t, uint64_t now, const struct ladder *l, char *err, size_t errlen)
 {
 	struct top_sel sel;
@@ -98,7 +86,7 @@ int top_tick(struct top_run *t, uint64_t now, const struct ladder *l, char *err,
 		if (!t->view.paused) {
 			refresh_listeners(t);
 			if (now >= t->next_nsinfo_ns) {
-				refresh_nsinfo(t);
+				pipeline_refresh_nsinfo(&t->model);
 				t->next_nsinfo_ns = now + TOP_NSINFO_NS;
 			}
 		}

@@ -29,16 +29,7 @@ serve_start() {
 
 # serve_stop: SIGTERM (as systemd and Kubernetes stop it); exit 0 within 5 s
 serve_stop() {
-	local rc
-	kill -TERM "$SERVE_PID"
-	for _ in $(seq 1 50); do
-		kill -0 "$SERVE_PID" 2>/dev/null || break
-		sleep 0.1
-	done
-	wait "$SERVE_PID"
-	rc=$?
-	TRACER_PID=
-	[ "$rc" = 0 ] || { echo "  serve exited $rc on SIGTERM: $(tail -3 "$SERVE_ERR")" >&2; return 1; }
+	stop_pid "$SERVE_PID" TERM "$SERVE_ERR"
 }
 
 # metric FILE NAME LABEL-MATCH: the value of the one sample of NAME whose
