@@ -82,7 +82,7 @@ stop_pid() {
 # stop_tracer: SIGINT, wait (bounded), and check it exited 0.
 stop_tracer() {
 	sleep 0.3 # let the last events reach the ring buffer reader
-	stop_pid "$TRACER_PID" INT "$TRACER_ERR"
+	stop_pid "$TRACER_PID" INT "${TRACER_ERR:-/dev/null}"
 }
 
 # Events of our namespace only (the host keeps running meanwhile).
