@@ -21,7 +21,7 @@
 #include "cgroup.h"
 #include "netns.h"
 
-static int push(struct census *c, const struct census_sock *s)
+int census_add(struct census *c, const struct census_sock *s)
 {
 	if (c->n == c->cap) {
 		size_t cap = c->cap ? c->cap * 2 : 1024;
@@ -129,7 +129,7 @@ static int dump_family(struct census *c, int family, uint32_t netns)
 				continue;
 			from_msg(NLMSG_DATA(h), netns, &s);
 			age_from_info(h, &s);
-			if (push(c, &s))
+			if (census_add(c, &s))
 				goto out;
 		}
 	}

@@ -62,6 +62,8 @@ int census_take(struct census *c, char *err, size_t errlen);
  * (top refreshes them every interval; a few netlink messages per namespace). */
 int census_take_listeners(struct census *c, char *err, size_t errlen);
 void census_free(struct census *c);
+/* Append a socket (a census rebuilt from a trace); -1 when out of memory */
+int census_add(struct census *c, const struct census_sock *s);
 /* Was this namespace dumped? (one that no process and no mount holds, kept
  * alive by its sockets after ip netns del, cannot be entered) */
 bool census_has_netns(const struct census *c, uint32_t netns);

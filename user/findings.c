@@ -80,14 +80,16 @@ static struct group *group_add(struct grouping *gr, const struct gkey *k, const 
 	}
 	age = model_age(m, s, &lb);
 	g->count++;
-	if (s->since_known && !s->census)
+	/* entered its state in the run: seen doing it, or born in the run
+	 * (the start census did not have it) */
+	if (s->since_known || !s->census)
 		g->newer++;
 	if (age >= min_age)
 		g->aged++;
 	if (age > g->oldest || (age == g->oldest && lb)) {
 		g->oldest = age;
 		g->oldest_lb = lb;
-		g->oldest_ti = s->census && s->age_tcp_info;
+		g->oldest_ti = s->age_tcp_info;
 	}
 	memcpy(ps.addr, s->t.daddr, 16);
 	if (!keyed_find(&gr->peers, &ps)) {

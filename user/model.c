@@ -21,6 +21,7 @@ void model_free(struct model *m)
 	keyed_free(&m->lis);
 	keyed_free(&m->ab);
 	keyed_free(&m->ns);
+	census_free(&m->resync.cs);
 	memset(m, 0, sizeof(*m));
 }
 
@@ -267,6 +268,17 @@ void model_nsinfo(struct model *m, uint64_t ts_ns, bool end, const struct nsinfo
 }
 
 /* What a census entry says of a socket: its state, tuple, namespace, owner */
+/* Its age from a census at ts_ns: from tcp_info where the kernel knows it
+ * (a lower bound still), else only "since the census" */
+static void census_age(struct msock *s, const struct census_sock *cs, uint64_t ts_ns)
+{
+	uint64_t age = (uint64_t)cs->age_ms * 1000000ULL;
+
+	s->since_ns = cs->age_known && age < ts_ns ? ts_ns - age : ts_ns;
+	s->age_tcp_info = cs->age_known;
+	s->since_known = 0;
+}
+
 static void census_into(struct msock *s, const struct census_sock *cs)
 {
 	s->state = cs->state;
@@ -278,10 +290,43 @@ static void census_into(struct msock *s, const struct census_sock *cs)
 	}
 }
 
+void model_resync_begin(struct model *m, uint64_t ts_ns, uint32_t netns, size_t count)
+{
+	census_free(&m->resync.cs);
+	m->resync.on = count > 0;
+	m->resync.want = count;
+	m->resync.netns = netns;
+	m->resync.ts_ns = ts_ns;
+	seen_ts(m, ts_ns);
+	if (!count)
+		model_resync(m, netns, &m->resync.cs, ts_ns);
+}
+
+/* A socket of a resync under way: kept until the last one has come */
+static void resync_add(struct model *m, const struct census_sock *cs)
+{
+	if (census_add(&m->resync.cs, cs)) {
+		/* out of memory: the resync is dropped whole, counted */
+		m->aggregates_lost++;
+		census_free(&m->resync.cs);
+		m->resync.on = false;
+		return;
+	}
+	if (m->resync.cs.n < m->resync.want)
+		return;
+	model_resync(m, m->resync.netns, &m->resync.cs, m->resync.ts_ns);
+	census_free(&m->resync.cs);
+	m->resync.on = false;
+}
+
 void model_census(struct model *m, uint64_t ts_ns, const struct census_sock *cs)
 {
 	struct msock *s;
 
+	if (m->resync.on) {
+		resync_add(m, cs);
+		return;
+	}
 	seen_ts(m, ts_ns);
 	m->have_census = true;
 	if (cs->state < TS_STATE_MAX)
@@ -302,12 +347,7 @@ void model_census(struct model *m, uint64_t ts_ns, const struct census_sock *cs)
 	s = upsert(m, cs->cookie, cs->timewait);
 	if (!s)
 		return;
-	/* older than the run: its age from tcp_info where the kernel knows
-	 * it (a lower bound still), else only "before the census" */
-	s->since_ns = cs->age_known && cs->age_ms * 1000000ULL < ts_ns ? ts_ns - cs->age_ms * 1000000ULL
-									  : ts_ns;
-	s->age_tcp_info = cs->age_known;
-	s->since_known = 0;
+	census_age(s, cs, ts_ns);
 	s->census = 1;
 	census_into(s, cs);
 }
@@ -635,9 +675,10 @@ size_t model_resync(struct model *m, uint32_t netns, const struct census *cs, ui
 		if (!s && !(s = upsert(m, c->cookie, c->timewait)))
 			continue;
 		changed++;
-		s->since_ns = ts_ns;
-		s->since_known = 0;
-		s->age_tcp_info = 0;
+		/* it changed between its last event and the census (or was born
+		 * unseen): "since the census", or tcp_info's age. Born in the run
+		 * or not (census) stays as it was. */
+		census_age(s, c, ts_ns);
 		census_into(s, c);
 	}
 	return changed;

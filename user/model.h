@@ -120,6 +120,13 @@ struct model {
 	struct keyed lis;  /* struct mlistener */
 	struct keyed ab;   /* struct mabort */
 	struct keyed ns;   /* struct mns, in the order the namespaces were recorded */
+	struct {	   /* a self-check's resync being read (model_resync_begin) */
+		bool on;
+		uint32_t netns;
+		uint64_t ts_ns;
+		size_t want;
+		struct census cs;
+	} resync;
 	uint64_t aggregates_lost; /* out of memory: not counted above */
 };
 
@@ -152,6 +159,10 @@ void model_ns_states(const struct model *m, uint32_t netns, uint64_t out[TS_STAT
  * What events never showed (counted lost) stops weighing on the findings.
  * Returns the number of sockets changed. */
 size_t model_resync(struct model *m, uint32_t netns, const struct census *cs, uint64_t ts_ns);
+/* The same as a trace records it (sink resync): the next count census
+ * sockets (model_census) are the namespace's at ts_ns, and with the last
+ * of them the namespace is resynced to them. */
+void model_resync_begin(struct model *m, uint64_t ts_ns, uint32_t netns, size_t count);
 void model_states_now(const struct model *m, uint64_t out[TS_STATE_MAX]);
 /* Forget a namespace's sockets in the states of the mask (1 << state): for
  * a namespace gone from every census whose closing sockets the kernel has

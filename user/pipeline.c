@@ -141,6 +141,26 @@ static int write_census(const struct options *o, struct pipeline *p)
 	return ret;
 }
 
+/* A namespace's sockets of census cs, as a resync: to every sink of the
+ * chain (the model is resynced, a saved trace records it) */
+static int write_resync(struct pipeline *p, const struct census *cs, uint32_t netns)
+{
+	uint64_t count = 0;
+
+	for (size_t j = 0; j < cs->n; j++)
+		count += cs->s[j].netns == netns;
+	if (sink_resync(&p->sink, cs->taken_ns, netns, count)) {
+		p->sink_errno = errno ? errno : EIO;
+		return -1;
+	}
+	for (size_t j = 0; j < cs->n; j++)
+		if (cs->s[j].netns == netns && sink_census(&p->sink, cs->taken_ns, &cs->s[j])) {
+			p->sink_errno = errno ? errno : EIO;
+			return -1;
+		}
+	return 0;
+}
+
 /* The self-check: a census taken now, compared per namespace and state with
  * the model (the start census plus every event since). A namespace whose
  * sockets changed after the check began is left out: its difference would
@@ -190,9 +210,12 @@ int pipeline_self_check(struct pipeline *p, int64_t drift[TS_STATE_MAX])
 				drift[s] += (int64_t)now[s] - (int64_t)then[s];
 			off |= now[s] != then[s];
 		}
-		/* the drift is reported; the findings are made from the truth */
-		if (off)
-			model_resync(m, n->netns, &cs, cs.taken_ns);
+		/* the drift is reported; the findings are made from the truth,
+		 * and a saved trace holds it (report resyncs as the run did) */
+		if (off && write_resync(p, &cs, n->netns)) {
+			census_free(&cs);
+			return -2;
+		}
 	}
 	census_free(&cs);
 	return 0;

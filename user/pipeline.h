@@ -59,8 +59,9 @@ struct loader_opts pipeline_loader_opts(const struct options *o,
 					int (*on_record)(void *, void *, size_t), void *ctx);
 /* The self-check: a census now, compared per namespace and state with the
  * model p->check; a namespace that differs is resynced from the census.
- * drift (may be NULL) gets model minus census per state. 0, or -1 when no
- * census could be taken. */
+ * drift (may be NULL) gets model minus census per state. The resync goes
+ * through the sinks (a saved trace records it). 0, -1 when no census could
+ * be taken, -2 when writing the resync failed (p->sink_errno). */
 int pipeline_self_check(struct pipeline *p, int64_t drift[TS_STATE_MAX]);
 /* The namespaces' sysctls and counters now, into m as their latest
  * record (top and serve, every few seconds) */

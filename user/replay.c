@@ -372,6 +372,13 @@ static int rec_socket(struct rec *r, struct sink *s)
 	return sink_census(s, ts, &cs);
 }
 
+static int rec_resync(struct rec *r, struct sink *s)
+{
+	uint64_t ts = u64(r, "ts_ns"), netns = u64(r, "netns"), count = u64(r, "sockets");
+
+	return r->bad ? -1 : sink_resync(s, ts, (uint32_t)netns, count);
+}
+
 static int rec_netns(struct rec *r, struct sink *s)
 {
 	struct nsinfo ns = {};
@@ -493,6 +500,8 @@ int replay_line(const char *line, size_t len, struct sink *s, char *err, size_t 
 		return rec_overflow(&r, s);
 	if (!strcmp(type, "socket"))
 		return rec_socket(&r, s);
+	if (!strcmp(type, "resync"))
+		return rec_resync(&r, s);
 	if (!strcmp(type, "netns"))
 		return rec_netns(&r, s);
 	if (!strcmp(type, "run"))

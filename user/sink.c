@@ -115,6 +115,11 @@ int sink_census(struct sink *s, uint64_t ts_ns, const struct census_sock *cs)
 	EACH_SINK(s, census, ts_ns, cs);
 }
 
+int sink_resync(struct sink *s, uint64_t ts_ns, uint32_t netns, uint64_t count)
+{
+	EACH_SINK(s, resync, ts_ns, netns, count);
+}
+
 int sink_nsinfo(struct sink *s, uint64_t ts_ns, const char *phase, const struct nsinfo *ns)
 {
 	EACH_SINK(s, nsinfo, ts_ns, phase, ns);

@@ -40,6 +40,10 @@ struct sink_ops {
 	int (*lost)(struct sink *s, uint64_t ts_ns, const char *reason, uint64_t count); /* NULL: none */
 	/* one socket of the census taken at start (NULL: the format has none) */
 	int (*census)(struct sink *s, uint64_t ts_ns, const struct census_sock *cs);
+	/* a self-check found a namespace's sockets other than the model had:
+	 * the next count census records are its sockets now, to resync to
+	 * (NULL: the format has none) */
+	int (*resync)(struct sink *s, uint64_t ts_ns, uint32_t netns, uint64_t count);
 	/* a namespace's sysctls and counters, phase "start" or "end" (NULL: none) */
 	int (*nsinfo)(struct sink *s, uint64_t ts_ns, const char *phase, const struct nsinfo *ns);
 	/* the run starts or ends (NULL: the format does not record it) */
@@ -89,6 +93,7 @@ int sink_begin(struct sink *s);
 int sink_event(struct sink *s, const struct ev_hdr *h);
 int sink_lost(struct sink *s, uint64_t ts_ns, const char *reason, uint64_t count);
 int sink_census(struct sink *s, uint64_t ts_ns, const struct census_sock *cs);
+int sink_resync(struct sink *s, uint64_t ts_ns, uint32_t netns, uint64_t count);
 int sink_nsinfo(struct sink *s, uint64_t ts_ns, const char *phase, const struct nsinfo *ns);
 int sink_run(struct sink *s, const struct run_info *ri);
 /* Flush every sink of the chain. */

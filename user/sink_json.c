@@ -218,6 +218,22 @@ static int json_lost(struct sink *s, uint64_t ts_ns, const char *reason, uint64_
 	return s->ob->failed ? -1 : 0;
 }
 
+/* {"type":"resync"}: the self-check's census of a namespace that differed
+ * from the picture; its count "socket" records follow */
+static int json_resync(struct sink *s, uint64_t ts_ns, uint32_t netns, uint64_t count)
+{
+	char *p = ob_begin(s->ob);
+
+	p = P_LIT(p, "{\"type\":\"resync\"");
+	p = p_ku(p, "ts_ns", ts_ns);
+	p = p_time(s, p, ts_ns);
+	p = p_ku(p, "netns", netns);
+	p = p_ku(p, "sockets", count);
+	p = P_LIT(p, "}\n");
+	ob_end(s->ob, p);
+	return s->ob->failed ? -1 : 0;
+}
+
 /* {"type":"socket"}: one socket of the census, as ss -tanpo shows it */
 static int json_census(struct sink *s, uint64_t ts_ns, const struct census_sock *cs)
 {
@@ -348,6 +364,7 @@ const struct sink_ops sink_json_ops = {
 	.event = json_event,
 	.lost = json_lost,
 	.census = json_census,
+	.resync = json_resync,
 	.nsinfo = json_nsinfo,
 	.run = json_run,
 };

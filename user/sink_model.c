@@ -24,6 +24,12 @@ static int model_census_(struct sink *s, uint64_t ts_ns, const struct census_soc
 	return 0;
 }
 
+static int model_resync_(struct sink *s, uint64_t ts_ns, uint32_t netns, uint64_t count)
+{
+	model_resync_begin(s->model, ts_ns, netns, count);
+	return 0;
+}
+
 static int model_nsinfo_(struct sink *s, uint64_t ts_ns, const char *phase, const struct nsinfo *ns)
 {
 	model_nsinfo(s->model, ts_ns, !strcmp(phase, "end"), ns);
@@ -40,6 +46,7 @@ const struct sink_ops sink_model_ops = {
 	.event = model_event_,
 	.lost = model_lost_,
 	.census = model_census_,
+	.resync = model_resync_,
 	.nsinfo = model_nsinfo_,
 	.run = model_run_,
 };

@@ -67,6 +67,9 @@ expect_finding() {
 	echo "  jq: $2" >&2
 	echo "  our findings:" >&2
 	jq -c '.[] | {severity, kind, title}' "$D.live.ours" | sed 's/^/    /' >&2
+	echo "  their fields:" >&2
+	jq -c '.[] | del(.title, .evidence, .remedy)' "$D.live.ours" | sed 's/^/    /' >&2
+	echo "  summary: $(jq -c '.summary | {drift, drift_total, lost_by, census}' "$D.live")" >&2
 	return 1
 }
 

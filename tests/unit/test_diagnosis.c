@@ -396,6 +396,75 @@ static void test_resync(void)
 	model_free(&m);
 }
 
+static const struct msock *sock_of(const struct model *m, uint64_t key)
+{
+	for (size_t i = 0; i < m->cap; i++)
+		if (m->tab[i].used && m->tab[i].key == key)
+			return &m->tab[i];
+	return NULL;
+}
+
+/* The resync goes through the sinks: the live model resyncs, the JSON trace
+ * records it, and the model report builds from that trace ends the same
+ * (a socket whose ESTABLISHED->CLOSE_WAIT the kernel hid: born in the run,
+ * its age from tcp_info; a census socket gone unseen). */
+static void test_resync_in_trace(void)
+{
+	struct model live, replayed;
+	struct sink ms, js, rs;
+	char *buf = NULL, err[128];
+	size_t len = 0;
+	FILE *f = open_memstream(&buf, &len);
+	struct ev_state e = { .hdr = { .type = EV_STATE, .size = sizeof(e), .ts_ns = 2 * SEC } };
+	struct census_sock old = { .netns = 7, .state = TS_ESTABLISHED, .cookie = 2 };
+	struct census_sock cw = { .netns = 7, .state = TS_CLOSE_WAIT, .cookie = 1,
+				  .age_known = true, .age_ms = 1500 };
+	uint64_t a[TS_STATE_MAX], b[TS_STATE_MAX];
+
+	model_init(&live);
+	model_init(&replayed);
+	sink_attach_model(&ms, &live);
+	CHECK(f && sink_attach(&js, FMT_JSON, f) == 0, "a JSON sink on memory");
+	ms.next = &js;
+	CHECK(sink_census(&ms, 1 * SEC, &old) == 0, "start census");
+	e.cookie = 1;
+	e.netns = 7;
+	e.old_state = TS_SYN_RECV;
+	e.new_state = TS_ESTABLISHED;
+	CHECK(sink_event(&ms, &e.hdr) == 0, "event");
+	CHECK(sink_resync(&ms, 5 * SEC, 7, 1) == 0 && sink_census(&ms, 5 * SEC, &cw) == 0,
+	      "resync of netns 7 to one CLOSE_WAIT socket");
+	CHECK(sink_close(&js, err, sizeof(err)) == 0, "trace written: %s", err);
+
+	const struct msock *s1 = sock_of(&live, 1);
+
+	model_ns_states(&live, 7, a);
+	CHECK(a[TS_CLOSE_WAIT] == 1 && a[TS_ESTABLISHED] == 0 && live.n == 1 && !live.resync.on,
+	      "live: one CLOSE_WAIT, the census socket gone (%zu sockets)", live.n);
+	CHECK(s1 && !s1->census && !s1->since_known && s1->age_tcp_info &&
+		      s1->since_ns == 5 * SEC - 1500000000ULL,
+	      "live: born in the run, in CLOSE_WAIT since the peer's FIN (tcp_info)");
+
+	sink_attach_model(&rs, &replayed);
+	for (char *line = buf, *nl; line && *line; line = nl ? nl + 1 : NULL) {
+		nl = strchr(line, '\n');
+		if (nl)
+			*nl = 0;
+		feed(&rs, line);
+	}
+	model_ns_states(&replayed, 7, b);
+	const struct msock *r1 = sock_of(&replayed, 1);
+
+	CHECK(!memcmp(a, b, sizeof(a)) && replayed.n == live.n && r1 && s1 &&
+		      r1->since_ns == s1->since_ns && r1->census == s1->census &&
+		      r1->age_tcp_info == s1->age_tcp_info,
+	      "the trace's model is the live one after its resync");
+	CHECK(strstr(buf, "\"type\":\"resync\"") != NULL, "the trace has the resync record");
+	free(buf);
+	model_free(&live);
+	model_free(&replayed);
+}
+
 /* A child born while the census was taken: its LISTEN->SYN_RECV (no cookie
  * yet: kept under its socket id) and the census's entry (by cookie) are one
  * socket; its next transition leaves one entry, not a stale SYN_RECV. */
@@ -429,6 +498,7 @@ static void test_child_during_census(void)
 int main(void)
 {
 	test_resync();
+	test_resync_in_trace();
 	test_child_during_census();
 	test_tw_reuse_projection();
 	test_table_limits();
