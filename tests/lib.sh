@@ -19,6 +19,40 @@ cleanup_test() {
 	done
 	for ns in "${NETNSES[@]}"; do ip netns del "$ns" 2>/dev/null; done
 	NETNSES=()
+	# cgroups a test made (container_cgroup), deepest first, once empty
+	[ -n "${CTR_DIRS:-}" ] && rmdir $CTR_DIRS 2>/dev/null
+	CTR_DIRS=
+}
+
+# cgroup2_mount: where cgroup v2 is mounted here (never assumed)
+cgroup2_mount() { awk '$9 == "cgroup2" { print $5; exit }' /proc/self/mountinfo; }
+
+# container_cgroup KIND: a cgroup shaped as a container runtime makes it
+# (KIND docker: /system.slice/docker-<hex>.scope; kubernetes: the systemd
+# driver's pod slice and cri-containerd scope), removed by cleanup_test.
+# Sets CTR_HEX (the container id), CTR_POD (pod uid, kubernetes), CTR_CG
+# (the path under the mount) and CTR_PATH (the directory); 1 without cgroup2.
+container_cgroup() {
+	local m pod
+	m=$(cgroup2_mount)
+	[ -n "$m" ] || return 1
+	CTR_HEX=$(head -c 32 /dev/urandom | od -An -tx1 | tr -d ' \n')
+	case $1 in
+	docker)
+		CTR_POD=
+		CTR_CG="/system.slice/docker-$CTR_HEX.scope"
+		CTR_DIRS="$m$CTR_CG"
+		;;
+	kubernetes)
+		CTR_POD=1c2d3e4f-0000-4000-8000-$(printf '%012x' $$)
+		pod="/kubepods.slice/kubepods-besteffort.slice/kubepods-besteffort-pod${CTR_POD//-/_}.slice"
+		CTR_CG="$pod/cri-containerd-$CTR_HEX.scope"
+		CTR_DIRS="$m$CTR_CG $m$pod $m/kubepods.slice/kubepods-besteffort.slice $m/kubepods.slice"
+		;;
+	*) return 1 ;;
+	esac
+	CTR_PATH=$m$CTR_CG
+	mkdir -p "$CTR_PATH"
 }
 
 cleanup_all() {

@@ -9,6 +9,7 @@
 #include "decode.h"
 #include "cgroup.h"
 #include "filter.h"
+#include "nsname.h"
 #include "parse.h"
 #include "states.h"
 
@@ -234,24 +235,18 @@ int filter_set_cgroup(struct filter *f, const char *path, char *err, size_t errl
 
 int filter_set_netns(struct filter *f, const char *arg, char *err, size_t errlen)
 {
-	static const char *const dirs[] = { "/run/netns", "/var/run/docker/netns" };
-	char *end, file[512];
+	char *end;
 	unsigned long long v;
-	struct stat st, self;
 
 	if (f->netns) {
 		snprintf(err, errlen, "--netns %s: one --netns only", arg);
 		return -1;
 	}
 	v = strtoull(arg, &end, 10);
-	if (arg[0] >= '1' && arg[0] <= '9' && !*end && v <= UINT32_MAX) {
+	if (arg[0] >= '1' && arg[0] <= '9' && !*end && v <= UINT32_MAX)
 		f->netns = (uint32_t)v;
-	} else if (arg[0] && !strchr(arg, '/') && !stat("/proc/self/ns/net", &self)) {
-		for (size_t i = 0; i < sizeof(dirs) / sizeof(dirs[0]) && !f->netns; i++)
-			if (snprintf(file, sizeof(file), "%s/%s", dirs[i], arg) < (int)sizeof(file) &&
-			    !stat(file, &st) && st.st_dev == self.st_dev && st.st_ino <= UINT32_MAX)
-				f->netns = (uint32_t)st.st_ino;
-	}
+	else
+		f->netns = nsname_find(arg);
 	if (!f->netns) {
 		snprintf(err, errlen, "--netns %s: no such network namespace: give its inode "
 			 "(stat -L -c %%i /proc/PID/ns/net) or its name in /run/netns (ip netns list)",

@@ -11,6 +11,7 @@
 #include "fmt.h"
 #include "keyed.h"
 #include "metrics.h"
+#include "nsname.h"
 #include "states.h"
 
 #define NS 1000000000ULL
@@ -369,35 +370,17 @@ static void sockets(struct expo *e, const struct model *m)
 /* Names of network namespaces: their bind mounts (ip netns, docker) */
 static void netns_names(struct expo *e)
 {
-	static const char *const dirs[] = { "/run/netns", "/var/run/docker/netns" };
-	char lb[512], ns[16], file[512];
-	struct stat self;
+	const struct nsname *n;
+	size_t count = nsname_all(&n);
+	char lb[512], ns[16];
 
-	/* only nsfs files: an unmounted name is a plain file of the tmpfs */
-	if (stat("/proc/self/ns/net", &self))
-		return;
 	family(e, "tcpscope_netns_info", "gauge",
 	       "A network namespace's name: its bind mount (ip netns, docker); join on netns");
-	for (size_t i = 0; i < sizeof(dirs) / sizeof(dirs[0]); i++) {
-		DIR *d = opendir(dirs[i]);
-		struct dirent *de;
-		struct stat st;
-
-		while (d && (de = readdir(d))) {
-			if (de->d_name[0] == '.' ||
-			    snprintf(file, sizeof(file), "%s/%s", dirs[i], de->d_name) >=
-				    (int)sizeof(file) ||
-			    stat(file, &st) || st.st_dev != self.st_dev || st.st_ino > UINT32_MAX)
-				continue;
-			/* a bind mount of an nsfs file: its inode is the namespace's */
-			sample_u(e,
-				 labels(lb, sizeof(lb), "netns", u32s(ns, sizeof(ns), st.st_ino), "name",
-					de->d_name, "source", i ? "docker" : "ip-netns", NULL),
-				 1);
-		}
-		if (d)
-			closedir(d);
-	}
+	for (size_t i = 0; i < count; i++)
+		sample_u(e,
+			 labels(lb, sizeof(lb), "netns", u32s(ns, sizeof(ns), n[i].netns), "name",
+				n[i].name, "source", n[i].source, NULL),
+			 1);
 }
 
 static const char *kv_of(const struct finding *f, const char *key)

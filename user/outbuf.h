@@ -8,7 +8,7 @@
 #include <stdio.h>
 #include <string.h>
 
-#define OB_MAX_RECORD 4096 /* longest line a writer may produce */
+#define OB_MAX_RECORD 8192 /* longest line a writer may produce: a cgroup path and a netns name escaped (6 bytes a byte at worst) take 4.6 KiB */
 
 struct outbuf {
 	FILE *f;

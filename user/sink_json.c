@@ -6,6 +6,7 @@
 #include "fmt.h"
 #include "ladder.h"
 #include "cgroup.h"
+#include "nsname.h"
 #include "sink.h"
 #include "states.h"
 
@@ -60,6 +61,17 @@ static char *p_ret(char *p, int ret)
 {
 	p = p_i64(P_LIT(p, ",\"ret\":"), ret);
 	return ret < 0 ? p_kstr(p, "errno", fmt_errno(ret)) : P_LIT(p, ",\"errno\":null");
+}
+
+/* "netns":N,"netns_name":"NAME"|null: its bind mount's name (nsname.h) */
+static char *p_netns(char *p, uint32_t netns)
+{
+	const char *name = nsname_of(netns);
+
+	p = p_ku(p, "netns", netns);
+	/* a file name is at most 255 bytes: escaped, it fits OB_MAX_RECORD with the cgroup path */
+	return name ? p_json_str(P_LIT(p, ",\"netns_name\":"), name, 256)
+		    : P_LIT(p, ",\"netns_name\":null");
 }
 
 /* "cgroup_id":N,"cgroup":"/path","container":"<64 hex>"|null; nulls when
@@ -126,7 +138,7 @@ static int json_event(struct sink *s, const struct ev_hdr *h)
 		p = p_kms(P_LIT(p, ",\"in_old_ms\":"), e->in_old_ns, e->flags & EVF_IN_OLD_KNOWN);
 		p = p_khex(p, "sk", e->sk);
 		p = p_ku(p, "cookie", e->cookie);
-		p = p_ku(p, "netns", e->netns);
+		p = p_netns(p, e->netns);
 		break;
 	}
 	case EV_TW: {
@@ -147,7 +159,7 @@ static int json_event(struct sink *s, const struct ev_hdr *h)
 		}
 		p = p_khex(p, "tw", e->tw);
 		p = p_ku(p, "cookie", e->cookie);
-		p = p_ku(p, "netns", e->netns);
+		p = p_netns(p, e->netns);
 		break;
 	}
 	case EV_CALL: {
@@ -158,7 +170,7 @@ static int json_event(struct sink *s, const struct ev_hdr *h)
 		p = p_ret(p, e->ret);
 		p = p_kms(P_LIT(p, ",\"latency_ms\":"), e->latency_ns, e->flags & EVF_IN_OLD_KNOWN);
 		p = p_khex(p, "sk", e->sk);
-		p = p_ku(p, "netns", e->netns);
+		p = p_netns(p, e->netns);
 		break;
 	}
 	case EV_PORT: {
@@ -179,7 +191,7 @@ static int json_event(struct sink *s, const struct ev_hdr *h)
 		*p++ = ']';
 		p = p_kstr(p, "via", via_name(e->via));
 		p = p_khex(p, "sk", e->sk);
-		p = p_ku(p, "netns", e->netns);
+		p = p_netns(p, e->netns);
 		break;
 	}
 	case EV_LISTEN_OVF: {
@@ -191,7 +203,7 @@ static int json_event(struct sink *s, const struct ev_hdr *h)
 		p = p_ku(p, "backlog", e->backlog);
 		p = p_kstr(p, "via", via_name(e->via));
 		p = p_khex(p, "sk", e->sk);
-		p = p_ku(p, "netns", e->netns);
+		p = p_netns(p, e->netns);
 		break;
 	}
 	default:
@@ -227,7 +239,7 @@ static int json_resync(struct sink *s, uint64_t ts_ns, uint32_t netns, uint64_t 
 	p = P_LIT(p, "{\"type\":\"resync\"");
 	p = p_ku(p, "ts_ns", ts_ns);
 	p = p_time(s, p, ts_ns);
-	p = p_ku(p, "netns", netns);
+	p = p_netns(p, netns);
 	p = p_ku(p, "sockets", count);
 	p = P_LIT(p, "}\n");
 	ob_end(s->ob, p);
@@ -259,7 +271,7 @@ static int json_census(struct sink *s, uint64_t ts_ns, const struct census_sock 
 	p = cs->age_known ? p_u64(p, cs->age_ms) : P_LIT(p, "null");
 	p = cs->age_known ? P_LIT(p, ",\"age_from\":\"tcp_info\"") : P_LIT(p, ",\"age_from\":null");
 	p = p_ku(p, "cookie", cs->cookie);
-	p = p_ku(p, "netns", cs->netns);
+	p = p_netns(p, cs->netns);
 	p = P_LIT(p, "}\n");
 	ob_end(s->ob, p);
 	return s->ob->failed ? -1 : 0;
@@ -287,7 +299,7 @@ static int json_nsinfo(struct sink *s, uint64_t ts_ns, const char *phase, const 
 	p = p_ku(p, "ts_ns", ts_ns);
 	p = p_time(s, p, ts_ns);
 	p = p_kstr(p, "phase", phase);
-	p = p_ku(p, "netns", ns->netns);
+	p = p_netns(p, ns->netns);
 	int n = 0;
 
 	p = P_LIT(p, ",\"sysctl\":{");

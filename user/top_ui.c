@@ -6,9 +6,11 @@
 #include <stdlib.h>
 #include <string.h>
 #include <unistd.h>
+#include "cgroup.h"
 #include "findings.h"
 #include "fmt.h"
 #include "ladder.h"
+#include "nsname.h"
 #include "states.h"
 #include "top_ui.h"
 /* last: term.h defines a macro for every terminfo capability (lines, tab...) */
@@ -18,7 +20,8 @@
 
 #define NS 1000000000ULL
 #define WIDE_COLS 160 /* from here, two columns of panes */
-#define LEFT_W 86      /* the tables' column then */
+#define LEFT_W 86      /* the tables' column then, */
+#define LEFT_MAX_W 110 /* growing with half the width past WIDE_COLS up to every table's columns */
 #define KEY_ESC 27
 
 enum { C_RED = 1, C_YELLOW, C_GREEN, C_CYAN };
@@ -307,15 +310,16 @@ static void layout(const struct top_ui *ui, const struct top_view *v, int y0, in
 		/* the tables stacked on the left, each a third at most of what it
 		 * needs is not there; the events on the right, full height */
 		int third = avail / 3, y = y0;
+		int lw = clampi(LEFT_W + (COLS - WIDE_COLS) / 2, LEFT_W, LEFT_MAX_W);
 
 		for (int p = PANE_CW; p <= PANE_LIS; p++) {
 			int want = 1 + clampi((int)pane_rows(ui, v, p), 1, 1000);
 			int h = p == PANE_LIS ? y1 - y : clampi(want, 2, third);
 
-			r[p] = (struct rect){ y, 0, h, LEFT_W };
+			r[p] = (struct rect){ y, 0, h, lw };
 			y += h;
 		}
-		r[PANE_EVENTS] = (struct rect){ y0, LEFT_W + 1, avail, COLS - LEFT_W - 1 };
+		r[PANE_EVENTS] = (struct rect){ y0, lw + 1, avail, COLS - lw - 1 };
 		return;
 	}
 	/* one column: the tables take what they need up to a share (twice that
@@ -450,6 +454,32 @@ static const char *owner_text(uint32_t pid, const char *comm, bool known, char *
 	return buf;
 }
 
+/* A container's short id (12 hex digits, as docker ps shows it), "-" for a
+ * host process or an owner not known */
+static const char *container_text(uint64_t cgroup, char *buf, size_t len)
+{
+	const char *path = cgroup ? cgroup_path(cgroup) : NULL;
+	char id[65], pod[37];
+
+	if (path && cgroup_container(path, id, pod))
+		snprintf(buf, len, "%.12s", id);
+	else
+		snprintf(buf, len, "-");
+	return buf;
+}
+
+/* A namespace by its name (ip netns, docker) where it has one, else its inode */
+static const char *netns_text(uint32_t netns, char *buf, size_t len)
+{
+	const char *name = nsname_of(netns);
+
+	if (name)
+		snprintf(buf, len, "%s", name);
+	else
+		snprintf(buf, len, "%u", netns);
+	return buf;
+}
+
 static void draw_cw(struct top_ui *ui, const struct top_view *v, const struct rect *r)
 {
 	static const struct col c[] = {
@@ -457,7 +487,8 @@ static void draw_cw(struct top_ui *ui, const struct top_view *v, const struct re
 		{ "LOCAL PORT/PEER", 21, false, -1 },
 		{ "CLOSE_WAIT", 10, true, SORT_CW_COUNT },
 		{ "OLDEST", 9, true, SORT_CW_OLDEST },
-		{ "NETNS", 10, true, -1 },
+		{ "CONTAINER", 12, false, -1 },
+		{ "NETNS", 16, true, -1 },
 	};
 	int rows = r->h - 1;
 	char cells[MAX_COLS][64];
@@ -478,7 +509,8 @@ static void draw_cw(struct top_ui *ui, const struct top_view *v, const struct re
 			snprintf(cells[1], sizeof(cells[1]), ":%u", g->k.port);
 		snprintf(cells[2], sizeof(cells[2]), "%llu", (unsigned long long)g->count);
 		top_format_age(g->oldest_ns, g->oldest_lb, cells[3], sizeof(cells[3]));
-		snprintf(cells[4], sizeof(cells[4]), "%u", g->k.netns);
+		container_text(g->cgroup, cells[4], sizeof(cells[4]));
+		netns_text(g->k.netns, cells[5], sizeof(cells[5]));
 		if (g->count >= CW_MIN_COUNT && g->oldest_ns >= CW_MIN_AGE_NS)
 			a = color(ui, g->count >= CW_CRITICAL_COUNT ? C_RED : C_YELLOW);
 		table_row(ui, PANE_CW, i, r, r->y + 1 + k, &t, cells, a);
@@ -495,7 +527,7 @@ static void draw_dest(struct top_ui *ui, const struct top_view *v, const struct 
 		{ "CONN/s", 6, true, SORT_DEST_RATE },
 		{ "EADDRNOTAVAIL", 13, true, SORT_DEST_FAILS },
 		{ "FROM", 15, false, -1 },
-		{ "NETNS", 10, true, -1 },
+		{ "NETNS", 16, true, -1 },
 	};
 	int rows = r->h - 1;
 	char cells[MAX_COLS][64];
@@ -519,7 +551,7 @@ static void draw_dest(struct top_ui *ui, const struct top_view *v, const struct 
 		snprintf(cells[4], sizeof(cells[4]), "%.1f", d->rate);
 		snprintf(cells[5], sizeof(cells[5]), "%llu", (unsigned long long)d->fails);
 		fmt_addr(d->family, d->saddr, cells[6], sizeof(cells[6]));
-		snprintf(cells[7], sizeof(cells[7]), "%u", d->netns);
+		netns_text(d->netns, cells[7], sizeof(cells[7]));
 		if (d->fails || d->pct >= PORT_CRIT_PCT)
 			a = color(ui, C_RED);
 		else if (d->pct >= PORT_WARN_PCT)
@@ -537,7 +569,8 @@ static void draw_lis(struct top_ui *ui, const struct top_view *v, const struct r
 		{ "FILL", 5, true, SORT_LIS_FILL },
 		{ "OVERFLOWS", 9, true, SORT_LIS_OVF },
 		{ "OVF/s", 6, true, -1 },
-		{ "NETNS", 10, true, -1 },
+		{ "CONTAINER", 12, false, -1 },
+		{ "NETNS", 16, true, -1 },
 	};
 	int rows = r->h - 1;
 	char cells[MAX_COLS][64];
@@ -562,7 +595,8 @@ static void draw_lis(struct top_ui *ui, const struct top_view *v, const struct r
 		}
 		snprintf(cells[4], sizeof(cells[4]), "%llu", (unsigned long long)l->ovf);
 		snprintf(cells[5], sizeof(cells[5]), "%.1f", l->ovf_rate);
-		snprintf(cells[6], sizeof(cells[6]), "%u", l->netns);
+		container_text(l->owner_known ? l->owner.cgroup : 0, cells[6], sizeof(cells[6]));
+		netns_text(l->netns, cells[7], sizeof(cells[7]));
 		if (l->ovf_rate > 0 || l->fill >= 1)
 			a = color(ui, C_RED);
 		else if (l->ovf || l->fill >= 0.5)

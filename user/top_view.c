@@ -340,6 +340,8 @@ static void cw_group(struct top_view *v, const struct msock *s, bool client_side
 		g->oldest_ns = age;
 		g->oldest_lb = !s->since_known;
 	}
+	if (s->owner_known && s->owner.cgroup)
+		g->cgroup = s->owner.cgroup;
 	g->count++;
 }
 

@@ -43,6 +43,7 @@ enum { SORT_LIS_FILL, SORT_LIS_OVF, SORT_LIS_PORT, SORT_LIS_MAX };
 struct top_cw {
 	struct cw_key k; /* findings_cw_key() */
 	uint64_t count, oldest_ns;
+	uint64_t cgroup; /* the owner's cgroup id (its container), 0 unknown */
 	bool oldest_lb; /* older than the run: the age is a lower bound */
 	bool noted;	/* a leak note was raised for it */
 };

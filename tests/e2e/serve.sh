@@ -285,30 +285,22 @@ cleanup_test_namespaces_only() {
 	NETNSES=()
 }
 
-# cgroup2_mount: where cgroup v2 is mounted here (never assumed)
-cgroup2_mount() { awk '$9 == "cgroup2" { print $5; exit }' /proc/self/mountinfo; }
-
 # A leak in a container: its process in a cgroup shaped as Kubernetes'
 # systemd driver makes it (made by the test, removed after). trace -F json
-# names the cgroup and the container, --cgroup keeps only its sockets, and
-# serve labels the leak's series with the container and the pod's uid.
+# names the cgroup, the container and the namespace, --cgroup keeps only its
+# sockets, and serve labels the leak's series with the container and the
+# pod's uid.
 test_serve_container_labels() {
 	real_tools curl || return 0
-	local m hex uid pod cg D=$TMP/sctr
-	m=$(cgroup2_mount)
-	[ -n "$m" ] || { echo "  skip: no cgroup2 mount"; return 0; }
-	hex=$(printf '%064x' $((RANDOM * 32768 + RANDOM)))
-	uid=1c2d3e4f-0000-4000-8000-$(printf '%012x' $$)
-	pod="/kubepods.slice/kubepods-besteffort.slice/kubepods-besteffort-pod${uid//-/_}.slice"
-	cg="$pod/cri-containerd-$hex.scope"
-	mkdir -p "$m$cg" "$D" || return 1
-	# (globals: the trap runs after the function's locals are gone)
-	CTR_DIRS="$m$cg $m$pod $m/kubepods.slice/kubepods-besteffort.slice $m/kubepods.slice"
-	trap 'kill -KILL ${SERVE_PID:-} 2>/dev/null; cleanup_test; rmdir $CTR_DIRS 2>/dev/null' EXIT
+	local hex uid cg D=$TMP/sctr
+	container_cgroup kubernetes || { echo "  skip: no cgroup2 mount"; return 0; }
+	hex=$CTR_HEX uid=$CTR_POD cg=$CTR_CG
+	mkdir -p "$D" || return 1
+	trap 'kill -KILL ${SERVE_PID:-} 2>/dev/null; cleanup_test' EXIT
 	new_netns sctr || return 1
 	start_tracer "$D/t.jsonl" --cgroup /kubepods.slice || return 1
 	local tracer=$TRACER_PID
-	SCENARIO_CGROUP=$m$cg scenario_start sctr cw-leak 12 || return 1
+	SCENARIO_CGROUP=$CTR_PATH scenario_start sctr cw-leak 12 || return 1
 	kill -USR1 "$SC_PID"
 	serve_start || return 1
 	sleep 3
@@ -321,8 +313,8 @@ test_serve_container_labels() {
 		{ echo "  no leak series with container and pod:" >&2; grep close_wait_sockets "$D/m" >&2; return 1; }
 	# the trace: the leak's events name the cgroup and the container; nothing
 	# of another cgroup passed --cgroup
-	expect "the leaky server's CLOSE_WAIT in its cgroup and container" \
-		"any(.[]; .type == \"state\" and .new == \"CLOSE_WAIT\" and .comm == \"ts-leaky\" and .cgroup == \"$cg\" and .container == \"$hex\")" "$D/t.jsonl" &&
+	expect "the leaky server's CLOSE_WAIT in its cgroup, container and named namespace" \
+		"any(.[]; .type == \"state\" and .new == \"CLOSE_WAIT\" and .comm == \"ts-leaky\" and .cgroup == \"$cg\" and .container == \"$hex\" and .netns == $NS_INODE and .netns_name == \"$NS\")" "$D/t.jsonl" &&
 	expect "only owners of that cgroup (or unknown owners' sockets it adopted): --cgroup /kubepods.slice" \
 		"all(.[]; .type == \"run\" or .type == \"netns\" or .type == \"lost\" or .type == \"socket\" or ((.cgroup // \"\") | startswith(\"/kubepods.slice\")))" "$D/t.jsonl" || return 1
 	"$TCPSCOPE" trace --cgroup /nonexistent-$$ 2>"$D/bad"

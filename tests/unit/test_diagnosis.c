@@ -2,6 +2,7 @@
 /* Pure logic of the diagnosis: the JSON reader, the trace-record reader
  * (replay.c), the model's socket table and the findings rules, fed with
  * hand-made records (the end-to-end tests feed them from the kernel). */
+#include <stdlib.h>
 #include <string.h>
 #include <sys/socket.h>
 #include "check.h"
@@ -411,7 +412,7 @@ static const struct msock *sock_of(const struct model *m, uint64_t key)
 static void test_resync_in_trace(void)
 {
 	struct model live, replayed;
-	struct sink ms, js, rs;
+	struct sink ms, js = {}, rs;
 	char *buf = NULL, err[128];
 	size_t len = 0;
 	FILE *f = open_memstream(&buf, &len);
@@ -445,6 +446,7 @@ static void test_resync_in_trace(void)
 		      s1->since_ns == 5 * SEC - 1500000000ULL,
 	      "live: born in the run, in CLOSE_WAIT since the peer's FIN (tcp_info)");
 
+	CHECK(strstr(buf, "\"type\":\"resync\"") != NULL, "the trace has the resync record");
 	sink_attach_model(&rs, &replayed);
 	for (char *line = buf, *nl; line && *line; line = nl ? nl + 1 : NULL) {
 		nl = strchr(line, '\n');
@@ -459,7 +461,6 @@ static void test_resync_in_trace(void)
 		      r1->since_ns == s1->since_ns && r1->census == s1->census &&
 		      r1->age_tcp_info == s1->age_tcp_info,
 	      "the trace's model is the live one after its resync");
-	CHECK(strstr(buf, "\"type\":\"resync\"") != NULL, "the trace has the resync record");
 	free(buf);
 	model_free(&live);
 	model_free(&replayed);
