@@ -38,6 +38,7 @@ struct group {
 	uint64_t peers;	       /* distinct peer addresses */
 	uint8_t peer[16];      /* one of them, for an example */
 	uint16_t peer_port;
+	uint64_t cgroup;       /* an owner's cgroup id (a process has one), 0 unknown */
 };
 
 struct peer_seen {
@@ -100,6 +101,8 @@ static struct group *group_add(struct grouping *gr, const struct gkey *k, const 
 	}
 	memcpy(g->peer, s->t.daddr, 16);
 	g->peer_port = s->t.dport;
+	if (s->owner_known && s->owner.cgroup)
+		g->cgroup = s->owner.cgroup;
 	return g;
 }
 
@@ -182,18 +185,25 @@ static void __attribute__((format(printf, 2, 3))) line(struct finding *f, const 
 	va_end(ap);
 }
 
-static void kv_owner(struct finding *f, uint32_t pid, const char *comm)
+/* pid, comm and cgroup_id (the owner's cgroup v2 id: its container for
+ * serve's labels; a number of the host the run was on) */
+static void kv_owner(struct finding *f, uint32_t pid, const char *comm, uint64_t cgroup)
 {
 	char c[TS_COMM_LEN + 1];
 
 	if (!pid) {
 		kv(f, "pid", "null");
 		kv(f, "comm", "null");
+		kv(f, "cgroup_id", "null");
 		return;
 	}
 	snprintf(c, sizeof(c), "%.*s", TS_COMM_LEN, comm);
 	kv(f, "pid", "%u", pid);
 	kvs(f, "comm", c);
+	if (cgroup)
+		kv(f, "cgroup_id", "%llu", (unsigned long long)cgroup);
+	else
+		kv(f, "cgroup_id", "null");
 }
 
 /* "pid 123 (nginx)" or "no process (orphaned)" */
@@ -343,7 +353,7 @@ static void close_wait(const struct model *m, struct findings *out)
 		f->remedy = "fix the application: close() the socket when read() returns 0 (the peer's "
 			    "FIN); no sysctl shortens CLOSE_WAIT (tcp_fin_timeout and keepalive do not "
 			    "apply); restarting the process frees them meanwhile";
-		kv_owner(f, g->k.pid, g->k.comm);
+		kv_owner(f, g->k.pid, g->k.comm, g->cgroup);
 		if (g->k.side) {
 			kv(f, "lport", "null");
 			kvs(f, "daddr", fmt_addr(g->k.family, g->k.b, peer, sizeof(peer)));
@@ -765,7 +775,7 @@ static void listener_finding(struct findings *out, const struct mlistener *l,
 		    "backlog and net.core.somaxconn together (the smaller wins); "
 		    "net.ipv4.tcp_max_syn_backlog for the SYN queue";
 	kv(f, "lport", "%u", l->port);
-	kv_owner(f, l->owner_known ? l->owner.pid : 0, l->owner.comm);
+	kv_owner(f, l->owner_known ? l->owner.pid : 0, l->owner.comm, l->owner.cgroup);
 	kv(f, "accept_queue", "%u", l->accept_queue);
 	kv(f, "backlog", "%u", l->backlog);
 	kv(f, "dropped_syn", "%llu", (unsigned long long)l->ovf[OVF_SYN]);
@@ -944,7 +954,7 @@ static void resets(const struct model *m, struct findings *out)
 			    "its connections (both counted in TCPAbortOnData): close gracefully "
 			    "unless that is intended; resets from the peer point at the peer "
 			    "application, a proxy or an idle timeout in between";
-		kv_owner(f, a->pid, a->comm);
+		kv_owner(f, a->pid, a->comm, a->cgroup);
 		kvs(f, "daddr", peer);
 		kv(f, "count", "%llu", (unsigned long long)n);
 		kv(f, "spread_s", "%.3f", spread);

@@ -409,12 +409,19 @@ static void findings(struct expo *e, const struct findings *now, const struct fi
 		const char *daddr = kv_of(f, "daddr"), *dport = kv_of(f, "dport");
 		bool dup = false;
 
+		const char *cg = kv_of(f, "cgroup_id"), *path;
+		char ctr[65] = "", pod[37] = "";
+
 		peer[0] = 0;
 		if (daddr[0])
 			snprintf(peer, sizeof(peer), "%s%s%s", daddr, dport[0] ? ":" : "", dport);
+		/* the owner's container, as the socket series name it */
+		if (cg[0] && (path = cgroup_path(strtoull(cg, NULL, 10))) &&
+		    !cgroup_container(path, ctr, pod))
+			ctr[0] = pod[0] = 0;
 		labels(lb, sizeof(lb), "kind", f->kind, "severity", severity_name(f->severity),
-		       "netns", u32s(ns, sizeof(ns), f->netns), "comm", kv_of(f, "comm"), "port",
-		       kv_of(f, "lport"), "peer", peer, NULL);
+		       "netns", u32s(ns, sizeof(ns), f->netns), "comm", kv_of(f, "comm"), "container",
+		       ctr, "pod_uid", pod, "port", kv_of(f, "lport"), "peer", peer, NULL);
 		for (size_t j = 0; j < nseen && !dup; j++)
 			dup = !strcmp(seen[j], lb);
 		if (dup)

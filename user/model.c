@@ -215,6 +215,8 @@ static void note_abort(struct model *m, const struct ev_state *e)
 	if (!a->first_ns)
 		a->first_ns = e->hdr.ts_ns;
 	a->last_ns = e->hdr.ts_ns;
+	if (k.owner_known && e->owner.cgroup)
+		a->cgroup = e->owner.cgroup;
 	if (e->old_state == TS_ESTABLISHED)
 		a->from_estab++;
 	else

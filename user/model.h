@@ -79,6 +79,7 @@ struct mabort {
 	char comm[TS_COMM_LEN];
 	uint64_t from_estab, from_close_wait;
 	uint64_t first_ns, last_ns; /* the first and the latest of them */
+	uint64_t cgroup;	    /* the owner's cgroup id, 0 unknown */
 };
 #define MABORT_KEY offsetof(struct mabort, from_estab)
 

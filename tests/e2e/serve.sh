@@ -66,7 +66,7 @@ test_serve_scrape_is_true() {
 		[ "$(metric "$D/m" tcpscope_sockets 'state="established"')" = "$(ss_count established)" ] &&
 		[ "$(metric "$D/m" tcpscope_sockets 'state="listen"')" = "$(ss_count listening)" ] ||
 		{ echo "  gauges differ from ss ($cw CLOSE_WAIT):" >&2; grep -F "netns=\"$NS_INODE\"" "$D/m" | grep -v ' 0$' >&2; return 1; }
-	grep -q "^tcpscope_finding{kind=\"close_wait_leak\",severity=\"warning\",netns=\"$NS_INODE\",comm=\"ts-leaky\",port=\"8080\",peer=\"\"} 1$" "$D/m" ||
+	grep -q "^tcpscope_finding{kind=\"close_wait_leak\",severity=\"warning\",netns=\"$NS_INODE\",comm=\"ts-leaky\",container=\"\",pod_uid=\"\",port=\"8080\",peer=\"\"} 1$" "$D/m" ||
 		{ echo "  no close_wait_leak finding:" >&2; grep '^tcpscope_finding' "$D/m" >&2; return 1; }
 	grep -q '^tcpscope_transitions_total{from="established",to="close_wait"} [1-9]' "$D/m" ||
 		{ echo "  no ESTABLISHED->CLOSE_WAIT counted" >&2; return 1; }
@@ -100,7 +100,7 @@ test_serve_port_exhaustion() {
 	fails=$(grep '^tcpscope_port_allocation_failures_total{op="connect",errno="EADDRNOTAVAIL"}' "$D/m" | awk '{ print $NF }')
 	[ "$held" = 16 ] && [ "$rng" = 16 ] && [ "${fails:-0}" -ge 5 ] ||
 		{ echo "  held ${held:-none} of ${rng:-none} (want 16 of 16), EADDRNOTAVAIL ${fails:-none} (want >= 5)" >&2; return 1; }
-	grep -q "^tcpscope_finding{kind=\"port_exhaustion\",severity=\"critical\",netns=\"$NS_INODE\",comm=\"\",port=\"\",peer=\"127.0.0.1:8080\"} 1$" "$D/m" ||
+	grep -q "^tcpscope_finding{kind=\"port_exhaustion\",severity=\"critical\",netns=\"$NS_INODE\",comm=\"\",container=\"\",pod_uid=\"\",port=\"\",peer=\"127.0.0.1:8080\"} 1$" "$D/m" ||
 		{ echo "  no port_exhaustion finding:" >&2; grep '^tcpscope_finding' "$D/m" >&2; return 1; }
 	serve_stop
 }
@@ -302,8 +302,8 @@ test_serve_container_labels() {
 	local tracer=$TRACER_PID
 	SCENARIO_CGROUP=$CTR_PATH scenario_start sctr cw-leak 12 || return 1
 	kill -USR1 "$SC_PID"
-	serve_start || return 1
-	sleep 3
+	serve_start --window 5s || return 1
+	sleep 6 # the first ones past diagnose's 5 s: the leak is a finding
 	curl -sf "$SERVE_URL/metrics" >"$D/m" || return 1
 	serve_stop || return 1
 	TRACER_PID=$tracer
@@ -311,6 +311,8 @@ test_serve_container_labels() {
 	stop_tracer || return 1
 	grep -q "^tcpscope_close_wait_sockets{netns=\"$NS_INODE\",comm=\"ts-leaky\",container=\"$hex\",pod_uid=\"$uid\"} 20$" "$D/m" ||
 		{ echo "  no leak series with container and pod:" >&2; grep close_wait_sockets "$D/m" >&2; return 1; }
+	grep -q "^tcpscope_finding{kind=\"close_wait_leak\",severity=\"warning\",netns=\"$NS_INODE\",comm=\"ts-leaky\",container=\"$hex\",pod_uid=\"$uid\",port=\"8080\",peer=\"\"} 1$" "$D/m" ||
+		{ echo "  the leak's finding without its container and pod:" >&2; grep '^tcpscope_finding' "$D/m" >&2; return 1; }
 	# the trace: the leak's events name the cgroup and the container; nothing
 	# of another cgroup passed --cgroup
 	expect "the leaky server's CLOSE_WAIT in its cgroup, container and named namespace" \
