@@ -1,6 +1,6 @@
 #!/bin/bash
 # SPDX-License-Identifier: GPL-2.0 OR BSD-2-Clause
-# Soak: tcpscope's three long-running modes at once under mixed load in
+# Soak: tcpscope's four long-running modes at once under mixed load in
 # namespaces that come and go, for MINUTES (make soak MINUTES=30; make test
 # will run 2 once it passes reliably). Every STEP seconds a new namespace starts one workload and lives
 # LIFE seconds: loopback churn (tests/scenario), nginx + wrk keep-alive, a
@@ -8,9 +8,13 @@
 #   tcpscope top            in a tmux terminal
 #   tcpscope diagnose -d MINUTES -F json
 #   tcpscope trace -F json -o t.jsonl.gz
+#   tcpscope serve --window 20s, scraped every 2 s (curl)
 # Every 10 s the RSS and open fds of each are sampled and printed (the
-# curve). Passes when: each exits as it should (top 0 on 'q', trace 0 on
-# SIGINT, diagnose 0 or 1), 0 events lost by any, diagnose's self-check
+# curve), with the series of serve's latest scrape. Passes when: each exits
+# as it should (top 0 on 'q', trace 0 on SIGINT, diagnose 0 or 1, serve 0 on
+# SIGTERM), every scrape answered, the last one passes promtool check
+# metrics, the series count bounded as RSS is (namespaces gone, their
+# series go), 0 events lost by any, diagnose's self-check
 # drift 0, diagnose names the leak and the exhaustion of the namespaces
 # alive at its end, open fds at the end as at the first sample, RSS bounded (the
 # second half's peak at most 25% + 4 MB above the first half's), and report
@@ -73,13 +77,20 @@ go_when_ready() {
 	done) &
 }
 
-trap 'kill -KILL ${trace_pid:-} ${diag_pid:-} 2>/dev/null; tmux kill-session -t tcpscope-soak 2>/dev/null; cleanup_all' EXIT
+trap 'kill -KILL ${trace_pid:-} ${diag_pid:-} ${serve_pid:-} ${scraper_pid:-} 2>/dev/null; tmux kill-session -t tcpscope-soak 2>/dev/null; cleanup_all' EXIT
 
 # ---- the three tracers ----
 "$TCPSCOPE" trace -v -F json -o "$D/t.jsonl.gz" 2>"$D/trace.err" &
 trace_pid=$!
 "$TCPSCOPE" diagnose -d "${secs}s" -F json -o "$D/diag.json" 2>"$D/diag.err" &
 diag_pid=$!
+for _ in $(seq 1 20); do
+	port=$((20000 + RANDOM % 20000))
+	ss -Htln "sport = :$port" | grep -q . || break
+done
+url=http://127.0.0.1:$port
+"$TCPSCOPE" serve --web.listen-address "127.0.0.1:$port" --window 20s 2>"$D/serve.err" &
+serve_pid=$!
 tmux kill-session -t tcpscope-soak 2>/dev/null
 tmux new-session -d -s tcpscope-soak -x 200 -y 50 \
 	"'$TCPSCOPE' top 2>'$D/top.err'; echo \$? >'$D/top.rc'"
@@ -87,11 +98,25 @@ top_pid=
 for _ in $(seq 1 100); do
 	top_pid=$(pgrep -f "^$TCPSCOPE top" | head -n 1)
 	[ -n "$top_pid" ] && grep -q 'tcpscope: tracing' "$D/trace.err" 2>/dev/null &&
-		grep -q 'tcpscope: diagnosing' "$D/diag.err" 2>/dev/null && break
+		grep -q 'tcpscope: diagnosing' "$D/diag.err" 2>/dev/null &&
+		curl -sf "$url/healthz" >/dev/null 2>&1 && break
 	sleep 0.1
 done
 [ -n "$top_pid" ] || fail "top did not start: $(cat "$D/top.err" 2>/dev/null)"
+curl -sf "$url/healthz" >/dev/null || fail "serve did not start: $(cat "$D/serve.err")"
 sleep 2 # top attaches after its first draw
+# the scraper: every 2 s, as long as the soak; the series of each scrape
+(for _ in $(seq 1 $((secs / 2))); do
+	if curl -sf -m 5 -o "$D/scrape.tmp" "$url/metrics"; then
+		mv "$D/scrape.tmp" "$D/scrape.last"
+		grep -vc '^#' "$D/scrape.last" >"$D/series.tmp" && mv "$D/series.tmp" "$D/series.last"
+		echo ok >>"$D/scrapes"
+	else
+		echo failed >>"$D/scrapes"
+	fi
+	sleep 2
+done) &
+scraper_pid=$!
 
 sample() { # PID -> "RSS_KB FDS", or "- -" when gone
 	local rss
@@ -100,7 +125,7 @@ sample() { # PID -> "RSS_KB FDS", or "- -" when gone
 	echo "$rss $(ls "/proc/$1/fd" 2>/dev/null | wc -l)"
 }
 echo "soak: $minutes min; a namespace every ${STEP}s, each living ${LIFE}s; files in $D" >&2
-printf '%6s %10s %5s %10s %5s %10s %5s %4s\n' t_s trace_kb fds diag_kb fds top_kb fds nses | tee "$D/curve.txt"
+printf '%6s %10s %5s %10s %5s %10s %5s %10s %5s %4s %6s\n' t_s trace_kb fds diag_kb fds top_kb fds serve_kb fds nses series | tee "$D/curve.txt"
 start=$SECONDS next_ns=0 i=0 next_sample=0
 end=$((start + secs - 5))
 while [ $SECONDS -lt $end ]; do
@@ -120,14 +145,16 @@ while [ $SECONDS -lt $end ]; do
 		[ $((SECONDS - born[$ns])) -ge $LIFE ] && drop_ns "$ns"
 	done
 	if [ $now -ge $next_sample ]; then
-		printf '%6s %10s %5s %10s %5s %10s %5s %4s\n' "$now" $(sample $trace_pid) $(sample $diag_pid) \
-			$(sample "$top_pid") "${#born[@]}" | tee -a "$D/curve.txt"
+		printf '%6s %10s %5s %10s %5s %10s %5s %10s %5s %4s %6s\n' "$now" $(sample $trace_pid) $(sample $diag_pid) \
+			$(sample "$top_pid") $(sample $serve_pid) "${#born[@]}" "$(cat "$D/series.last" 2>/dev/null || echo -)" |
+			tee -a "$D/curve.txt"
 		next_sample=$((next_sample + 10))
 	fi
 	sleep 1
 done
-printf '%6s %10s %5s %10s %5s %10s %5s %4s\n' "$((SECONDS - start))" $(sample $trace_pid) \
-	$(sample $diag_pid) $(sample "$top_pid") "${#born[@]}" | tee -a "$D/curve.txt"
+printf '%6s %10s %5s %10s %5s %10s %5s %10s %5s %4s %6s\n' "$((SECONDS - start))" $(sample $trace_pid) \
+	$(sample $diag_pid) $(sample "$top_pid") $(sample $serve_pid) "${#born[@]}" \
+	"$(cat "$D/series.last" 2>/dev/null || echo -)" | tee -a "$D/curve.txt"
 
 # ---- the ends ----
 wait $diag_pid
@@ -136,6 +163,16 @@ for ns in "${!born[@]}"; do drop_ns "$ns"; done
 kill -INT $trace_pid
 wait $trace_pid
 trace_rc=$?
+kill "$scraper_pid" 2>/dev/null
+wait "$scraper_pid" 2>/dev/null
+promtool_rc=skipped
+if command -v promtool >/dev/null && [ -s "$D/scrape.last" ]; then
+	promtool check metrics <"$D/scrape.last" >"$D/promtool.out" 2>&1
+	promtool_rc=$?
+fi
+kill -TERM $serve_pid
+wait $serve_pid
+serve_rc=$?
 tmux send-keys -t tcpscope-soak q
 for _ in $(seq 1 50); do [ -s "$D/top.rc" ] && break; sleep 0.1; done
 top_rc=$(cat "$D/top.rc" 2>/dev/null || echo none)
@@ -144,12 +181,19 @@ tmux kill-session -t tcpscope-soak 2>/dev/null
 [ "$trace_rc" = 0 ] || fail "trace exited $trace_rc: $(tail -n 3 "$D/trace.err")"
 [ "$diag_rc" = 0 ] || [ "$diag_rc" = 1 ] || fail "diagnose exited $diag_rc: $(tail -n 3 "$D/diag.err")"
 [ "$top_rc" = 0 ] || fail "top exited $top_rc: $(tail -n 3 "$D/top.err")"
+[ "$serve_rc" = 0 ] || fail "serve exited $serve_rc on SIGTERM: $(tail -n 3 "$D/serve.err")"
+scrapes_ok=$(grep -c '^ok' "$D/scrapes" 2>/dev/null)
+scrapes_failed=$(grep -c '^failed' "$D/scrapes" 2>/dev/null)
+[ "${scrapes_ok:-0}" -gt 0 ] && [ "${scrapes_failed:-0}" = 0 ] ||
+	fail "serve: ${scrapes_ok:-0} scrapes answered, ${scrapes_failed:-0} failed"
+[ "$promtool_rc" = 0 ] || [ "$promtool_rc" = skipped ] ||
+	fail "promtool check metrics on the last scrape: $(head -n 3 "$D/promtool.out")"
 # Lost: nothing, but for what the kernel hid (hidden_by_kernel: made while
 # PID 1 ran, on a kernel that runs no BPF then; user/hidden.h). That is
 # counted, not seen: the self-check's drift may be up to that count.
 lost() { sed -n 's/.*), \([0-9]*\) lost.*/\1/p' "$1" | tail -n 1; }
 hidden() { sed -n 's/.* lost (.*hidden_by_kernel \([0-9]*\).*/\1/p' "$1" | tail -n 1; }
-for m in trace diag top; do
+for m in trace diag top serve; do
 	l=$(lost "$D/$m.err") h=$(hidden "$D/$m.err")
 	[ -n "$l" ] && [ $((l - ${h:-0})) = 0 ] ||
 		fail "$m: ${l:-no summary} lost: $(grep 'lost' "$D/$m.err" | tail -n 1)"
@@ -164,20 +208,25 @@ if [ -n "${last_started:-}" ]; then
 fi
 [ "$drift" = 0 ] || { [ "$drift" != none ] && [ "$drift" -le "${diag_hidden:-0}" ]; } ||
 	fail "diagnose's self-check: drift ${drift:-unreadable} ($(jq -c .summary.drift "$D/diag.json" 2>/dev/null)), hidden by the kernel ${diag_hidden:-0}"
-# fds: the first sample against the last; RSS: each half's peak
-read -r fd_check rss_check < <(awk -v cols="3 5 7" 'NR > 1 && $2 != "-" {
-		n++; t[n] = $1; for (c = 2; c <= 7; c++) v[n, c] = $c }
+# fds: the first sample against the last; RSS (and serve's series): each
+# half's peak, the second at most 25% (+4 MB, +100 series) above the first
+read -r fd_check rss_check < <(awk 'NR > 1 && $2 != "-" && $11 != "-" {
+		n++; t[n] = $1; for (c = 2; c <= 11; c++) v[n, c] = $c }
 	END {
-		split(cols, fc, " "); fds = "ok"; rss = "ok"
-		for (k in fc) { c = fc[k]
-			if (v[1, c] != v[n, c]) fds = "fds(" c ")" v[1, c] "->" v[n, c]
+		fds = "ok"; rss = "ok"
+		for (c = 2; c <= 11; c++) {
+			if (c == 10) continue # the namespaces alive
+			if (c % 2 && c < 10) { # open fds
+				if (v[1, c] != v[n, c]) fds = "fds(" c ")" v[1, c] "->" v[n, c]
+				continue
+			}
 			a = 0; b = 0
 			for (j = 1; j <= n; j++) {
 				if (t[j] < 30) continue
-				if (j <= n / 2) { if (v[j, c - 1] > a) a = v[j, c - 1] }
-				else if (v[j, c - 1] > b) b = v[j, c - 1]
+				if (j <= n / 2) { if (v[j, c] > a) a = v[j, c] }
+				else if (v[j, c] > b) b = v[j, c]
 			}
-			if (a && b > a * 1.25 + 4096) rss = "rss(" c - 1 ")" a "->" b
+			if (a && b > a * 1.25 + (c == 11 ? 100 : 4096)) rss = (c == 11 ? "series" : "rss(" c ")") a "->" b
 		}
 		print fds, rss }' "$D/curve.txt")
 [ "$fd_check" = ok ] || fail "open fds changed: $fd_check (columns of $D/curve.txt)"
@@ -186,9 +235,9 @@ read -r fd_check rss_check < <(awk -v cols="3 5 7" 'NR > 1 && $2 != "-" {
 report_rc=$?
 { [ $report_rc = 0 ] || [ $report_rc = 1 ]; } && ! grep -q "cut short" "$D/report.err" ||
 	fail "report of the trace exited $report_rc: $(tail -n 2 "$D/report.err")"
-printf '{"minutes":%s,"namespaces":%s,"trace_exit":%s,"diagnose_exit":%s,"top_exit":"%s","lost":{"trace":"%s","diagnose":"%s","top":"%s"},"drift":"%s","hidden":"%s","fds":"%s","rss":"%s","findings":%s,"report_exit":%s,"ok":%s}\n' \
+printf '{"minutes":%s,"namespaces":%s,"trace_exit":%s,"diagnose_exit":%s,"top_exit":"%s","lost":{"trace":"%s","diagnose":"%s","top":"%s","serve":"%s"},"drift":"%s","hidden":"%s","fds":"%s","rss":"%s","serve_exit":%s,"scrapes":%s,"findings":%s,"report_exit":%s,"ok":%s}\n' \
 	"$minutes" "$i" "$trace_rc" "$diag_rc" "$top_rc" "$(lost "$D/trace.err")" "$(lost "$D/diag.err")" \
-	"$(lost "$D/top.err")" "$drift" "${diag_hidden:-0}" "$fd_check" "$rss_check" \
+	"$(lost "$D/top.err")" "$(lost "$D/serve.err")" "$drift" "${diag_hidden:-0}" "$fd_check" "$rss_check" "$serve_rc" "${scrapes_ok:-0}" \
 	"$(jq -c '[.findings[] | .kind] | group_by(.) | map({(.[0]): length}) | add // {}' "$D/diag.json" 2>/dev/null || echo null)" \
 	"$report_rc" "$([ $failed = 0 ] && echo true || echo false)"
 exit $failed

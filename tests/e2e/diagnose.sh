@@ -227,7 +227,7 @@ test_report_after_kill() {
 	# the file is readable while being written (synced every second): until
 	# every connect is in it (an emulated guest's tracer lags), at most 30 s
 	for _ in $(seq 1 60); do
-		[ "$(gzip -dc "$out" 2>/dev/null | grep -F "\"netns\":$NS_INODE}" |
+		[ "$(gzip -dc "$out" 2>/dev/null | grep -F "\"netns\":$NS_INODE," |
 			grep -cF '"old":"CLOSE","new":"SYN_SENT"')" -ge 3000 ] && break
 		sleep 0.5
 	done
@@ -241,7 +241,7 @@ test_report_after_kill() {
 	grep -qE "kill.jsonl.gz:[0-9]+: the trace is cut short here" "$TMP/kill.rerr" ||
 		{ echo "  report did not say where the trace was cut: $(cat "$TMP/kill.rerr")" >&2; return 1; }
 	# every connect()'s first transition, and (about) ten per connection
-	gzip -dc "$out" 2>/dev/null | grep -F "\"netns\":$NS_INODE}" | grep -F '"type":"state"' >"$TMP/kill.states"
+	gzip -dc "$out" 2>/dev/null | grep -F "\"netns\":$NS_INODE," | grep -F '"type":"state"' >"$TMP/kill.states"
 	n=$(wc -l <"$TMP/kill.states")
 	[ "$(grep -c '"old":"CLOSE","new":"SYN_SENT"' "$TMP/kill.states")" = 3000 ] && [ "$n" -ge 29000 ] ||
 		{ echo "  only $n state records of the 3000 connections survived the kill" >&2; return 1; }

@@ -21,22 +21,52 @@ mkdir -p "$cache"
 
 log() { echo "vmtest: $*" >&2; }
 
-kpkg=$(apt-cache depends linux-image-cloud-amd64 2>/dev/null | awk '/Depends: linux-image-[0-9]/ {print $2; exit}')
-[ -n "$kpkg" ] || { log "no linux-image-cloud-amd64 in the apt sources"; exit 2; }
+# VMTEST_KERNEL: the Debian release whose cloud kernel boots: this host's
+# (default), or another one's (bullseye: 5.10, trixie: 6.12), read from the
+# same mirror with a private apt state under the cache: the host's apt is
+# never touched and nothing is installed.
+suite=${VMTEST_KERNEL:-}
+apt_opts=()
+if [ -n "$suite" ]; then
+	adir=$cache/apt-$suite
+	mkdir -p "$adir/lists/partial" "$adir/archives/partial"
+	: >"$adir/status"
+	echo "deb [signed-by=/usr/share/keyrings/debian-archive-keyring.gpg] http://deb.debian.org/debian $suite main" \
+		>"$adir/sources.list"
+	apt_opts=(-o "Dir::Etc::SourceList=$adir/sources.list" -o "Dir::Etc::SourceParts=$adir/none"
+		-o "Dir::State::Lists=$adir/lists" -o "Dir::State::status=$adir/status"
+		-o "Dir::Cache=$adir" -o "Dir::Cache::archives=$adir/archives")
+	# the index once a day at most
+	if [ -z "$(find "$adir/lists" -name '*Packages*' -mtime -1 2>/dev/null)" ]; then
+		apt-get "${apt_opts[@]}" update >"$adir/update.log" 2>&1 ||
+			{ log "apt-get update for $suite failed: $(tail -1 "$adir/update.log")"; exit 2; }
+	fi
+fi
+kpkg=$(apt-cache "${apt_opts[@]}" depends linux-image-cloud-amd64 2>/dev/null | awk '/Depends: linux-image-[0-9]/ {print $2; exit}')
+[ -n "$kpkg" ] || { log "no linux-image-cloud-amd64 in the apt sources${suite:+ of $suite}"; exit 2; }
 # the kernel, and the modules the tests need that Debian builds as modules
-# (inet_diag, tcp_diag: the census's NETLINK_SOCK_DIAG for TCP)
+# (inet_diag, tcp_diag: the census's NETLINK_SOCK_DIAG for TCP); newer
+# packages compress them (.ko.xz): unpacked here, busybox's insmod reads .ko
 mods="kernel/net/ipv4/inet_diag.ko kernel/net/ipv4/tcp_diag.ko"
 if [ ! -f "$cache/$kpkg/vmlinuz" ] || [ ! -f "$cache/$kpkg/modules/tcp_diag.ko" ]; then
 	log "downloading $kpkg"
-	( cd "$cache" && apt-get download "$kpkg" >/dev/null 2>&1 ) || { log "apt-get download $kpkg failed"; exit 2; }
+	( cd "$cache" && apt-get "${apt_opts[@]}" download "$kpkg" >/dev/null 2>&1 ) || { log "apt-get download $kpkg failed"; exit 2; }
 	rm -rf "$cache/$kpkg.x" && dpkg-deb -x "$cache/$kpkg"_*.deb "$cache/$kpkg.x" || exit 2
 	mkdir -p "$cache/$kpkg/modules"
 	cp "$cache/$kpkg.x"/boot/vmlinuz-* "$cache/$kpkg/vmlinuz"
 	for m in $mods; do
-		cp "$cache/$kpkg.x"/lib/modules/*/"$m" "$cache/$kpkg/modules/" || exit 2
+		f=$(ls "$cache/$kpkg.x"/lib/modules/*/"$m"* 2>/dev/null | head -n 1)
+		case $f in
+		*.ko) cp "$f" "$cache/$kpkg/modules/" ;;
+		*.ko.xz) xz -dc "$f" >"$cache/$kpkg/modules/$(basename "$m")" ;;
+		*.ko.zst) zstd -qdc "$f" >"$cache/$kpkg/modules/$(basename "$m")" ;;
+		*) false ;;
+		esac || { log "$m not in $kpkg"; exit 2; }
 	done
 	rm -rf "$cache/$kpkg.x" "$cache/$kpkg"_*.deb
 fi
+
+console=$cache/console-$kpkg.log
 
 make --no-print-directory STATIC=1 .output-static/tcpscope .output-static/tests/scenario \
 	.output-static/tests/ts-count >&2 || exit 2
@@ -80,36 +110,36 @@ run_vm() {
 		-cpu max,-cx16 -smp 2 -m 1G \
 		-kernel "$cache/$kpkg/vmlinuz" -initrd "$root.cpio" -nographic -no-reboot \
 		-append "console=ttyS0 panic=-1 oops=panic rdinit=/init quiet vmtest_pattern=$pattern vmtest_passes=${VMTEST_PASSES:-fentry} vmtest_kprobe_pattern=${VMTEST_KPROBE_PATTERN:-}" \
-		> "$cache/console.log" 2>&1
+		> "$console" 2>&1
 }
 
 for attempt in 1 2; do
 	start=$(date +%s)
 	run_vm
 	secs=$(( $(date +%s) - start ))
-	result=$(grep -a 'VMTEST-RESULT:' "$cache/console.log" | tail -1)
+	result=$(grep -a 'VMTEST-RESULT:' "$console" | tail -1)
 	[ -n "$result" ] && break
 	# a guest that started the tests and then hung (seen once: a soft
 	# lockup in the kprobe pass) is shown in full, then tried once more
-	if grep -aq 'VMTEST-KERNEL' "$cache/console.log"; then
+	if grep -aq 'VMTEST-KERNEL' "$console"; then
 		log "the guest stopped answering after ${secs}s (attempt $attempt); console tail:"
-		tr -d '\r' < "$cache/console.log" | grep -av '^$' | tail -30 >&2
-		cp "$cache/console.log" "$cache/console-hung-$attempt.log"
+		tr -d '\r' < "$console" | grep -av '^$' | tail -30 >&2
+		cp "$console" "$cache/console-hung-$attempt.log"
 		hung=1
 		continue
 	fi
 	log "no result line from the VM (attempt $attempt, ${secs}s); console tail:"
-	tail -20 "$cache/console.log" >&2
+	tail -20 "$console" >&2
 done
 if [ -z "$result" ]; then
 	[ -n "${hung:-}" ] && exit 1 # the tests started: a failure, not a skip
 	exit 2
 fi
 
-sed -n '/VMTEST-KERNEL/,/VMTEST-RESULT/p' "$cache/console.log" | tr -d '\r'
-if grep -aE 'WARNING:|BUG:|Oops|Call Trace' "$cache/console.log" >/dev/null; then
+sed -n '/VMTEST-KERNEL/,/VMTEST-RESULT/p' "$console" | tr -d '\r'
+if grep -aE 'WARNING:|BUG:|Oops|Call Trace' "$console" >/dev/null; then
 	log "kernel warnings in the guest console:"
-	grep -aE -A5 'WARNING:|BUG:|Oops' "$cache/console.log" | head -40 >&2
+	grep -aE -A5 'WARNING:|BUG:|Oops' "$console" | head -40 >&2
 	exit 1
 fi
 log "$kpkg: $result (${secs}s in the VM)"
