@@ -29,6 +29,8 @@ char LICENSE[] SEC("license") = "Dual BSD/GPL";
 
 const volatile __u64 tw_timer_fn = 0; /* address of tw_timer_handler, from kallsyms */
 const volatile bool want_syscalls = true;
+/* bpf_get_socket_cookie() callable here (5.12+; the loader probes it) */
+const volatile bool cookie_helper = true;
 extern int CONFIG_HZ __kconfig __weak;
 
 
@@ -281,8 +283,9 @@ static __always_inline int set_state_body(__u32 lv, bool btf, const struct sock 
 	 * (inet_twsk_alloc copies sk_cookie) and with the census (sock_diag
 	 * reports the same cookie): generated at the first transition, so a
 	 * socket never changes key between its events and the census. Only
-	 * the kprobe fallback cannot generate it: there it is 0 until someone
-	 * else did. */
+	 * the kprobe fallback, and kernels before 5.12 (no such helper in
+	 * tracing programs, commit c5dbb89fc2ac), cannot generate it: there it
+	 * is read, 0 until someone else (the census's sock_diag) made it. */
 	if (oldstate == TS_LISTEN && newstate == TS_SYN_RECV)
 		/* A child's first transition comes before it has its cookie:
 		 * inet_csk_clone_lock() sets it from the request socket after
@@ -291,7 +294,7 @@ static __always_inline int set_state_body(__u32 lv, bool btf, const struct sock 
 		 * "had" the listener's cookie). 0: user space keys this event
 		 * by the socket and takes the cookie of its next one. */
 		cookie = 0;
-	else if (btf)
+	else if (btf && cookie_helper)
 		cookie = bpf_get_socket_cookie((void *)sk);
 	else
 		cookie = SK_READ(btf, sk, __sk_common.skc_cookie.counter);
@@ -809,6 +812,34 @@ int tw_substate_sweep(void *ctx)
 	return 0;
 }
 
+/* The two sweeps one key at a time, for kernels without
+ * bpf_for_each_map_elem() (before 5.13, commit 69c087ba6225 "bpf: Add
+ * bpf_for_each_map_elem() helper"): user space walks the map's keys and
+ * runs these with the key as the first argument (BPF_PROG_TEST_RUN of a
+ * raw_tp takes its arguments from user space from 5.10 on). */
+SEC("raw_tp")
+int tw_sweep_key(struct bpf_raw_tracepoint_args *ctx)
+{
+	struct sweep_ctx c = { .now = bpf_ktime_get_ns() };
+	__u64 key = ctx->args[0];
+	struct tw_cancelled *tc = bpf_map_lookup_elem(&tw_cancel, &key);
+
+	if (tc)
+		sweep_one(&tw_cancel, &key, tc, &c);
+	return 0;
+}
+
+SEC("raw_tp")
+int tw_substate_key(struct bpf_raw_tracepoint_args *ctx)
+{
+	__u64 key = ctx->args[0];
+	struct tw_info *ti = bpf_map_lookup_elem(&tws, &key);
+
+	if (ti)
+		substate_one(&tws, &key, ti, NULL);
+	return 0;
+}
+
 /* ------------------------------------------------------------------ */
 /* connect()/bind() results and accept() owners, from syscall tracepoints */
 
@@ -1002,13 +1033,25 @@ int BPF_PROG(fe_hash_connect, void *death_row, struct sock *sk)
 	return hash_connect_enter(sk);
 }
 
-/* the return value's slot moved in 6.15 (a fifth argument): ask for it */
+/* An fexit program finds the return value after the arguments, and 6.15
+ * gave __inet_hash_connect() a fifth one (hash_port0): the loader reads the
+ * count from BTF. (bpf_get_func_ret() would ask, but only from 5.17 on.) */
+const volatile __u32 hash_connect_nargs = 4;
+
 SEC("fexit/__inet_hash_connect")
 int BPF_PROG(fx_hash_connect)
 {
-	__u64 ret = 0;
+	__u64 ret;
 
-	bpf_get_func_ret(ctx, &ret);
+	/* constant at load: the verifier walks one branch; the barrier keeps
+	 * the compiler from merging the two loads into one at a computed
+	 * offset, which the verifier refuses on the context */
+	if (hash_connect_nargs == 5) {
+		ret = ctx[5];
+		barrier_var(ret);
+	} else {
+		ret = ctx[4];
+	}
 	return hash_connect_exit((int)ret, VIA_FENTRY);
 }
 

@@ -46,6 +46,8 @@ struct loader {
 	struct bpf_link *twin_link[2];
 	struct sweep kills, substates;
 	bool syscalls;
+	bool cookie_helper; /* bpf_get_socket_cookie() in tracing programs (5.12+) */
+	bool for_each; /* bpf_for_each_map_elem() (5.13+): else the sweeps go key by key */
 	bool no_state; /* no mechanism at all for state transitions */
 	struct ladder ladder;
 	struct hidden hidden; /* transitions made under PID 1 (hidden.h) */
@@ -283,6 +285,18 @@ static void plan_hooks(struct loader *l, const struct loader_opts *o)
 	s->rodata->tcp_write_timer_fn = addr[1];
 	l->syscalls = ensure_tracefs();
 	s->rodata->want_syscalls = l->syscalls;
+	int n = probe_func_args("__inet_hash_connect");
+
+	s->rodata->hash_connect_nargs = n == 5 ? 5 : 4;
+	l->cookie_helper = probe_tracing_cookie();
+	s->rodata->cookie_helper = l->cookie_helper;
+	/* the timewait sweeps: one program over the map, or one run per key */
+	l->for_each = libbpf_probe_bpf_helper(BPF_PROG_TYPE_RAW_TRACEPOINT,
+					      BPF_FUNC_for_each_map_elem, NULL) == 1;
+	load(s->progs.tw_sweep, l->for_each);
+	load(s->progs.tw_substate_sweep, l->for_each);
+	load(s->progs.tw_sweep_key, !l->for_each);
+	load(s->progs.tw_substate_key, !l->for_each);
 	/* x86-64 kernel stacks: 16 KiB, 32 KiB with KASAN (ctx_level.bpf.h) */
 	char v[8];
 
@@ -343,6 +357,8 @@ static void plan_hooks(struct loader *l, const struct loader_opts *o)
 		load(s->progs.on_timer_cancel, false);
 		load(s->progs.tw_sweep, false);
 		load(s->progs.tw_substate_sweep, false);
+		load(s->progs.tw_sweep_key, false);
+		load(s->progs.tw_substate_key, false);
 	} else {
 		static const char *const tw[] = { "tcp_time_wait" };
 
@@ -550,6 +566,8 @@ struct loader *loader_start(const struct loader_opts *o, char *err, size_t errle
 	/* run on demand by sweep_timewait(), never attached */
 	bpf_program__set_autoattach(skel->progs.tw_sweep, false);
 	bpf_program__set_autoattach(skel->progs.tw_substate_sweep, false);
+	bpf_program__set_autoattach(skel->progs.tw_sweep_key, false);
+	bpf_program__set_autoattach(skel->progs.tw_substate_key, false);
 	ret = tcpscope_bpf__load(skel);
 	if (ret) {
 		snprintf(err, errlen,
@@ -590,11 +608,35 @@ fail:
 	return NULL;
 }
 
-static void sweep_run(struct loader *l, struct sweep *w, struct bpf_program *p, int64_t live,
-		      bool final)
+/* Run p once per key of map (the sweep without bpf_for_each_map_elem):
+ * the keys first, as the runs delete some. 0, or -1 (errno) */
+static int run_per_key(int fd, struct bpf_map *map)
+{
+	uint32_t max = bpf_map__max_entries(map);
+	int mfd = bpf_map__fd(map), ret = 0;
+	uint64_t *keys = malloc(max * sizeof(*keys)), key, *prev = NULL;
+	size_t n = 0;
+
+	if (!keys)
+		return -1;
+	while (n < max && !bpf_map_get_next_key(mfd, prev, &key)) {
+		keys[n] = key;
+		prev = &keys[n++];
+	}
+	for (size_t i = 0; i < n && !ret; i++) {
+		LIBBPF_OPTS(bpf_test_run_opts, opts, .ctx_in = &keys[i], .ctx_size_in = sizeof(keys[i]));
+
+		ret = bpf_prog_test_run_opts(fd, &opts);
+	}
+	free(keys);
+	return ret;
+}
+
+static void sweep_run(struct loader *l, struct sweep *w, struct bpf_program *p,
+		      struct bpf_program *per_key, struct bpf_map *map, int64_t live, bool final)
 {
 	LIBBPF_OPTS(bpf_test_run_opts, opts);
-	int fd = bpf_program__fd(p);
+	int fd = bpf_program__fd(l->for_each ? p : per_key);
 	struct timespec ts;
 	uint64_t now;
 
@@ -605,7 +647,7 @@ static void sweep_run(struct loader *l, struct sweep *w, struct bpf_program *p, 
 	if (!final && now - w->last_ns < w->gap_ns)
 		return;
 	w->last_ns = now;
-	if (bpf_prog_test_run_opts(fd, &opts) && !w->failed) {
+	if ((l->for_each ? bpf_prog_test_run_opts(fd, &opts) : run_per_key(fd, map)) && !w->failed) {
 		w->failed = true;
 		ladder_unknown(&l->ladder, FACT_TW_END, "%s", w->blind);
 		fprintf(stderr, "tcpscope: warning: the %s cannot run: %s\n", w->name,
@@ -617,9 +659,12 @@ static void sweep_run(struct loader *l, struct sweep *w, struct bpf_program *p, 
  * TIME_WAIT no tracepoint showed (tw_substate_sweep) */
 static void sweep_timewait(struct loader *l, bool final)
 {
-	sweep_run(l, &l->kills, l->skel->progs.tw_sweep, l->skel->bss->tw_cancel_live, final);
-	sweep_run(l, &l->substates, l->skel->progs.tw_substate_sweep, l->skel->bss->tw_fw2_live,
-		  final);
+	struct tcpscope_bpf *s = l->skel;
+
+	sweep_run(l, &l->kills, s->progs.tw_sweep, s->progs.tw_sweep_key, s->maps.tw_cancel,
+		  s->bss->tw_cancel_live, final);
+	sweep_run(l, &l->substates, s->progs.tw_substate_sweep, s->progs.tw_substate_key,
+		  s->maps.tws, s->bss->tw_fw2_live, final);
 }
 
 int loader_fd(const struct loader *l)
@@ -711,7 +756,8 @@ void loader_lost(struct loader *l, uint64_t out[LOST_KINDS])
 			}
 		}
 		/* kp_tcp_time_wait's skips (counted by 6.7+) are kprobe_skipped */
-		if (!paired && p != s->progs.tw_sweep && p != s->progs.kp_tcp_time_wait)
+		if (!paired && p != s->progs.tw_sweep && p != s->progs.tw_sweep_key &&
+		    p != s->progs.kp_tcp_time_wait)
 			out[LOST_RECURSION] += recursion_misses(p);
 	}
 }

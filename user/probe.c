@@ -60,6 +60,32 @@ bool probe_fentry(const char *func, char *why, size_t len)
 	return true;
 }
 
+bool probe_tracing_cookie(void)
+{
+	/* r1 = ctx[0] (the socket); call bpf_get_socket_cookie; r0 = 0; exit */
+	const struct bpf_insn insns[] = {
+		{ .code = BPF_LDX | BPF_MEM | BPF_DW, .dst_reg = BPF_REG_1, .src_reg = BPF_REG_1 },
+		{ .code = BPF_JMP | BPF_CALL, .imm = BPF_FUNC_get_socket_cookie },
+		{ .code = BPF_ALU64 | BPF_MOV | BPF_K, .dst_reg = BPF_REG_0, .imm = 0 },
+		{ .code = BPF_JMP | BPF_EXIT },
+	};
+	LIBBPF_OPTS(bpf_prog_load_opts, opts, .expected_attach_type = BPF_TRACE_RAW_TP);
+	struct btf *btf = vmlinux_btf();
+	int id, fd;
+
+	if (!btf)
+		return false;
+	id = btf__find_by_name_kind(btf, "btf_trace_inet_sock_set_state", BTF_KIND_TYPEDEF);
+	if (id < 0)
+		return false;
+	opts.attach_btf_id = id;
+	fd = bpf_prog_load(BPF_PROG_TYPE_TRACING, "tcpscope_probe", "GPL", insns, 4, &opts);
+	if (fd < 0)
+		return false;
+	close(fd);
+	return true;
+}
+
 static bool in_file(const char *path, const char *func, int field)
 {
 	char line[512];
@@ -180,6 +206,18 @@ int probe_tp_btf_args(const char *tp)
 	if (!t || !btf_is_func_proto(t))
 		return -1;
 	return btf_vlen(t) - 1;
+}
+
+int probe_func_args(const char *func)
+{
+	struct btf *btf = vmlinux_btf();
+	const struct btf_type *t;
+	int id = btf ? btf__find_by_name_kind(btf, func, BTF_KIND_FUNC) : -1;
+
+	if (id <= 0)
+		return -1;
+	t = btf__type_by_id(btf, btf__type_by_id(btf, id)->type);
+	return t && btf_is_func_proto(t) ? btf_vlen(t) : -1;
 }
 
 bool probe_tp_btf(const char *tp)
