@@ -3,7 +3,8 @@
 # make            build .output/tcpscope
 # make run        install missing build dependencies, build, trace live (root)
 # make test       install missing dependencies, build, run unit, end-to-end and VM tests (root)
-# make vmtest     only the VM tests, full set (Debian's kernel under qemu: fentry and kprobe tiers)
+# make vmtest     only the VM tests, full set (Debian's kernel under qemu: fentry and kprobe tiers);
+#                 KERNELS="bullseye bookworm trixie" for each of those releases' kernels
 # make bench      loopback churn benchmark: tracer on vs off
 # make stress     exactness under churn, long: RUNS=20 CONNECTIONS=50000 (root)
 # make soak       top, diagnose and trace at once for MINUTES (default 30) under
@@ -175,8 +176,16 @@ unit: $(UNIT_BINS)
 e2e: $(TOOLS)
 	tests/run.sh e2e
 
+# KERNELS: Debian releases whose cloud kernel to boot (bullseye 5.10,
+# bookworm 6.1, trixie 6.12; "host" = this machine's release), each the
+# whole suite with fentry and with kprobes
+KERNELS ?= host
 vmtest: deps
-	VMTEST_PASSES=fentry,kprobe VMTEST_KPROBE_PATTERN= tests/vm/run.sh
+	@rc=0; for k in $(KERNELS); do \
+		echo "== vmtest: $$k"; \
+		VMTEST_KERNEL=$$([ $$k = host ] || echo $$k) VMTEST_PASSES=fentry,kprobe \
+			VMTEST_KPROBE_PATTERN= tests/vm/run.sh || rc=1; \
+	done; exit $$rc
 
 bench: deps
 	$(MAKE) --no-print-directory all

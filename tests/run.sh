@@ -88,6 +88,20 @@ if [ "$what" = all ] || [ "$what" = vm ]; then
 		else
 			result "vm/debian-cloud-kernel (${VMTEST_PASSES:-fentry} pass)" "$rc"
 		fi
+		# the other kernels of the matrix (Debian 11's 5.10, 13's 6.12):
+		# the smoke set, with fentry and with kprobes (make vmtest
+		# KERNELS=... runs everything on each)
+		smoke='^test_(hooks_ladder|client_closes_first|close_wait_leak|connect_refused|port_exhaustion|port_allocations)$'
+		for k in ${VMTEST_SMOKE_KERNELS-bullseye trixie}; do
+			[ -n "$pattern" ] && break # a chosen test: the host release's kernel only
+			VMTEST_KERNEL=$k VMTEST_PASSES=fentry,kprobe VMTEST_KPROBE_PATTERN=$smoke tests/vm/run.sh "$smoke"
+			rc=$?
+			if [ "$rc" = 2 ]; then
+				echo "skip vm/$k: the VM could not run here (reason above)"
+			else
+				result "vm/$k smoke (fentry,kprobe pass)" "$rc"
+			fi
+		done
 	fi
 fi
 

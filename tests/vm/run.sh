@@ -55,7 +55,7 @@ if [ ! -f "$cache/$kpkg/vmlinuz" ] || [ ! -f "$cache/$kpkg/modules/tcp_diag.ko" 
 	mkdir -p "$cache/$kpkg/modules"
 	cp "$cache/$kpkg.x"/boot/vmlinuz-* "$cache/$kpkg/vmlinuz"
 	for m in $mods; do
-		f=$(ls "$cache/$kpkg.x"/lib/modules/*/"$m"* 2>/dev/null | head -n 1)
+		f=$(ls "$cache/$kpkg.x"/lib/modules/*/"$m"* "$cache/$kpkg.x"/usr/lib/modules/*/"$m"* 2>/dev/null | head -n 1)
 		case $f in
 		*.ko) cp "$f" "$cache/$kpkg/modules/" ;;
 		*.ko.xz) xz -dc "$f" >"$cache/$kpkg/modules/$(basename "$m")" ;;
