@@ -1,5 +1,7 @@
 /* SPDX-License-Identifier: GPL-2.0 OR BSD-2-Clause */
-/* Maps, drop counters and the ring-buffer helpers shared by all programs. */
+/* What every fact's programs share: the ring buffer and its helpers, the
+ * drop counters, the per-socket owner table, the listeners' owners, the
+ * kprobe guard marks. Each fact's own maps live in its header. */
 #ifndef COMMON_BPF_H
 #define COMMON_BPF_H
 
@@ -48,81 +50,9 @@ struct {
 	__type(value, struct ev_owner);
 } listeners SEC(".maps");
 
-/* Live timewait sockets we saw created. */
-#define TWF_CANCEL_IN_CONNECT (1u << 1)
-#define TWF_INFERRED (1u << 2) /* TW_OVERFLOW without the tcp_time_wait() hook */
-#define TWF_ADOPTED (1u << 3)  /* older than tcpscope: its substate before is not known */
-struct tw_info {
-	struct ev_owner owner;
-	struct ev_tuple t; /* kept: the socket is gone when a kill is found */
-	__u32 netns;
-	__u32 _pad0;
-	__u64 cookie;
-	__u64 enter_ns;
-	__u32 flags;
-	__u8 substate;
-	__u8 owner_known;
-	__u8 _pad[2];
-};
-
-struct {
-	__uint(type, BPF_MAP_TYPE_LRU_HASH);
-	__uint(max_entries, 16384);
-	__type(key, __u64);
-	__type(value, struct tw_info);
-} tws SEC(".maps");
-
-/* Timewait sockets whose timer was cancelled, with when: re-armed or
- * expired within microseconds, or else killed (see tw_sweep). */
-struct tw_cancelled {
-	__u64 ns;
-	__u64 cookie;
-};
-
-struct {
-	__uint(type, BPF_MAP_TYPE_HASH);
-	__uint(max_entries, 16384);
-	__type(key, __u64);
-	__type(value, struct tw_cancelled);
-} tw_cancel SEC(".maps");
-
-/* tcp_time_wait() entered for this cookie (fentry/kprobe tier only): if no
- * timewait socket follows before the full socket's ->CLOSE, the bucket limit
- * refused it. Per CPU, a slot per interrupt context (ctx_level.bpf.h). */
-struct tw_expect {
-	__u64 cookie;
-	__u32 substate;
-	__u32 armed;
-};
-
-struct {
-	__uint(type, BPF_MAP_TYPE_PERCPU_ARRAY);
-	__uint(max_entries, CTX_LEVELS);
-	__type(key, __u32);
-	__type(value, struct tw_expect);
-} tw_exp SEC(".maps");
-
-/* A timewait socket whose timer just started, waiting for the full socket's
- * ->CLOSE transition that tcp_time_wait() triggers next on this CPU, in the
- * same interrupt context: that event carries the owner (same cookie). Per
- * CPU, a slot per context: a softirq landing between the two (a loopback
- * peer's FIN) has its own, and no longer flushes the task's unowned. */
-struct tw_pending {
-	__u64 tw;
-	__u64 timeout_ms;
-	struct tw_info ti;
-};
-
-struct {
-	__uint(type, BPF_MAP_TYPE_PERCPU_ARRAY);
-	__uint(max_entries, CTX_LEVELS);
-	__type(key, __u32);
-	__type(value, struct tw_pending);
-} tw_pend SEC(".maps");
-
-/* Drop counters (enum drop_reason) and, for the LRU maps, inserts minus
- * deletes: when that exceeds max_entries, live entries were evicted. */
-enum lru_id { LRU_SOCK, LRU_TW, LRU_MAX };
+/* Drop counters (enum drop_reason) and, for the LRU maps (enum lru_id,
+ * tcpscope.h), inserts minus deletes: when that exceeds max_entries, live
+ * entries were evicted. */
 __u64 drops[DROP_MAX] = {};
 __s64 lru_live[LRU_MAX] = {};
 

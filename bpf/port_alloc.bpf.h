@@ -14,7 +14,7 @@
  *     ->CLOSE that follows a failure ends it, bind()/listen()/connect()
  *     syscall exits as fallbacks; the scan length is unknown.
  *
- * The thin SEC() wrappers live in tcpscope.bpf.c; the bodies are here.
+ * The bodies, then the thin SEC() wrappers of the fentry and kprobe tiers.
  */
 #ifndef PORT_ALLOC_BPF_H
 #define PORT_ALLOC_BPF_H
@@ -377,5 +377,117 @@ static __always_inline void port_tp_sys_exit(__u8 op, long ret)
 	}
 	alloc_free();
 }
+
+/* Port allocation, where fentry/fexit or kprobes are allowed: thin
+ * wrappers over the bodies in port_alloc.bpf.h; the loader keeps one tier. */
+
+SEC("?fentry/__inet_hash_connect")
+int BPF_PROG(fe_hash_connect, void *death_row, struct sock *sk)
+{
+	return hash_connect_enter(sk);
+}
+
+/* the return value's slot: compat.bpf.h */
+SEC("?fexit/__inet_hash_connect")
+int BPF_PROG(fx_hash_connect)
+{
+	__u64 ret;
+
+	/* constant at load: the verifier walks one branch; the barrier keeps
+	 * the compiler from merging the two loads into one at a computed
+	 * offset, which the verifier refuses on the context */
+	if (hash_connect_nargs == 5) {
+		ret = ctx[5];
+		barrier_var(ret);
+	} else {
+		ret = ctx[4];
+	}
+	return hash_connect_exit((int)ret, VIA_FENTRY);
+}
+
+SEC("?fentry/__inet_check_established")
+int BPF_PROG(fe_check_est, void *death_row, struct sock *sk, __u16 lport)
+{
+	return check_established_enter(lport);
+}
+
+SEC("?fentry/__inet6_check_established")
+int BPF_PROG(fe_check_est6, void *death_row, struct sock *sk, __u16 lport)
+{
+	return check_established_enter(lport);
+}
+
+SEC("?fexit/tcp_twsk_unique")
+int BPF_PROG(fx_twsk_unique, struct sock *sk, struct sock *sktw, void *twp, int ret)
+{
+	return twsk_unique_exit(ret);
+}
+
+SEC("?fentry/inet_csk_get_port")
+int BPF_PROG(fe_get_port, struct sock *sk, unsigned short snum)
+{
+	return get_port_enter(sk, snum);
+}
+
+SEC("?fexit/inet_csk_get_port")
+int BPF_PROG(fx_get_port, struct sock *sk, unsigned short snum, int ret)
+{
+	return get_port_exit(ret, VIA_FENTRY);
+}
+
+SEC("?fentry/inet_csk_bind_conflict")
+int BPF_PROG(fe_bind_conflict, const struct sock *sk, const struct inet_bind_bucket *tb)
+{
+	return bind_conflict_enter(tb);
+}
+
+SEC("?kprobe/__inet_hash_connect")
+int BPF_KPROBE(kp_hash_connect, void *death_row, struct sock *sk)
+{
+	return KP_GUARDED(hash_connect_enter(sk));
+}
+
+SEC("?kretprobe/__inet_hash_connect")
+int BPF_KRETPROBE(kr_hash_connect, int ret)
+{
+	return KP_GUARDED(hash_connect_exit(ret, VIA_KPROBE));
+}
+
+SEC("?kprobe/__inet_check_established")
+int BPF_KPROBE(kp_check_est, void *death_row, struct sock *sk, __u16 lport)
+{
+	return KP_GUARDED(check_established_enter(lport));
+}
+
+SEC("?kprobe/__inet6_check_established")
+int BPF_KPROBE(kp_check_est6, void *death_row, struct sock *sk, __u16 lport)
+{
+	return KP_GUARDED(check_established_enter(lport));
+}
+
+SEC("?kretprobe/tcp_twsk_unique")
+int BPF_KRETPROBE(kr_twsk_unique, int ret)
+{
+	return KP_GUARDED(twsk_unique_exit(ret));
+}
+
+SEC("?kprobe/inet_csk_get_port")
+int BPF_KPROBE(kp_get_port, struct sock *sk, unsigned short snum)
+{
+	return KP_GUARDED(get_port_enter(sk, snum));
+}
+
+SEC("?kretprobe/inet_csk_get_port")
+int BPF_KRETPROBE(kr_get_port, int ret)
+{
+	return KP_GUARDED(get_port_exit(ret, VIA_KPROBE));
+}
+
+SEC("?kprobe/inet_csk_bind_conflict")
+int BPF_KPROBE(kp_bind_conflict, const struct sock *sk, const struct inet_bind_bucket *tb)
+{
+	return KP_GUARDED(bind_conflict_enter(tb));
+}
+
 
 #endif

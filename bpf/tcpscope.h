@@ -204,6 +204,21 @@ enum drop_reason {
 	DROP_MAX,
 };
 
+/* The LRU maps whose inserts minus deletes .bss lru_live[] counts (evictions
+ * show as more live entries than the map holds) */
+enum lru_id {
+	LRU_SOCK, /* socks: per-socket owner and state age */
+	LRU_TW,	  /* tws: live timewait sockets */
+	LRU_MAX,
+};
+
+/* The hooks with a twin program (twin.bpf.h); .bss twin_rescued[] by hook */
+enum twin_hook {
+	TWIN_STATE,	  /* on_set_state / on_set_state_nested */
+	TWIN_TIMER_START, /* on_timer_start / on_timer_start_nested */
+	TWIN_MAX,
+};
+
 #define TS_ASSERT_SIZE(t, n) _Static_assert(sizeof(t) == (n), #t " changed size: update both sides")
 TS_ASSERT_SIZE(struct ev_hdr, 16);
 TS_ASSERT_SIZE(struct ev_tuple, 40);

@@ -25,7 +25,6 @@
 
 #define BTF_PATH "/sys/kernel/btf/vmlinux"
 #define TRACEFS_MAGIC 0x74726163
-#define LRU_MAX_USER 2 /* socks, tws: enum lru_id in common.bpf.h */
 
 /* A sweep over the timewait maps, run from here by BPF_PROG_TEST_RUN: when
  * there is something to look at (live > 0; walking a hash costs its size),
@@ -43,7 +42,7 @@ struct loader {
 	struct ring_buffer *rb;
 	uint32_t max_sockets;
 	char kconfig[32];
-	struct bpf_link *twin_link[2];
+	struct bpf_link *twin_link[TWIN_MAX];
 	struct sweep kills, substates;
 	bool syscalls;
 	bool cookie_helper; /* bpf_get_socket_cookie() in tracing programs (5.12+) */
@@ -284,7 +283,6 @@ static void plan_hooks(struct loader *l, const struct loader_opts *o)
 	s->rodata->tw_timer_fn = addr[0];
 	s->rodata->tcp_write_timer_fn = addr[1];
 	l->syscalls = ensure_tracefs();
-	s->rodata->want_syscalls = l->syscalls;
 	int n = probe_func_args("__inet_hash_connect");
 
 	s->rodata->hash_connect_nargs = n == 5 ? 5 : 4;
@@ -303,22 +301,8 @@ static void plan_hooks(struct loader *l, const struct loader_opts *o)
 	s->rodata->task_stack_size = kernel_config("CONFIG_KASAN", v, sizeof(v)) && v[0] == 'y' ?
 					     32768 : 16384;
 
-	/* Every optional program starts unloaded; the choices below enable some. */
-	struct bpf_program *optional[] = {
-		s->progs.fe_tcp_time_wait, s->progs.kp_tcp_time_wait,
-		s->progs.fe_hash_connect, s->progs.fx_hash_connect, s->progs.fe_get_port,
-		s->progs.fx_get_port, s->progs.kp_hash_connect, s->progs.kr_hash_connect,
-		s->progs.kp_get_port, s->progs.kr_get_port, s->progs.fe_check_est,
-		s->progs.fe_check_est6, s->progs.fe_bind_conflict, s->progs.kp_check_est,
-		s->progs.kp_check_est6, s->progs.kp_bind_conflict, s->progs.fx_twsk_unique,
-		s->progs.kr_twsk_unique, s->progs.on_connect_exit, s->progs.on_listen_exit,
-		s->progs.fe_tcp_set_state, s->progs.kp_tcp_set_state,
-		s->progs.fe_conn_request, s->progs.fe_syn_recv4, s->progs.fe_syn_recv6,
-		s->progs.kp_conn_request, s->progs.kp_syn_recv4, s->progs.kp_syn_recv6,
-		s->progs.on_kfree_skb,
-	};
-	for (size_t i = 0; i < sizeof(optional) / sizeof(optional[0]); i++)
-		load(optional[i], false);
+	/* The optional programs (SEC("?...")) start unloaded; the choices below
+	 * enable some. */
 
 	/* State transitions: the tracepoint is the best tier (kernel-hooks.md 9);
 	 * without it (before 4.16), tcp_set_state() by fentry, else kprobe. */
@@ -582,9 +566,9 @@ struct loader *loader_start(const struct loader_opts *o, char *err, size_t errle
 			 strerror(-ret), fmt_errno(ret));
 		goto fail;
 	}
-	for (int i = 0; i < 2; i++) {
-		struct bpf_program *p = i ? skel->progs.on_timer_start_nested :
-					    skel->progs.on_set_state_nested;
+	for (int i = 0; i < TWIN_MAX; i++) {
+		struct bpf_program *p = i == TWIN_TIMER_START ? skel->progs.on_timer_start_nested :
+								skel->progs.on_set_state_nested;
 
 		if (bpf_program__fd(p) < 0)
 			continue; /* not loaded on this kernel */
@@ -716,7 +700,7 @@ void loader_lost(struct loader *l, uint64_t out[LOST_KINDS])
 	out[LOST_KPROBE_BUSY] = s->bss->drops[DROP_KPROBE_BUSY];
 	/* inserts - deletes above capacity means the LRU evicted live entries
 	 * (a lower bound: the tracker keeps the high-water mark). */
-	for (int i = 0; i < LRU_MAX_USER; i++) {
+	for (int i = 0; i < LRU_MAX; i++) {
 		int64_t over = s->bss->lru_live[i] - (int64_t)l->max_sockets;
 
 		if (over > 0)
@@ -739,8 +723,8 @@ void loader_lost(struct loader *l, uint64_t out[LOST_KINDS])
 		struct bpf_program *outer, *twin;
 		int hook;
 	} pairs[] = {
-		{ s->progs.on_set_state, s->progs.on_set_state_nested, 0 },
-		{ s->progs.on_timer_start, s->progs.on_timer_start_nested, 1 },
+		{ s->progs.on_set_state, s->progs.on_set_state_nested, TWIN_STATE },
+		{ s->progs.on_timer_start, s->progs.on_timer_start_nested, TWIN_TIMER_START },
 	};
 	bpf_object__for_each_program(p, s->obj) {
 		bool paired = false;
@@ -784,9 +768,9 @@ void loader_report(struct loader *l, FILE *f)
 	else
 		fprintf(f, "tcpscope: transitions made under PID 1 are not counted: %s\n",
 			l->hidden.why);
-	for (int i = 0; i < 2; i++)
+	for (int i = 0; i < TWIN_MAX; i++)
 		fprintf(f, "tcpscope: twin of %s rescued %llu invocations\n",
-			i ? "on_timer_start" : "on_set_state",
+			i == TWIN_TIMER_START ? "on_timer_start" : "on_set_state",
 			(unsigned long long)l->skel->bss->twin_rescued[i]);
 }
 

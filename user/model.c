@@ -395,17 +395,20 @@ static struct msock *enter(struct model *m, uint64_t key, bool tw, int state, ui
 	return s;
 }
 
-/* A child's LISTEN->SYN_RECV comes without its cookie (the kernel sets it
- * after): it was kept under its socket id; its next event brings the cookie. */
-static void rekey_child(struct model *m, uint64_t sk, uint64_t cookie)
+/* A socket seen without a cookie was kept under its socket id: a child's
+ * LISTEN->SYN_RECV (the kernel gives it its cookie after), or any socket on
+ * a kernel whose tracing programs cannot make one (before 5.12) until
+ * someone did (the census's sock_diag, ss, SO_COOKIE). Its first event with
+ * a cookie moves the entry there. */
+static void rekey(struct model *m, uint64_t sk, uint64_t cookie)
 {
 	struct msock *s = find(m, sk, false), copy, *n;
 
-	if (!s || s->state != TS_SYN_RECV)
+	if (!s)
 		return;
 	if (find(m, cookie, false)) {
-		/* the census, taken while the child was being born, has it by
-		 * its cookie already: the entry under its id is a copy */
+		/* the census, taken while the socket was seen under its id,
+		 * has it by its cookie already: the entry under its id is a copy */
 		erase(m, s);
 		return;
 	}
@@ -436,6 +439,10 @@ static void on_state(struct model *m, const struct ev_state *e)
 			}
 		}
 	}
+	/* an entry under the socket id only where one can be: a child's
+	 * next event, or a cookie not seen before */
+	if (e->cookie && e->sk && (e->old_state == TS_SYN_RECV || !find(m, e->cookie, false)))
+		rekey(m, e->sk, e->cookie);
 	if (e->new_state == TS_CLOSE) {
 		if (e->old_state == TS_ESTABLISHED || e->old_state == TS_CLOSE_WAIT)
 			note_abort(m, e);
@@ -444,8 +451,6 @@ static void on_state(struct model *m, const struct ev_state *e)
 			erase(m, s);
 		return;
 	}
-	if (e->cookie && e->old_state == TS_SYN_RECV)
-		rekey_child(m, e->sk, e->cookie);
 	s = enter(m, key, false, e->new_state, e->hdr.ts_ns, &e->t, e->netns, &e->owner, known);
 	if (!s)
 		return;

@@ -155,9 +155,18 @@ test_serve_http_and_bad_input() {
 	fi
 	serve_stop || return 1
 	# bad input: one line naming the problem, exit 2, before anything is loaded
-	local port=${SERVE_URL##*:} bad
-	python3 -c "import socket,time; s=socket.socket(); s.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEADDR, 1); s.bind(('127.0.0.1',$port)); s.listen(); time.sleep(3)" &
-	sleep 0.5
+	# a port of its own, held by another listener
+	local port bad
+	for _ in $(seq 1 20); do
+		port=$((20000 + RANDOM % 20000))
+		ss -Htan "sport = :$port" | grep -q . || break
+	done
+	python3 -c "import socket,time; s=socket.socket(); s.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEADDR, 1); s.bind(('127.0.0.1',$port)); s.listen(); time.sleep(5)" &
+	# until it listens (a loaded host starts python slowly), at most 5 s
+	for _ in $(seq 1 50); do
+		ss -Htln "sport = :$port" | grep -q . && break
+		sleep 0.1
+	done
 	timeout 10 "$TCPSCOPE" serve --web.listen-address "127.0.0.1:$port" 2>"$D/inuse"
 	echo $? >"$D/inuse.rc"
 	[ "$(cat "$D/inuse.rc")" = 2 ] && grep -q "Address already in use" "$D/inuse" && [ "$(wc -l <"$D/inuse")" = 1 ] ||

@@ -45,6 +45,8 @@ for tier in $(echo "${passes_wanted:-fentry}" | tr ',' ' '); do
 	VMTEST_TIER=$tier TRACE_EXTRA=$extra bash tests/run.sh e2e "$pat" 2>&1 | tee /tmp/out
 	tail -1 /tmp/out | grep -q ' 0 failed$' || rc=1
 	passes="$passes $tier: $(tail -1 /tmp/out);"
+	# which tier serves each fact in this pass (the kernel table, scripts/kernel-table)
+	echo "VMTEST-HOOKS: $tier $(/bin/tcpscope hooks -F json $extra 2>/dev/null)"
 done
 /bin/tcpscope trace -v -d 0.5 -o /dev/null > /tmp/v 2>&1 || tail -40 /tmp/v
 grep -E "TIME_WAIT entry|port allocation|scan length|blind" /tmp/v

@@ -100,6 +100,10 @@ echo "root:x:0:0::/root:/bin/sh" > "$root/etc/passwd"
 ( cd "$root" && find . | cpio -o -H newc --quiet ) > "$root.cpio" || exit 2
 trap 'rm -rf "$root" "$root.cpio"' EXIT
 
+# The console shows the kernel's warnings and stack dumps (loglevel=5: a
+# soft lockup's stack is printed at the default level, which quiet hides);
+# a soft lockup panics (softlockup_panic=1), so a hung guest ends at once
+# with its stack in the console log instead of at the timeout.
 # TCG: /dev/kvm here is a nested PVM on which Debian kernels do not boot
 # (tests/vm notes in ../shared/docs/vmtest.md); hide cx16 for qemu 7.2.
 # One TCG thread for both vCPUs: with thread=multi, guests that patch kernel
@@ -109,7 +113,7 @@ run_vm() {
 	timeout "${VMTEST_TIMEOUT:-1200}" qemu-system-x86_64 -accel "tcg,thread=${VMTEST_TCG_THREAD:-single}" \
 		-cpu max,-cx16 -smp 2 -m 1G \
 		-kernel "$cache/$kpkg/vmlinuz" -initrd "$root.cpio" -nographic -no-reboot \
-		-append "console=ttyS0 panic=-1 oops=panic rdinit=/init quiet vmtest_pattern=$pattern vmtest_passes=${VMTEST_PASSES:-fentry} vmtest_kprobe_pattern=${VMTEST_KPROBE_PATTERN:-}" \
+		-append "console=ttyS0 panic=-1 oops=panic rdinit=/init loglevel=5 softlockup_panic=1 vmtest_pattern=$pattern vmtest_passes=${VMTEST_PASSES:-fentry} vmtest_kprobe_pattern=${VMTEST_KPROBE_PATTERN:-}" \
 		> "$console" 2>&1
 }
 
@@ -136,7 +140,13 @@ if [ -z "$result" ]; then
 	exit 2
 fi
 
-sed -n '/VMTEST-KERNEL/,/VMTEST-RESULT/p' "$console" | tr -d '\r'
+sed -n '/VMTEST-KERNEL/,/VMTEST-RESULT/p' "$console" | tr -d '\r' | grep -av '^VMTEST-HOOKS:'
+# the hooks of each pass, for the kernel table (scripts/kernel-table)
+tr -d '\r' <"$console" | sed -n 's/^VMTEST-HOOKS: \([a-z]*\) \(.*\)/\1 \2/p' |
+	while read -r tier json; do
+		echo "$json" >"$cache/hooks-$kpkg-$tier.json"
+	done
+echo "$result" >"$cache/result-$kpkg.txt"
 if grep -aE 'WARNING:|BUG:|Oops|Call Trace' "$console" >/dev/null; then
 	log "kernel warnings in the guest console:"
 	grep -aE -A5 'WARNING:|BUG:|Oops' "$console" | head -40 >&2
