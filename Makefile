@@ -75,7 +75,7 @@ LIB_SRCS := $(filter-out user/main.c $(if $(filter 1,$(STATIC)),user/http.c,user
 LIB_OBJS := $(patsubst user/%.c,$(OUTPUT)/user/%.o,$(LIB_SRCS))
 UNIT_SRCS := $(wildcard tests/unit/*.c)
 UNIT_BINS := $(patsubst tests/unit/%.c,$(OUTPUT)/tests/%,$(UNIT_SRCS))
-TOOLS := $(OUTPUT)/tcpscope $(OUTPUT)/tests/scenario $(OUTPUT)/tests/ts-count
+TOOLS := $(OUTPUT)/tcpscope $(OUTPUT)/tests/scenario $(OUTPUT)/tests/ts-count $(OUTPUT)/progstats
 # fuzz targets: with libFuzzer (make fuzz), and as corpus replayers in make test
 FUZZ_NAMES := $(patsubst tests/fuzz/fuzz_%.c,%,$(wildcard tests/fuzz/fuzz_*.c))
 REGRESS_BINS := $(patsubst %,$(OUTPUT)/tests/regress_%,$(FUZZ_NAMES))
@@ -115,6 +115,11 @@ $(OUTPUT)/tests/%.o: tests/unit/%.c $(SKELS) | $(OUTPUT)/tests
 $(OUTPUT)/tests/test_%: $(OUTPUT)/tests/test_%.o $(LIB_OBJS)
 	$(call msg,LINK,$@)
 	$(Q)$(CC) $^ $(ALL_LDFLAGS) $(LIBS) -o $@
+
+# scripts/bench's per-program BPF time (BPF_ENABLE_STATS while a command runs)
+$(OUTPUT)/progstats: scripts/progstats.c | $(OUTPUT)
+	$(call msg,CC,$@)
+	$(Q)$(CC) $(ALL_CFLAGS) $< $(ALL_LDFLAGS) $(LIBS) -o $@
 
 $(OUTPUT)/tests/scenario: tests/scenario.c | $(OUTPUT)/tests
 	$(call msg,CC,$@)
@@ -187,9 +192,10 @@ vmtest: deps
 			VMTEST_KPROBE_PATTERN= tests/vm/run.sh || rc=1; \
 	done; exit $$rc
 
-bench: deps
+bench:
+	@scripts/install-deps.sh --bench
 	$(MAKE) --no-print-directory all
-	scripts/bench
+	scripts/bench $(ROUNDS) $(SECONDS)
 
 stress: deps
 	$(MAKE) --no-print-directory all

@@ -108,7 +108,8 @@ static __always_inline void count_drop(int reason)
 	__sync_fetch_and_add(&drops[reason], 1);
 }
 
-static __always_inline void *ev_reserve(__u32 size, __u16 type)
+/* ts_ns: when it happened, where the caller has read the clock already */
+static __always_inline void *ev_reserve_at(__u32 size, __u16 type, __u64 ts_ns)
 {
 	struct ev_hdr *h = bpf_ringbuf_reserve(&events, size, 0);
 
@@ -119,8 +120,13 @@ static __always_inline void *ev_reserve(__u32 size, __u16 type)
 	h->type = type;
 	h->size = size;
 	h->cpu = bpf_get_smp_processor_id();
-	h->ts_ns = bpf_ktime_get_ns();
+	h->ts_ns = ts_ns;
 	return h;
+}
+
+static __always_inline void *ev_reserve(__u32 size, __u16 type)
+{
+	return ev_reserve_at(size, type, bpf_ktime_get_ns());
 }
 
 /* Waking the reader per event is what costs (docs/performance.md), and so

@@ -40,8 +40,14 @@ const volatile __u32 task_stack_size = 16384;
 static __always_inline __u32 ctx_level(const void *ctx)
 {
 #if defined(__TARGET_ARCH_x86)
-	struct task_struct *t = (void *)bpf_get_current_task();
-	__u64 base = (__u64)BPF_CORE_READ(t, stack), top;
+	__u64 base, top;
+
+	/* a plain load from the BTF task (5.11+, 3ca1032ab7ab) where the
+	 * helper exists, else a probe read (libbpf drops the dead branch) */
+	if (bpf_core_enum_value_exists(enum bpf_func_id, BPF_FUNC_get_current_task_btf))
+		base = (__u64)bpf_get_current_task_btf()->stack;
+	else
+		base = (__u64)BPF_CORE_READ((struct task_struct *)bpf_get_current_task(), stack);
 
 	top = base + task_stack_size;
 	/* compared, never computed with: the verifier forbids arithmetic on

@@ -306,6 +306,18 @@ static __always_inline int bind_conflict_enter(const struct inet_bind_bucket *tb
 
 /* ---- tracepoint-only tier -------------------------------------------- */
 
+/* The retransmit timer (its address) of the socket whose connect() this CPU
+ * started last: timer_start tests a TCP retransmit timer against it with a
+ * per-CPU load, where a hash lookup per timer cost every busy connection's
+ * re-armed timers. A connect() that migrates before its SYN's timer is
+ * reported at its exit instead (port_tp_sys_exit). */
+struct {
+	__uint(type, BPF_MAP_TYPE_PERCPU_ARRAY);
+	__uint(max_entries, 1);
+	__type(key, __u32);
+	__type(value, __u64);
+} syn_timer SEC(".maps");
+
 /* From the state tracepoint, in the caller's own syscall. */
 static __always_inline void port_tp_transition(const struct sock *sk, int old, int new,
 					       const struct ev_tuple *t)
@@ -320,8 +332,17 @@ static __always_inline void port_tp_transition(const struct sock *sk, int old, i
 			return;
 		a = alloc_new(new == TS_SYN_SENT ? PORT_CONNECT : PORT_LISTEN, sk,
 			      bpf_ktime_get_ns());
-		if (a)
-			a->t = *t;
+		if (!a)
+			return;
+		a->t = *t;
+		if (new == TS_SYN_SENT) {
+			__u32 zero = 0;
+			__u64 *st = bpf_map_lookup_elem(&syn_timer, &zero);
+
+			if (st)
+				*st = (__u64)sk + bpf_core_field_offset(struct inet_connection_sock,
+									icsk_retransmit_timer);
+		}
 		return;
 	}
 	if (new != TS_CLOSE || (old != TS_SYN_SENT && old != TS_LISTEN) || allocs_live <= 0)
@@ -341,19 +362,21 @@ static __always_inline void port_tp_transition(const struct sock *sk, int old, i
 static __always_inline void port_tp_timer(struct timer_list *timer)
 {
 	struct alloc_ctx *a;
-	struct sock *sk;
+	__u32 zero = 0;
+	__u64 *st;
 
-	if (port_via != VIA_TRACEPOINT || !tcp_write_timer_fn || allocs_live <= 0 ||
+	if (port_via != VIA_TRACEPOINT || !tcp_write_timer_fn ||
 	    (__u64)timer->function != tcp_write_timer_fn)
 		return;
+	st = bpf_map_lookup_elem(&syn_timer, &zero);
+	if (!st || *st != (__u64)timer)
+		return;
+	*st = 0;
 	a = alloc_get();
-	if (!a || a->op != PORT_CONNECT)
+	if (!a || a->op != PORT_CONNECT || a->sk + bpf_core_field_offset(struct inet_connection_sock,
+									  icsk_retransmit_timer) != (__u64)timer)
 		return;
-	sk = (struct sock *)a->sk;
-	if ((void *)timer != (void *)sk + bpf_core_field_offset(struct inet_connection_sock,
-								 icsk_retransmit_timer))
-		return;
-	emit_port(a, sk, 0, VIA_TRACEPOINT, EVF_LAT_UPPER);
+	emit_port(a, (struct sock *)a->sk, 0, VIA_TRACEPOINT, EVF_LAT_UPPER);
 	alloc_free();
 }
 

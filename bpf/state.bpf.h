@@ -144,7 +144,7 @@ static __always_inline int set_state_body(__u32 lv, bool btf, const struct sock 
 		tw_adopt(lv, btf, sk, cookie, &t, &owner, flags & EVF_OWNER_KNOWN);
 
 	if (EMITS(EV_STATE) && pass_states(oldstate, newstate) && pass_common(&owner, &t)) {
-		e = ev_reserve(sizeof(*e), EV_STATE);
+		e = ev_reserve_at(sizeof(*e), EV_STATE, now);
 		if (e) {
 			e->sk = skid;
 			e->cookie = cookie;
@@ -171,16 +171,20 @@ static __always_inline int set_state_body(__u32 lv, bool btf, const struct sock 
 SEC("tp_btf/inet_sock_set_state")
 int BPF_PROG(on_set_state, const struct sock *sk, const int oldstate, const int newstate)
 {
-	TWIN_OUTER(TWIN_STATE, (__u64)sk, oldstate << 8 | newstate,
-		   set_state_body(ctx_level(ctx), true, sk, oldstate, newstate));
+	__u32 lv = ctx_level(ctx);
+
+	TWIN_OUTER(lv, TWIN_STATE, (__u64)sk, oldstate << 8 | newstate,
+		   set_state_body(lv, true, sk, oldstate, newstate));
 	return 0;
 }
 
 SEC("tp_btf/inet_sock_set_state")
 int BPF_PROG(on_set_state_nested, const struct sock *sk, const int oldstate, const int newstate)
 {
-	TWIN_NESTED(TWIN_STATE, (__u64)sk, oldstate << 8 | newstate,
-		    set_state_body(ctx_level(ctx), true, sk, oldstate, newstate));
+	__u32 lv = ctx_level(ctx);
+
+	TWIN_NESTED(lv, TWIN_STATE, (__u64)sk, oldstate << 8 | newstate,
+		    set_state_body(lv, true, sk, oldstate, newstate));
 	return 0;
 }
 

@@ -222,17 +222,12 @@ static __always_inline bool tw_same_nocookie(struct inet_timewait_sock *tw, __u6
 	return skc_has_tuple(&tw->__tw_common, &ti->t);
 }
 
-static __always_inline int timer_start_body(__u32 lv, struct timer_list *timer, unsigned long expires)
+static __always_inline int timer_start_body(__u32 lv, struct inet_timewait_sock *tw, unsigned long expires)
 {
-	struct inet_timewait_sock *tw = tw_of(timer);
 	struct tw_info *ti, fresh = {};
 	__u64 key, cookie, timeout;
 	__u8 substate;
 
-	if (!tw) {
-		port_tp_timer(timer);
-		return 0;
-	}
 	key = (__u64)tw;
 	cookie = BPF_CORE_READ(tw, __tw_common.skc_cookie.counter);
 	substate = BPF_CORE_READ(tw, tw_substate);
@@ -289,17 +284,37 @@ static __always_inline int timer_start_body(__u32 lv, struct timer_list *timer, 
 	return 0;
 }
 
+/* timer_start fires for every timer armed on the host (on a busy server
+ * mostly TCP's retransmit and delayed-ACK timers, re-armed per request), so
+ * both programs first test the timer's function, and only a timewait
+ * socket's timer pays for the twin protocol. The connecting socket's
+ * retransmit timer (port allocation, tracepoint tier) needs no twin: where
+ * a nested invocation skips it, connect()'s exit reports the allocation. */
 SEC("tp_btf/timer_start")
 int BPF_PROG(on_timer_start, struct timer_list *timer, unsigned long expires)
 {
-	TWIN_OUTER(TWIN_TIMER_START, (__u64)timer, expires, timer_start_body(ctx_level(ctx), timer, expires));
+	struct inet_timewait_sock *tw = tw_of(timer);
+
+	if (!tw) {
+		port_tp_timer(timer);
+		return 0;
+	}
+	__u32 lv = ctx_level(ctx);
+
+	TWIN_OUTER(lv, TWIN_TIMER_START, (__u64)timer, expires, timer_start_body(lv, tw, expires));
 	return 0;
 }
 
 SEC("tp_btf/timer_start")
 int BPF_PROG(on_timer_start_nested, struct timer_list *timer, unsigned long expires)
 {
-	TWIN_NESTED(TWIN_TIMER_START, (__u64)timer, expires, timer_start_body(ctx_level(ctx), timer, expires));
+	struct inet_timewait_sock *tw = tw_of(timer);
+
+	if (!tw)
+		return 0;
+	__u32 lv = ctx_level(ctx);
+
+	TWIN_NESTED(lv, TWIN_TIMER_START, (__u64)timer, expires, timer_start_body(lv, tw, expires));
 	return 0;
 }
 

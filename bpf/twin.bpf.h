@@ -73,12 +73,12 @@ __u64 twin_rescued[TWIN_MAX] = {};
  * task level (claim: take it over from another thread with the same index;
  * two threads of one index in the middle of one invocation at once would
  * cost a duplicate, not a loss). */
-static __always_inline struct twin_slot *twin_slot(const void *ctx, __u32 hook, bool claim)
+static __always_inline struct twin_slot *twin_slot(__u32 lv, __u32 hook, bool claim)
 {
 	struct twin_slot *sl;
 	__u32 tid, k;
 
-	if (ctx_level(ctx))
+	if (lv)
 		return bpf_map_lookup_elem(&twin_irq, &hook);
 	tid = (__u32)bpf_get_current_pid_tgid();
 	k = hook * TWIN_TASK_SLOTS + tid % TWIN_TASK_SLOTS;
@@ -93,9 +93,10 @@ static __always_inline struct twin_slot *twin_slot(const void *ctx, __u32 hook, 
 	return sl;
 }
 
-#define TWIN_OUTER(hook, ida, idb, call)                                        \
+/* lv: the invocation's ctx_level(), computed once by the caller */
+#define TWIN_OUTER(lv, hook, ida, idb, call)                                    \
 	do {                                                                    \
-		struct twin_slot *sl = twin_slot(ctx, (hook), true);                  \
+		struct twin_slot *sl = twin_slot((lv), (hook), true);                 \
 		if (sl) {                                                       \
 			sl->used = 1;                                           \
 			sl->done = 0;                                           \
@@ -107,9 +108,9 @@ static __always_inline struct twin_slot *twin_slot(const void *ctx, __u32 hook, 
 			sl->done = 1;                                           \
 	} while (0)
 
-#define TWIN_NESTED(hook, ida, idb, call)                                       \
+#define TWIN_NESTED(lv, hook, ida, idb, call)                                   \
 	do {                                                                    \
-		struct twin_slot *sl = twin_slot(ctx, (hook), false);                 \
+		struct twin_slot *sl = twin_slot((lv), (hook), false);                \
 		if (sl) {                                                       \
 			bool first_did = sl->used && sl->done && sl->a == (ida) && \
 					 sl->b == (idb);                        \

@@ -9,11 +9,14 @@
 # promtool) and curl check serve against the real engine (the package's own
 # service is stopped and disabled: the tests run their own instance);
 # libclang-rt for make fuzz (libFuzzer).
+#   --bench: also what make bench measures with (iperf3, and libbpf-tools'
+#   tcpstates, the reference tracer)
 set -eu
 pkgs="clang llvm bpftool libbpf-dev libelf-dev zlib1g-dev libzstd-dev libncurses-dev libmicrohttpd-dev
 pkg-config make gcc libc6-dev iproute2 jq procps util-linux tmux curl prometheus
 qemu-system-x86 busybox-static cpio
 nginx-light wrk redis-server redis-tools"
+[ "${1:-}" = --bench ] && pkgs="$pkgs iperf3 libbpf-tools"
 # libFuzzer (make fuzz) is in the runtime package of the clang that is installed
 # (recommended by clang, so absent with --no-install-recommends)
 v=$(clang -dumpversion 2>/dev/null | cut -d. -f1)
