@@ -77,6 +77,11 @@ void ladder_unknown(struct ladder *l, enum fact f, const char *fmt, ...)
 	va_end(ap);
 }
 
+void ladder_cost(struct ladder *l, enum fact f, const char *cost)
+{
+	snprintf(l->f[f].cost, sizeof(l->f[f].cost), "%s", cost);
+}
+
 void ladder_print_text(const struct ladder *l, FILE *out)
 {
 	struct utsname u;
@@ -94,6 +99,8 @@ void ladder_print_text(const struct ladder *l, FILE *out)
 				s->failed[j].why);
 		if (s->unknown[0])
 			fprintf(out, "%-24s   unknown: %s\n", "", s->unknown);
+		if (s->via && s->cost[0])
+			fprintf(out, "%-24s   cost: %s\n", "", s->cost);
 	}
 }
 
@@ -133,6 +140,11 @@ void ladder_print_json(const struct ladder *l, FILE *out)
 		fputs("],\"unknown\":", out);
 		if (s->unknown[0])
 			json_str(out, s->unknown);
+		else
+			fputs("null", out);
+		fputs(",\"cost\":", out);
+		if (s->via && s->cost[0])
+			json_str(out, s->cost);
 		else
 			fputs("null", out);
 		fputc('}', out);

@@ -32,6 +32,7 @@ struct fact_status {
 		char why[200]; /* "EPERM at load", "kernel built without CONFIG_KPROBES" */
 	} failed[LADDER_MAX_FAILED];
 	char unknown[240]; /* what this run cannot tell; "" = nothing */
+	char cost[200];	   /* what runs on the host's hot paths for it; "" = only TCP's own */
 };
 
 struct ladder {
@@ -39,6 +40,8 @@ struct ladder {
 };
 
 const char *fact_name(enum fact f);
+/* what the fact's hooks cost beyond TCP's own paths (hooks shows it) */
+void ladder_cost(struct ladder *l, enum fact f, const char *cost);
 const char *via_name(int via);
 void ladder_use(struct ladder *l, enum fact f, int via, const char *fmt, ...)
 	__attribute__((format(printf, 4, 5)));

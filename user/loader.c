@@ -20,6 +20,15 @@
 #include "fmt.h"
 #include "loader.h"
 #include "ladder.h"
+
+/* What the hooks cost, for tcpscope hooks (measured by make bench: README
+ * "Overhead"). */
+#define STATE_COST                                                                  \
+	"per state change (about 10 per connection): two programs and a record in " \
+	"the ring buffer; nothing on established connections moving data"
+#define TIMER_COST                                                                 \
+	"a program per timer the host arms, cancels or expires (two on arming); "  \
+	"all but a timewait socket's return after one test of the timer's function"
 #include "probe.h"
 #include "hidden.h"
 
@@ -308,6 +317,7 @@ static void plan_hooks(struct loader *l, const struct loader_opts *o)
 	 * without it (before 4.16), tcp_set_state() by fentry, else kprobe. */
 	if (!o->no_state_tp && probe_tp_btf("inet_sock_set_state")) {
 		ladder_use(lad, FACT_STATE, VIA_TRACEPOINT, "tp_btf sock:inet_sock_set_state");
+		ladder_cost(lad, FACT_STATE, STATE_COST);
 	} else {
 		static const char *const st[] = { "tcp_set_state" };
 
@@ -361,6 +371,11 @@ static void plan_hooks(struct loader *l, const struct loader_opts *o)
 		}
 		ladder_use(lad, FACT_TW_END, VIA_TRACEPOINT,
 			   "tp_btf timer_expire_entry/timer_cancel(tw_timer_handler) + sweep");
+		/* no tracepoint is a timewait socket's own: its timer's are the
+		 * host's every timer (TCP re-arms retransmit and delayed-ACK
+		 * timers per request) */
+		ladder_cost(lad, FACT_TW_ENTRY, TIMER_COST);
+		ladder_cost(lad, FACT_TW_END, TIMER_COST);
 		ladder_unknown(lad, FACT_TW_END,
 			       "the cause of early kills other than reuse (RST, SYN recycle, "
 			       "netns exit: all \"killed\")");
@@ -385,6 +400,8 @@ static void plan_hooks(struct loader *l, const struct loader_opts *o)
 			   "tp_btf inet_sock_set_state + timer_start(tcp_write_timer) + "
 			   "syscalls:sys_exit_{bind,listen,connect}");
 		ladder_unknown(lad, FACT_PORT, "exact allocation time (an upper bound is shown)");
+		ladder_cost(lad, FACT_PORT, "a program at the exit of every bind(), listen() and "
+			    "connect() on the host (any socket type), and timer_start's as for TIME_WAIT");
 		if (!addr[1])
 			ladder_unknown(lad, FACT_PORT, "connect() allocations end at connect()'s return "
 				       "(tcp_write_timer not in /proc/kallsyms)");
@@ -471,6 +488,8 @@ static void plan_hooks(struct loader *l, const struct loader_opts *o)
 		   probe_enum_value("skb_drop_reason", "SKB_DROP_REASON_TCP_LISTEN_OVERFLOW")) {
 		load(s->progs.on_kfree_skb, true);
 		ladder_use(lad, FACT_LISTEN_OVF, via, "tp_btf kfree_skb (reason TCP_LISTEN_OVERFLOW)");
+		ladder_cost(lad, FACT_LISTEN_OVF, "a program per packet the host drops (one test of "
+			    "the drop reason)");
 		ladder_unknown(lad, FACT_LISTEN_OVF, "SYNs dropped at a full accept queue "
 			       "(counted in nstat TcpExtListenOverflows)");
 	} else {
