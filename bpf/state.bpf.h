@@ -41,7 +41,7 @@ static __always_inline int set_state_body(__u32 lv, bool btf, const struct sock 
 	struct sk_info *si;
 	struct ev_state *e;
 	struct ev_tuple t = {};
-	__u64 now, cookie, in_old = 0, skid = (__u64)sk;
+	__u64 now, cookie, in_old = 0, skid = (__u64)sk, skk;
 	__u16 flags = 0;
 	__u32 netns;
 
@@ -51,6 +51,7 @@ static __always_inline int set_state_body(__u32 lv, bool btf, const struct sock 
 		   BPF_CORE_READ_BITFIELD_PROBED(sk, sk_protocol)) != IPPROTO_TCP)
 		return 0;
 	now = bpf_ktime_get_ns();
+	skk = sk_key(&skid);
 	/* The socket's identity for user space, shared with its timewait socket
 	 * (inet_twsk_alloc copies sk_cookie) and with the census (sock_diag
 	 * reports the same cookie): generated at the first transition, so a
@@ -90,7 +91,7 @@ static __always_inline int set_state_body(__u32 lv, bool btf, const struct sock 
 		} else {
 			owner_current(&fresh.owner);
 		}
-		lru_insert(&socks, LRU_SOCK, &skid, &fresh);
+		sk_put(skk, &fresh);
 		if (fresh.flags & SI_OWNER_KNOWN) {
 			owner = fresh.owner;
 			flags |= EVF_OWNER_KNOWN;
@@ -104,7 +105,7 @@ static __always_inline int set_state_body(__u32 lv, bool btf, const struct sock 
 	} else {
 		struct sk_info cur = {};
 
-		si = bpf_map_lookup_elem(&socks, &skid);
+		si = sk_find(skk);
 		if (si) {
 			if (process_context(oldstate, newstate)) {
 				owner_current(&si->owner);
@@ -122,14 +123,14 @@ static __always_inline int set_state_body(__u32 lv, bool btf, const struct sock 
 				cur.flags = SI_OWNER_KNOWN;
 			}
 			if (newstate != TS_CLOSE)
-				lru_insert(&socks, LRU_SOCK, &skid, &cur);
+				sk_put(skk, &cur);
 		}
 		if (cur.flags & SI_OWNER_KNOWN) {
 			owner = cur.owner;
 			flags |= EVF_OWNER_KNOWN;
 		}
 		if (newstate == TS_CLOSE) {
-			lru_delete(&socks, LRU_SOCK, &skid);
+			sk_drop(skk);
 			if (oldstate == TS_LISTEN) {
 				struct listen_key lk = { .netns = netns, .port = t.sport };
 

@@ -213,7 +213,7 @@ static __always_inline int accept_exit(struct sys_exit_ctx *ctx)
 	/* the child's entry exists since its LISTEN->SYN_RECV: the process
 	 * that accept()ed it owns it from now on */
 	key = (__u64)sk;
-	si = bpf_map_lookup_elem(&socks, &key);
+	si = sk_find(key);
 	if (si) {
 		owner_current(&si->owner);
 		si->flags |= SI_OWNER_KNOWN;

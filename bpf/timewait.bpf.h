@@ -285,13 +285,12 @@ static __always_inline int timer_start_body(__u32 lv, struct inet_timewait_sock 
 }
 
 /* timer_start fires for every timer armed on the host (on a busy server
- * mostly TCP's retransmit and delayed-ACK timers, re-armed per request), so
- * both programs first test the timer's function, and only a timewait
- * socket's timer pays for the twin protocol. The connecting socket's
- * retransmit timer (port allocation, tracepoint tier) needs no twin: where
- * a nested invocation skips it, connect()'s exit reports the allocation. */
-SEC("tp_btf/timer_start")
-int BPF_PROG(on_timer_start, struct timer_list *timer, unsigned long expires)
+ * mostly TCP's retransmit and delayed-ACK timers, re-armed per request): the
+ * body's first test is the timer's function. The twin protocol still runs
+ * for every timer: the first program's recursion misses are counted per
+ * program, not per timer, and only the twin's finding each one it took over
+ * keeps "missed by both" (lost) exact. */
+static __always_inline int timer_start_any(__u32 lv, struct timer_list *timer, unsigned long expires)
 {
 	struct inet_timewait_sock *tw = tw_of(timer);
 
@@ -299,22 +298,24 @@ int BPF_PROG(on_timer_start, struct timer_list *timer, unsigned long expires)
 		port_tp_timer(timer);
 		return 0;
 	}
+	return timer_start_body(lv, tw, expires);
+}
+
+SEC("tp_btf/timer_start")
+int BPF_PROG(on_timer_start, struct timer_list *timer, unsigned long expires)
+{
 	__u32 lv = ctx_level(ctx);
 
-	TWIN_OUTER(lv, TWIN_TIMER_START, (__u64)timer, expires, timer_start_body(lv, tw, expires));
+	TWIN_OUTER(lv, TWIN_TIMER_START, (__u64)timer, expires, timer_start_any(lv, timer, expires));
 	return 0;
 }
 
 SEC("tp_btf/timer_start")
 int BPF_PROG(on_timer_start_nested, struct timer_list *timer, unsigned long expires)
 {
-	struct inet_timewait_sock *tw = tw_of(timer);
-
-	if (!tw)
-		return 0;
 	__u32 lv = ctx_level(ctx);
 
-	TWIN_NESTED(lv, TWIN_TIMER_START, (__u64)timer, expires, timer_start_body(lv, tw, expires));
+	TWIN_NESTED(lv, TWIN_TIMER_START, (__u64)timer, expires, timer_start_any(lv, timer, expires));
 	return 0;
 }
 

@@ -9,14 +9,38 @@ TMP=$(mktemp -d /tmp/tcpscope-test.XXXXXX)
 NETNSES=()
 TRACER_PID=
 
+# ns_kill NS: kill the processes of a namespace, tcpscope's excepted: its
+# census enters each namespace for a moment (setns), and ip netns pids
+# lists it then
+ns_kill() {
+	local pid
+	for pid in $(ip netns pids "$1" 2>/dev/null); do
+		[ "$(cat "/proc/$pid/comm" 2>/dev/null)" = tcpscope ] && continue
+		kill -KILL "$pid" 2>/dev/null
+	done
+}
+
+# free_port: a loopback port no socket of the host uses, below the host's
+# ephemeral range (a port in it can be taken by any client's connect()
+# between this check and the bind)
+free_port() {
+	local low port
+	read -r low _ </proc/sys/net/ipv4/ip_local_port_range
+	[ "${low:-0}" -gt 12000 ] || low=32768
+	for _ in $(seq 1 50); do
+		port=$((10000 + RANDOM % (low - 10000)))
+		ss -Htan "sport = :$port" | grep -q . || { echo "$port"; return 0; }
+	done
+	echo "free_port: no free port below $low" >&2
+	return 1
+}
+
 # Each test runs in a subshell: its namespaces and tracer die with it.
 cleanup_test() {
 	[ -n "$TRACER_PID" ] && kill -KILL "$TRACER_PID" 2>/dev/null
 	# processes left in our namespaces (a diagnosis scenario holding its
 	# sockets) would keep them alive after ip netns del
-	for ns in "${NETNSES[@]}"; do
-		for pid in $(ip netns pids "$ns" 2>/dev/null); do kill -KILL "$pid" 2>/dev/null; done
-	done
+	for ns in "${NETNSES[@]}"; do ns_kill "$ns"; done
 	for ns in "${NETNSES[@]}"; do ip netns del "$ns" 2>/dev/null; done
 	NETNSES=()
 	# cgroups a test made (container_cgroup), deepest first, once empty

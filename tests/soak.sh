@@ -38,7 +38,7 @@ failed=0
 declare -A born
 drop_ns() { # NAME
 	local pid
-	for pid in $(ip netns pids "$1" 2>/dev/null); do kill -KILL "$pid" 2>/dev/null; done
+	ns_kill "$1"
 	ip netns del "$1" 2>/dev/null
 	unset "born[$1]"
 }
@@ -84,10 +84,7 @@ trap 'kill -KILL ${trace_pid:-} ${diag_pid:-} ${serve_pid:-} ${scraper_pid:-} 2>
 trace_pid=$!
 "$TCPSCOPE" diagnose -d "${secs}s" -F json -o "$D/diag.json" 2>"$D/diag.err" &
 diag_pid=$!
-for _ in $(seq 1 20); do
-	port=$((20000 + RANDOM % 20000))
-	ss -Htln "sport = :$port" | grep -q . || break
-done
+port=$(free_port) || exit 1
 url=http://127.0.0.1:$port
 "$TCPSCOPE" serve --web.listen-address "127.0.0.1:$port" --window 20s 2>"$D/serve.err" &
 serve_pid=$!

@@ -50,6 +50,7 @@ struct loader {
 	struct tcpscope_bpf *skel;
 	struct ring_buffer *rb;
 	uint32_t max_sockets;
+	bool sk_lockfree; /* the socket table is sk_sets (BPF cmpxchg), not the LRU */
 	char kconfig[32];
 	struct bpf_link *twin_link[TWIN_MAX];
 	struct sweep kills, substates;
@@ -514,6 +515,35 @@ static void plan_hooks(struct loader *l, const struct loader_opts *o)
 	}
 }
 
+/* Without BPF atomics (before 5.12) the kernel refuses a program holding a
+ * cmpxchg anywhere ("BPF_STX uses reserved fields": every instruction is
+ * checked before any is run), even where the load-time constant
+ * sk_lockfree = false leaves it dead. Each becomes r0 = 0 (what cmpxchg
+ * sets; never run) before the load, keeping the instruction count that the
+ * CO-RE relocations index by. */
+static void strip_cmpxchg(struct bpf_object *obj)
+{
+	struct bpf_program *p;
+
+	bpf_object__for_each_program(p, obj) {
+		size_t n = bpf_program__insn_cnt(p), changed = 0;
+		struct bpf_insn *insns = malloc(n * sizeof(*insns));
+
+		if (!insns)
+			continue;
+		memcpy(insns, bpf_program__insns(p), n * sizeof(*insns));
+		for (size_t i = 0; i < n; i++)
+			if (insns[i].code == (BPF_STX | BPF_ATOMIC | BPF_DW) && insns[i].imm == BPF_CMPXCHG) {
+				insns[i] = (struct bpf_insn){ .code = BPF_ALU64 | BPF_MOV | BPF_K,
+							      .dst_reg = BPF_REG_0 };
+				changed++;
+			}
+		if (changed)
+			bpf_program__set_insns(p, insns, n);
+		free(insns);
+	}
+}
+
 struct loader *loader_start(const struct loader_opts *o, char *err, size_t errlen)
 {
 	struct loader *l = calloc(1, sizeof(*l));
@@ -547,7 +577,23 @@ struct loader *loader_start(const struct loader_opts *o, char *err, size_t errle
 	/* wake the reader when each CPU has filled about 1/8 of the buffer */
 	skel->rodata->wakeup_every = o->ringbuf_bytes / 8 / sizeof(struct ev_state) / libbpf_num_possible_cpus() ?: 1;
 	bpf_map__set_max_entries(skel->maps.events, o->ringbuf_bytes);
-	bpf_map__set_max_entries(skel->maps.socks, o->max_sockets);
+	/* the socket table: lock-free where BPF has cmpxchg (sets of 4 slots,
+	 * twice --max-sockets slots so that a set rarely fills), else the LRU */
+	l->sk_lockfree = probe_cmpxchg();
+	skel->rodata->sk_lockfree = l->sk_lockfree;
+	if (l->sk_lockfree) {
+		uint32_t sets = 1;
+
+		while (sets < o->max_sockets / 2)
+			sets <<= 1;
+		skel->rodata->sk_set_mask = sets - 1;
+		bpf_map__set_max_entries(skel->maps.sk_sets, sets);
+		/* unused: the smallest a per-CPU LRU takes */
+		bpf_map__set_max_entries(skel->maps.socks, libbpf_num_possible_cpus());
+	} else {
+		bpf_map__set_max_entries(skel->maps.socks, o->max_sockets);
+		strip_cmpxchg(skel->obj);
+	}
 	bpf_map__set_max_entries(skel->maps.tws, o->max_sockets);
 	/* a namespace exit cancels all its timewait timers at once */
 	bpf_map__set_max_entries(skel->maps.tw_cancel, o->max_sockets);
@@ -722,10 +768,10 @@ void loader_lost(struct loader *l, uint64_t out[LOST_KINDS])
 	for (int i = 0; i < LRU_MAX; i++) {
 		int64_t over = s->bss->lru_live[i] - (int64_t)l->max_sockets;
 
-		if (over > 0)
+		if (over > 0 && !(i == LRU_SOCK && l->sk_lockfree))
 			evicted += over;
 	}
-	out[LOST_EVICTED] = (uint64_t)evicted;
+	out[LOST_EVICTED] = (uint64_t)evicted + s->bss->sk_evicted;
 	/* the meter first, then the flag: a PID-1 transition our programs do
 	 * see sets the flag after the meter counted it, so read the other way
 	 * round it could pass for a hidden one */

@@ -2,6 +2,7 @@
 #include <dirent.h>
 #include <errno.h>
 #include <fcntl.h>
+#include <pthread.h>
 #include <sched.h>
 #include <stdio.h>
 #include <string.h>
@@ -60,31 +61,47 @@ static unsigned list_netns(uint64_t *seen, int *fds)
 	return n;
 }
 
-int netns_foreach(int (*fn)(uint32_t netns, void *ctx), void *ctx, unsigned *failed, char *err,
-		  size_t errlen)
+struct foreach_job {
+	int (*fn)(uint32_t netns, void *ctx);
+	void *ctx;
+	unsigned failed;
+	int done;
+};
+
+static void *foreach_thread(void *arg)
 {
 	static uint64_t seen[MAX_NETNS];
 	static int fds[MAX_NETNS];
-	int self = open("/proc/self/ns/net", O_RDONLY | O_CLOEXEC), done = 0;
-	unsigned n;
+	struct foreach_job *j = arg;
+	unsigned n = list_netns(seen, fds);
 
-	if (self < 0) {
-		snprintf(err, errlen, "cannot open /proc/self/ns/net: %s", strerror(errno));
-		return -1;
-	}
-	n = list_netns(seen, fds);
 	for (unsigned i = 0; i < n; i++) {
-		if (setns(fds[i], CLONE_NEWNET) || fn((uint32_t)seen[i], ctx))
-			(*failed)++;
+		if (setns(fds[i], CLONE_NEWNET) || j->fn((uint32_t)seen[i], j->ctx))
+			j->failed++;
 		else
-			done++;
+			j->done++;
 		close(fds[i]);
 	}
-	if (setns(self, CLONE_NEWNET)) {
-		snprintf(err, errlen, "cannot return to our network namespace: %s", strerror(errno));
-		close(self);
+	return NULL;
+}
+
+/* The visits run on a thread of their own, which ends in whatever namespace
+ * it entered last: the process's own (its main thread's, which /proc/PID/ns
+ * and "ip netns pids" show) never changes, so no one sees tcpscope in a
+ * namespace it only looked at (a test's cleanup killed it for that). The
+ * caller waits: fn never runs beside it. */
+int netns_foreach(int (*fn)(uint32_t netns, void *ctx), void *ctx, unsigned *failed, char *err,
+		  size_t errlen)
+{
+	struct foreach_job j = { .fn = fn, .ctx = ctx };
+	pthread_t t;
+	int e = pthread_create(&t, NULL, foreach_thread, &j);
+
+	if (e || (e = pthread_join(t, NULL))) {
+		snprintf(err, errlen, "cannot start a thread to visit the network namespaces: %s",
+			 strerror(e));
 		return -1;
 	}
-	close(self);
-	return done;
+	*failed += j.failed;
+	return j.done;
 }

@@ -8,10 +8,7 @@
 # returns once it serves; SERVE_PID, SERVE_ERR
 serve_start() {
 	local port
-	for _ in $(seq 1 20); do
-		port=$((20000 + RANDOM % 20000))
-		ss -Htln "sport = :$port" | grep -q . || break
-	done
+	port=$(free_port) || return 1
 	SERVE_URL=http://127.0.0.1:$port
 	SERVE_ERR=$TMP/serve.$port.err
 	"$TCPSCOPE" serve --web.listen-address "127.0.0.1:$port" ${TRACE_EXTRA:-} "$@" 2>"$SERVE_ERR" &
@@ -157,10 +154,7 @@ test_serve_http_and_bad_input() {
 	# bad input: one line naming the problem, exit 2, before anything is loaded
 	# a port of its own, held by another listener
 	local port bad
-	for _ in $(seq 1 20); do
-		port=$((20000 + RANDOM % 20000))
-		ss -Htan "sport = :$port" | grep -q . || break
-	done
+	port=$(free_port) || return 1
 	python3 -c "import socket,time; s=socket.socket(); s.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEADDR, 1); s.bind(('127.0.0.1',$port)); s.listen(); time.sleep(5)" &
 	# until it listens (a loaded host starts python slowly), at most 5 s
 	for _ in $(seq 1 50); do
@@ -233,7 +227,7 @@ test_serve_prometheus_alerts() {
 	local sc_ex=$SC_PID
 	serve_start --window 3s || return 1
 	sed 's/^\(\s*for:\).*/\1 0s/' contrib/prometheus/alerts.yml >"$D/alerts.yml"
-	pport=$((40000 + RANDOM % 10000))
+	pport=$(free_port) || return 1
 	cat >"$D/prometheus.yml" <<EOF
 global: { scrape_interval: 1s, evaluation_interval: 1s }
 rule_files: [ "$D/alerts.yml" ]
@@ -315,7 +309,7 @@ TcpscopePortAllocationFailing EADDRNOTAVAIL -"
 cleanup_test_namespaces_only() {
 	local ns pid
 	for ns in "${NETNSES[@]}"; do
-		for pid in $(ip netns pids "$ns" 2>/dev/null); do kill -KILL "$pid" 2>/dev/null; done
+		ns_kill "$ns"
 		ip netns del "$ns" 2>/dev/null
 	done
 	NETNSES=()
