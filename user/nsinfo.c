@@ -144,10 +144,11 @@ static int take_one(uint32_t netns, void *ctx)
 			ns->have_sysctl |= 1u << i;
 		ns->sysctl[i][strcspn(ns->sysctl[i], "\n")] = 0;
 	}
-	/* /proc/self/net follows this thread's namespace */
-	read_text("/proc/self/net/netstat", text, sizeof(text));
+	/* /proc/thread-self/net: this thread's namespace (netns_foreach visits
+	 * on a thread of its own; /proc/self/net is the main thread's) */
+	read_text("/proc/thread-self/net/netstat", text, sizeof(text));
 	nsinfo_parse_counters(ns, text);
-	read_text("/proc/self/net/snmp", text, sizeof(text));
+	read_text("/proc/thread-self/net/snmp", text, sizeof(text));
 	nsinfo_parse_counters(ns, text);
 	return 0;
 }
