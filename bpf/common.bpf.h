@@ -223,27 +223,34 @@ static __always_inline void lru_delete(void *map, int id, __u64 *key)
 		__sync_fetch_and_add(&lru_live[id], -1);
 }
 
+/* The slot holding key in its set, or NULL */
+static __always_inline struct sk_slot *sk_way(struct sk_set *set, __u64 key)
+{
+#pragma unroll
+	for (int w = 0; w < SK_WAYS; w++)
+		if (set->way[w].key == key)
+			return &set->way[w];
+	return NULL;
+}
+
 /* The socket's entry, or NULL */
 static __always_inline struct sk_info *sk_find(__u64 key)
 {
 	struct sk_set *set;
+	struct sk_slot *sl;
 
 	if (!sk_lockfree)
 		return bpf_map_lookup_elem(&socks, &key);
 	set = sk_set_of(key);
-	if (!set)
-		return NULL;
-#pragma unroll
-	for (int w = 0; w < SK_WAYS; w++)
-		if (set->way[w].key == key)
-			return &set->way[w].v;
-	return NULL;
+	sl = set ? sk_way(set, key) : NULL;
+	return sl ? &sl->v : NULL;
 }
 
 /* Make (or replace) the socket's entry */
 static __always_inline void sk_put(__u64 key, const struct sk_info *v)
 {
 	struct sk_set *set;
+	struct sk_slot *sl;
 	__u32 old = 0;
 	__u64 prev;
 
@@ -254,12 +261,11 @@ static __always_inline void sk_put(__u64 key, const struct sk_info *v)
 	set = sk_set_of(key);
 	if (!set)
 		return;
-#pragma unroll
-	for (int w = 0; w < SK_WAYS; w++)
-		if (set->way[w].key == key) {
-			set->way[w].v = *v;
-			return;
-		}
+	sl = sk_way(set, key);
+	if (sl) {
+		sl->v = *v;
+		return;
+	}
 #pragma unroll
 	for (int w = 0; w < SK_WAYS; w++)
 		if (!set->way[w].key && __sync_val_compare_and_swap(&set->way[w].key, 0, key) == 0) {
@@ -283,20 +289,16 @@ static __always_inline void sk_put(__u64 key, const struct sk_info *v)
 static __always_inline void sk_drop(__u64 key)
 {
 	struct sk_set *set;
+	struct sk_slot *sl;
 
 	if (!sk_lockfree) {
 		lru_delete(&socks, LRU_SOCK, &key);
 		return;
 	}
 	set = sk_set_of(key);
-	if (!set)
-		return;
-#pragma unroll
-	for (int w = 0; w < SK_WAYS; w++)
-		if (set->way[w].key == key) {
-			__sync_val_compare_and_swap(&set->way[w].key, key, 0);
-			return;
-		}
+	sl = set ? sk_way(set, key) : NULL;
+	if (sl)
+		__sync_val_compare_and_swap(&sl->key, key, 0);
 }
 
 static __always_inline void owner_current(struct ev_owner *o)

@@ -318,6 +318,11 @@ struct {
 	__type(value, __u64);
 } syn_timer SEC(".maps");
 
+static __always_inline __u64 retransmit_timer_of(__u64 sk)
+{
+	return sk + bpf_core_field_offset(struct inet_connection_sock, icsk_retransmit_timer);
+}
+
 /* From the state tracepoint, in the caller's own syscall. */
 static __always_inline void port_tp_transition(const struct sock *sk, int old, int new,
 					       const struct ev_tuple *t)
@@ -340,8 +345,7 @@ static __always_inline void port_tp_transition(const struct sock *sk, int old, i
 			__u64 *st = bpf_map_lookup_elem(&syn_timer, &zero);
 
 			if (st)
-				*st = (__u64)sk + bpf_core_field_offset(struct inet_connection_sock,
-									icsk_retransmit_timer);
+				*st = retransmit_timer_of((__u64)sk);
 		}
 		return;
 	}
@@ -373,8 +377,7 @@ static __always_inline void port_tp_timer(struct timer_list *timer)
 		return;
 	*st = 0;
 	a = alloc_get();
-	if (!a || a->op != PORT_CONNECT || a->sk + bpf_core_field_offset(struct inet_connection_sock,
-									  icsk_retransmit_timer) != (__u64)timer)
+	if (!a || a->op != PORT_CONNECT || retransmit_timer_of(a->sk) != (__u64)timer)
 		return;
 	emit_port(a, (struct sock *)a->sk, 0, VIA_TRACEPOINT, EVF_LAT_UPPER);
 	alloc_free();

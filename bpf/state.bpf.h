@@ -51,7 +51,7 @@ static __always_inline int set_state_body(__u32 lv, bool btf, const struct sock 
 		   BPF_CORE_READ_BITFIELD_PROBED(sk, sk_protocol)) != IPPROTO_TCP)
 		return 0;
 	now = bpf_ktime_get_ns();
-	skk = sk_key(&skid);
+	skk = btf ? sk_key(&skid) : skid; /* the kprobe tier's is a number already */
 	/* The socket's identity for user space, shared with its timewait socket
 	 * (inet_twsk_alloc copies sk_cookie) and with the census (sock_diag
 	 * reports the same cookie): generated at the first transition, so a

@@ -37,7 +37,6 @@ failed=0
 # ---- the namespaces that come and go ----
 declare -A born
 drop_ns() { # NAME
-	local pid
 	ns_kill "$1"
 	ip netns del "$1" 2>/dev/null
 	unset "born[$1]"

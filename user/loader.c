@@ -20,6 +20,8 @@
 #include "fmt.h"
 #include "loader.h"
 #include "ladder.h"
+#include "probe.h"
+#include "hidden.h"
 
 /* What the hooks cost, for tcpscope hooks (measured by make bench: README
  * "Overhead"). */
@@ -29,8 +31,6 @@
 #define TIMER_COST                                                                 \
 	"a program per timer the host arms, cancels or expires (two on arming); "  \
 	"all but a timewait socket's return after one test of the timer's function"
-#include "probe.h"
-#include "hidden.h"
 
 #define BTF_PATH "/sys/kernel/btf/vmlinux"
 #define TRACEFS_MAGIC 0x74726163
@@ -50,7 +50,6 @@ struct loader {
 	struct tcpscope_bpf *skel;
 	struct ring_buffer *rb;
 	uint32_t max_sockets;
-	bool sk_lockfree; /* the socket table is sk_sets (BPF cmpxchg), not the LRU */
 	char kconfig[32];
 	struct bpf_link *twin_link[TWIN_MAX];
 	struct sweep kills, substates;
@@ -579,9 +578,8 @@ struct loader *loader_start(const struct loader_opts *o, char *err, size_t errle
 	bpf_map__set_max_entries(skel->maps.events, o->ringbuf_bytes);
 	/* the socket table: lock-free where BPF has cmpxchg (sets of 4 slots,
 	 * twice --max-sockets slots so that a set rarely fills), else the LRU */
-	l->sk_lockfree = probe_cmpxchg();
-	skel->rodata->sk_lockfree = l->sk_lockfree;
-	if (l->sk_lockfree) {
+	skel->rodata->sk_lockfree = probe_cmpxchg();
+	if (skel->rodata->sk_lockfree) {
 		uint32_t sets = 1;
 
 		while (sets < o->max_sockets / 2)
@@ -768,7 +766,7 @@ void loader_lost(struct loader *l, uint64_t out[LOST_KINDS])
 	for (int i = 0; i < LRU_MAX; i++) {
 		int64_t over = s->bss->lru_live[i] - (int64_t)l->max_sockets;
 
-		if (over > 0 && !(i == LRU_SOCK && l->sk_lockfree))
+		if (over > 0)
 			evicted += over;
 	}
 	out[LOST_EVICTED] = (uint64_t)evicted + s->bss->sk_evicted;

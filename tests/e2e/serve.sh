@@ -263,10 +263,9 @@ TcpscopeFinding close_wait_leak $ns_cw
 TcpscopeFinding fin_wait2 $ns_cw
 TcpscopeFinding port_exhaustion $ns_ex
 TcpscopePortAllocationFailing EADDRNOTAVAIL -"
-	local all losing lost
+	local losing lost
 	for _ in $(seq 1 60); do
-		all=$(firing)
-		firing=$(echo "$all" | grep -v '^TcpscopeLosingEvents ' | grep -E " ($ns_cw|$ns_ex|-)$")
+		firing=$(firing | grep -v '^TcpscopeLosingEvents ' | grep -E " ($ns_cw|$ns_ex|-)$")
 		[ "$firing" = "$want" ] && break
 		sleep 0.5
 	done
@@ -307,7 +306,7 @@ TcpscopePortAllocationFailing EADDRNOTAVAIL -"
 
 # the namespaces of this test go (their TIME_WAIT sockets with them)
 cleanup_test_namespaces_only() {
-	local ns pid
+	local ns
 	for ns in "${NETNSES[@]}"; do
 		ns_kill "$ns"
 		ip netns del "$ns" 2>/dev/null
