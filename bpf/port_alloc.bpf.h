@@ -361,6 +361,19 @@ static __always_inline void port_tp_transition(const struct sock *sk, int old, i
 	alloc_free();
 }
 
+/* The connecting socket's retransmit timer (tracepoint tier): a per-CPU
+ * load and a compare, nothing read from the timer. */
+static __always_inline bool port_tp_is_syn_timer(struct timer_list *timer)
+{
+	__u32 zero = 0;
+	__u64 *st;
+
+	if (port_via != VIA_TRACEPOINT)
+		return false;
+	st = bpf_map_lookup_elem(&syn_timer, &zero);
+	return st && *st == (__u64)timer;
+}
+
 /* timer_start of the connecting socket's retransmit timer: tcp_connect()
  * has sent the SYN, so the port was chosen. */
 static __always_inline void port_tp_timer(struct timer_list *timer)

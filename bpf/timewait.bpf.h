@@ -285,11 +285,31 @@ static __always_inline int timer_start_body(__u32 lv, struct inet_timewait_sock 
 }
 
 /* timer_start fires for every timer armed on the host (on a busy server
- * mostly TCP's retransmit and delayed-ACK timers, re-armed per request): the
- * body's first test is the timer's function. The twin protocol still runs
- * for every timer: the first program's recursion misses are counted per
- * program, not per timer, and only the twin's finding each one it took over
- * keeps "missed by both" (lost) exact. */
+ * mostly TCP's retransmit and delayed-ACK timers, re-armed per request), so
+ * both programs first ask whether the timer is one of ours: a timewait
+ * socket's, or the connecting socket's SYN timer (tracepoint tier). Only
+ * those pay for the twin protocol (context level, slot).
+ *
+ * The kernel counts the first program's recursion misses per program, not
+ * per timer; lost = misses - rescued is exact only if every miss is either
+ * taken over by the twin or lost. timer_start runs with interrupts off (the
+ * timer base's raw lock, taken irqsave by every path that enqueues), so the
+ * first program can only be re-entered from inside its own body on that
+ * CPU, never while it tests a timer that is not ours. ts_busy marks that
+ * body: a timer not ours that the twin meets while it is set was missed by
+ * the first (and needed nothing): counted as taken over. */
+struct {
+	__uint(type, BPF_MAP_TYPE_PERCPU_ARRAY);
+	__uint(max_entries, 1);
+	__type(key, __u32);
+	__type(value, __u32);
+} ts_busy SEC(".maps");
+
+static __always_inline bool timer_ours(struct timer_list *timer)
+{
+	return tw_of(timer) || port_tp_is_syn_timer(timer);
+}
+
 static __always_inline int timer_start_any(__u32 lv, struct timer_list *timer, unsigned long expires)
 {
 	struct inet_timewait_sock *tw = tw_of(timer);
@@ -304,17 +324,32 @@ static __always_inline int timer_start_any(__u32 lv, struct timer_list *timer, u
 SEC("tp_btf/timer_start")
 int BPF_PROG(on_timer_start, struct timer_list *timer, unsigned long expires)
 {
-	__u32 lv = ctx_level(ctx);
+	__u32 zero = 0, lv, *busy;
 
+	if (!timer_ours(timer))
+		return 0;
+	busy = bpf_map_lookup_elem(&ts_busy, &zero);
+	if (busy)
+		*busy = 1;
+	lv = ctx_level(ctx);
 	TWIN_OUTER(lv, TWIN_TIMER_START, (__u64)timer, expires, timer_start_any(lv, timer, expires));
+	if (busy)
+		*busy = 0;
 	return 0;
 }
 
 SEC("tp_btf/timer_start")
 int BPF_PROG(on_timer_start_nested, struct timer_list *timer, unsigned long expires)
 {
-	__u32 lv = ctx_level(ctx);
+	__u32 zero = 0, lv, *busy;
 
+	if (!timer_ours(timer)) {
+		busy = bpf_map_lookup_elem(&ts_busy, &zero);
+		if (busy && *busy)
+			__sync_fetch_and_add(&twin_rescued[TWIN_TIMER_START], 1);
+		return 0;
+	}
+	lv = ctx_level(ctx);
 	TWIN_NESTED(lv, TWIN_TIMER_START, (__u64)timer, expires, timer_start_any(lv, timer, expires));
 	return 0;
 }
