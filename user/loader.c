@@ -289,6 +289,19 @@ static void plan_hooks(struct loader *l, const struct loader_opts *o)
 
 	addr[0] = probe_ksym_addr("tw_timer_handler");
 	addr[1] = probe_ksym_addr("tcp_write_timer");
+	/* The timer hooks see every timer the host arms. A --state filter
+	 * lets no port record through (port_alloc.bpf.h), and one that leaves
+	 * out time-wait and fin-wait-2 (a timewait socket's substates) no
+	 * timewait record: then what would need them is not hooked at all. */
+	uint32_t mask = o->filter ? o->filter->state_mask : 0;
+	const char *tw_why = "tw_timer_handler not in /proc/kallsyms";
+
+	if (mask && !(mask & (1u << TS_TIME_WAIT | 1u << TS_FIN_WAIT2))) {
+		addr[0] = 0;
+		tw_why = "not hooked: --state leaves out time-wait and fin-wait-2";
+	}
+	if (mask)
+		addr[1] = 0;
 	s->rodata->tw_timer_fn = addr[0];
 	s->rodata->tcp_write_timer_fn = addr[1];
 	l->syscalls = ensure_tracefs();
@@ -343,9 +356,9 @@ static void plan_hooks(struct loader *l, const struct loader_opts *o)
 	/* TIME_WAIT: timer events on tw_timer_handler; tcp_time_wait() itself,
 	 * where it can be hooked, adds the per-socket bucket overflow. */
 	if (!addr[0]) {
-		ladder_failed(lad, FACT_TW_ENTRY, VIA_TRACEPOINT, "tw_timer_handler not in /proc/kallsyms");
+		ladder_failed(lad, FACT_TW_ENTRY, VIA_TRACEPOINT, tw_why);
 		ladder_unknown(lad, FACT_TW_ENTRY, "every TIME_WAIT socket");
-		ladder_failed(lad, FACT_TW_END, VIA_TRACEPOINT, "tw_timer_handler not in /proc/kallsyms");
+		ladder_failed(lad, FACT_TW_END, VIA_TRACEPOINT, tw_why);
 		ladder_unknown(lad, FACT_TW_END, "every TIME_WAIT socket's end");
 		load(s->progs.on_timer_expire, false);
 		load(s->progs.on_timer_cancel, false);
@@ -402,7 +415,10 @@ static void plan_hooks(struct loader *l, const struct loader_opts *o)
 		ladder_unknown(lad, FACT_PORT, "exact allocation time (an upper bound is shown)");
 		ladder_cost(lad, FACT_PORT, "a program at the exit of every bind(), listen() and "
 			    "connect() on the host (any socket type), and timer_start's as for TIME_WAIT");
-		if (!addr[1])
+		if (mask)
+			ladder_unknown(lad, FACT_PORT, "every allocation: --state lets no port record "
+				       "through (the SYN's timer is not hooked)");
+		else if (!addr[1])
 			ladder_unknown(lad, FACT_PORT, "connect() allocations end at connect()'s return "
 				       "(tcp_write_timer not in /proc/kallsyms)");
 	}

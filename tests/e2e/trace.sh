@@ -145,6 +145,45 @@ test_filter_state() {
 		'all(.[]; .type=="state" and (.old=="CLOSE_WAIT" or .new=="CLOSE_WAIT"))' "$f"
 }
 
+# A --state filter without time-wait and fin-wait-2 lets no timewait or
+# port record through: the timer hooks (every timer on the host) are not
+# loaded at all, and hooks says so. With time-wait they are, and the
+# TIME_WAIT entries come through the filter.
+last_prog_id() { bpftool prog show -j | jq '[.[].id] | max // 0'; }
+timer_progs_since() { # ID: timer programs loaded after program ID (ids only grow)
+	bpftool prog show -j | jq --argjson l "$1" \
+		'[.[] | select(.id > $l and ((.name // "") | startswith("on_timer")))] | length'
+}
+test_filter_state_hooks_only_what_it_needs() {
+	local n c last
+	"$TCPSCOPE" hooks --state close-wait >"$TMP/fsh.hooks" 2>&1 || return 1
+	grep -q "tracepoint: not hooked: --state leaves out time-wait and fin-wait-2" "$TMP/fsh.hooks" ||
+		{ echo "  hooks --state close-wait does not say TIME_WAIT is not hooked:" >&2; cat "$TMP/fsh.hooks" >&2; return 1; }
+	if ! command -v bpftool >/dev/null; then
+		echo "  skip: the program count (no bpftool here)"
+	else
+		last=$(last_prog_id)
+		start_tracer "$TMP/fsh0.json" --state close-wait || return 1
+		n=$(timer_progs_since "$last")
+		stop_pid "$TRACER_PID" INT "$TRACER_ERR" || return 1
+		TRACER_PID=
+		[ "$n" = 0 ] || { echo "  --state close-wait loaded $n timer programs (want 0)" >&2; return 1; }
+		last=$(last_prog_id)
+		start_tracer "$TMP/fsh1.json" --state time-wait || return 1
+		n=$(timer_progs_since "$last")
+		stop_pid "$TRACER_PID" INT "$TRACER_ERR" || return 1
+		TRACER_PID=
+		[ "$n" -ge 3 ] || { echo "  --state time-wait loaded $n timer programs (want start, cancel, expire)" >&2; return 1; }
+	fi
+	new_netns fsh || return 1
+	TRACE_ARGS="--state time-wait" run_scenario "$TMP/fsh.json" client-close 127.0.0.1 8080 || return 1
+	c=$(j client_pid)
+	expect "the client's TIME_WAIT entry passes --state time-wait, owned by it ($c)" \
+		"any(.[]; .type==\"timewait\" and .event==\"enter\" and .pid==$c)" "$TMP/fsh.json.ours" &&
+	expect "nothing but TIME_WAIT" \
+		'all(.[]; .type=="timewait" or (.type=="state" and (.old=="TIME_WAIT" or .new=="TIME_WAIT")))' "$TMP/fsh.json.ours"
+}
+
 # 8. CLI behaviour.
 test_duration_exits_zero() {
 	local t0 t1 rc
