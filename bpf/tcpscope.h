@@ -216,6 +216,8 @@ enum lru_id {
 enum twin_hook {
 	TWIN_STATE,	  /* on_set_state / on_set_state_nested */
 	TWIN_TIMER_START, /* on_timer_start / on_timer_start_nested */
+	TWIN_TW_SCHEDULE, /* fe_tw_schedule / fe_tw_schedule_nested */
+	TWIN_TW_KILL,	  /* fe_tw_kill / fe_tw_kill_nested */
 	TWIN_MAX,
 };
 

@@ -222,17 +222,24 @@ static __always_inline bool tw_same_nocookie(struct inet_timewait_sock *tw, __u6
 	return skc_has_tuple(&tw->__tw_common, &ti->t);
 }
 
-static __always_inline int timer_start_body(__u32 lv, struct inet_timewait_sock *tw, unsigned long expires)
+/* jiffies to milliseconds, HZ from the kernel config (libbpf reads
+ * /proc/config.gz); 0 where it is not known */
+static __always_inline __u64 jiffies_ms(__s64 j)
+{
+	return CONFIG_HZ && j > 0 ? (__u64)j * 1000 / (__u32)CONFIG_HZ : 0;
+}
+
+/* A timewait socket's timer armed or re-armed (timer_start, or
+ * __inet_twsk_schedule() in the fentry tier), to expire in timeout ms */
+static __always_inline int tw_armed(__u32 lv, struct inet_timewait_sock *tw, __u64 timeout)
 {
 	struct tw_info *ti, fresh = {};
-	__u64 key, cookie, timeout;
+	__u64 key, cookie;
 	__u8 substate;
 
 	key = (__u64)tw;
 	cookie = BPF_CORE_READ(tw, __tw_common.skc_cookie.counter);
 	substate = BPF_CORE_READ(tw, tw_substate);
-	/* HZ from the kernel config (libbpf reads /proc/config.gz) */
-	timeout = CONFIG_HZ ? (expires - bpf_jiffies64()) * 1000 / CONFIG_HZ : 0;
 
 	ti = bpf_map_lookup_elem(&tws, &key);
 	/* the same timewait socket: by cookie, or by its ends where it has none */
@@ -318,7 +325,7 @@ static __always_inline int timer_start_any(__u32 lv, struct timer_list *timer, u
 		port_tp_timer(timer);
 		return 0;
 	}
-	return timer_start_body(lv, tw, expires);
+	return tw_armed(lv, tw, jiffies_ms(expires - bpf_jiffies64()));
 }
 
 SEC("tp_btf/timer_start")
@@ -373,8 +380,55 @@ static __always_inline struct tw_info *tw_adopt_old(struct inet_timewait_sock *t
 	return bpf_map_lookup_elem(&tws, &key);
 }
 
+/* The timewait socket's timer fired: tw_timer_handler() runs next (or is
+ * running: fentry tier), inet_twsk_kill(), then it is freed. */
+static __always_inline void tw_expired(struct inet_timewait_sock *tw)
+{
+	__u64 key = (__u64)tw;
+	struct tw_info *ti = bpf_map_lookup_elem(&tws, &key);
+
+	if (!ti)
+		ti = tw_adopt_old(tw, key);
+	if (!ti)
+		return;
+	tw_uncancel(key);
+	emit_tw(key, ti, TW_END, TW_CAUSE_EXPIRED, 0,
+		ti->enter_ns ? bpf_ktime_get_ns() - ti->enter_ns : 0);
+	if (ti->substate == TS_FIN_WAIT2)
+		__sync_fetch_and_add(&tw_fw2_live, -1);
+	lru_delete(&tws, LRU_TW, &key);
+}
+
+/* Its timer stopped by a thread inside connect(): tcp_tw_reuse at work. */
+static __always_inline void tw_mark_reuse(struct tw_info *ti)
+{
+	__u64 tid = bpf_get_current_pid_tgid();
+	__u32 zero = 0;
+	__u64 *c = bpf_map_lookup_elem(&connecting, &zero);
+
+	if (!c || *c != tid)
+		return;
+	ti->flags |= TWF_CANCEL_IN_CONNECT;
+	if (reuse_via == VIA_TRACEPOINT) {
+		struct alloc_ctx *a = alloc_get();
+
+		if (a && a->op == PORT_CONNECT)
+			a->flags |= AF_TW_REUSED;
+	}
+}
+
 SEC("tp_btf/timer_expire_entry")
 int BPF_PROG(on_timer_expire, struct timer_list *timer)
+{
+	struct inet_timewait_sock *tw = tw_of(timer);
+
+	if (tw)
+		tw_expired(tw);
+	return 0;
+}
+
+SEC("tp_btf/timer_cancel")
+int BPF_PROG(on_timer_cancel, struct timer_list *timer)
 {
 	struct inet_timewait_sock *tw = tw_of(timer);
 	struct tw_info *ti;
@@ -388,45 +442,7 @@ int BPF_PROG(on_timer_expire, struct timer_list *timer)
 		ti = tw_adopt_old(tw, key);
 	if (!ti)
 		return 0;
-	/* tw_timer_handler() runs next: inet_twsk_kill(), then freed */
-	tw_uncancel(key);
-	emit_tw(key, ti, TW_END, TW_CAUSE_EXPIRED, 0,
-		ti->enter_ns ? bpf_ktime_get_ns() - ti->enter_ns : 0);
-	if (ti->substate == TS_FIN_WAIT2)
-		__sync_fetch_and_add(&tw_fw2_live, -1);
-	lru_delete(&tws, LRU_TW, &key);
-	return 0;
-}
-
-SEC("tp_btf/timer_cancel")
-int BPF_PROG(on_timer_cancel, struct timer_list *timer)
-{
-	struct inet_timewait_sock *tw = tw_of(timer);
-	struct tw_info *ti;
-	__u64 key, tid;
-
-	if (!tw)
-		return 0;
-	key = (__u64)tw;
-	ti = bpf_map_lookup_elem(&tws, &key);
-	if (!ti)
-		ti = tw_adopt_old(tw, key);
-	if (!ti)
-		return 0;
-	/* Cancelled by a thread inside connect(): tcp_tw_reuse at work. */
-	tid = bpf_get_current_pid_tgid();
-	__u32 zero = 0;
-	__u64 *c = bpf_map_lookup_elem(&connecting, &zero);
-
-	if (c && *c == tid) {
-		ti->flags |= TWF_CANCEL_IN_CONNECT;
-		if (reuse_via == VIA_TRACEPOINT) {
-			struct alloc_ctx *a = alloc_get();
-
-			if (a && a->op == PORT_CONNECT)
-				a->flags |= AF_TW_REUSED;
-		}
-	}
+	tw_mark_reuse(ti);
 	/* A reschedule re-arms within microseconds, an expiry calls the
 	 * handler within microseconds; a cancel followed by neither is a
 	 * kill (reuse, RST, SYN recycle, netns exit): tw_sweep finds it. */
@@ -436,6 +452,86 @@ int BPF_PROG(on_timer_cancel, struct timer_list *timer)
 		__sync_fetch_and_add(&tw_cancel_live, 1);
 	else if (bpf_map_update_elem(&tw_cancel, &key, &tc, BPF_ANY))
 		count_drop(DROP_MAP_FULL);
+	return 0;
+}
+
+/*
+ * The fentry tier hooks the timewait functions themselves, and no timer
+ * tracepoint at all (those run for every timer the host arms):
+ *   __inet_twsk_schedule(tw, timeo, rearm): armed (from tcp_time_wait())
+ *     or re-armed (inet_twsk_reschedule(): the peer's FIN moved a
+ *     FIN_WAIT2-substate socket to TIME_WAIT, or a duplicate restarted the
+ *     wait), even where mod_timer_pending() then returns early: no substate
+ *     sweep is needed;
+ *   tw_timer_handler(): expired (address-taken: never inlined);
+ *   inet_twsk_deschedule_put(tw): killed (reuse, RST, netns exit) if its
+ *     timer is still pending, which timer_shutdown_sync() (del_timer_sync()
+ *     before 6.2) then stops; if not, the handler has run or is running
+ *     and reports the end. A timer firing between that test and the stop
+ *     is reported as killed (a window of nanoseconds in 60 s).
+ * __inet_twsk_schedule() and inet_twsk_deschedule_put() are exported, the
+ * same from 4.x to 6.18; they run at task level (release_sock's backlog,
+ * close()) and in softirq, so they have twins (twin.bpf.h). The loader
+ * uses this tier only if all three attach.
+ */
+static __always_inline int tw_killed_now(struct inet_timewait_sock *tw)
+{
+	__u64 key = (__u64)tw;
+	struct tw_info *ti;
+
+	if (!BPF_CORE_READ(tw, tw_timer.entry.pprev))
+		return 0; /* not pending: the handler's, or nothing to stop */
+	ti = bpf_map_lookup_elem(&tws, &key);
+	if (!ti)
+		ti = tw_adopt_old(tw, key);
+	if (!ti)
+		return 0;
+	tw_mark_reuse(ti);
+	tw_killed(key, ti, bpf_ktime_get_ns());
+	return 0;
+}
+
+SEC("?fentry/__inet_twsk_schedule")
+int BPF_PROG(fe_tw_schedule, struct inet_timewait_sock *tw, int timeo, bool rearm)
+{
+	__u32 lv = ctx_level(ctx);
+
+	TWIN_OUTER(lv, TWIN_TW_SCHEDULE, (__u64)tw, (__u32)timeo, tw_armed(lv, tw, jiffies_ms(timeo)));
+	return 0;
+}
+
+SEC("?fentry/__inet_twsk_schedule")
+int BPF_PROG(fe_tw_schedule_nested, struct inet_timewait_sock *tw, int timeo, bool rearm)
+{
+	__u32 lv = ctx_level(ctx);
+
+	TWIN_NESTED(lv, TWIN_TW_SCHEDULE, (__u64)tw, (__u32)timeo, tw_armed(lv, tw, jiffies_ms(timeo)));
+	return 0;
+}
+
+/* a timer handler runs in softirq, which nothing of its own interrupts */
+SEC("?fentry/tw_timer_handler")
+int BPF_PROG(fe_tw_expire, struct timer_list *t)
+{
+	tw_expired((void *)t - bpf_core_field_offset(struct inet_timewait_sock, tw_timer));
+	return 0;
+}
+
+SEC("?fentry/inet_twsk_deschedule_put")
+int BPF_PROG(fe_tw_kill, struct inet_timewait_sock *tw)
+{
+	__u32 lv = ctx_level(ctx);
+
+	TWIN_OUTER(lv, TWIN_TW_KILL, (__u64)tw, 0, tw_killed_now(tw));
+	return 0;
+}
+
+SEC("?fentry/inet_twsk_deschedule_put")
+int BPF_PROG(fe_tw_kill_nested, struct inet_timewait_sock *tw)
+{
+	__u32 lv = ctx_level(ctx);
+
+	TWIN_NESTED(lv, TWIN_TW_KILL, (__u64)tw, 0, tw_killed_now(tw));
 	return 0;
 }
 

@@ -1,6 +1,7 @@
 /* SPDX-License-Identifier: GPL-2.0 OR BSD-2-Clause */
 /* The twin programs of the hooks a nested invocation can skip (the state
- * tracepoint and timer_start): see the comment below. */
+ * tracepoint, timer_start, and the fentry tier's __inet_twsk_schedule and
+ * inet_twsk_deschedule_put): see the comment below. */
 #ifndef TWIN_BPF_H
 #define TWIN_BPF_H
 
@@ -13,6 +14,9 @@
  * task that makes a transition. A second program on the same tracepoint,
  * attached after the first (so it runs after it in every invocation), has
  * its own guard and takes over exactly the invocations the first missed.
+ * fentry programs have the same per-program guard; a trampoline runs its
+ * programs in the reverse order of attachment, so there the loader
+ * attaches the second one first.
  *
  * How the second knows: the first writes the invocation's identity into a
  * slot before its body and marks it done after; the second finds its own

@@ -32,6 +32,10 @@
 	"a program per timer the host arms, cancels or expires (two on arming); "  \
 	"all but a timewait socket's return after one test of the timer's function"
 
+#define TW_FN_COST                                                                  \
+	"a program per timewait socket armed, re-armed, expired or killed, and per "  \
+	"tcp_time_wait(); nothing per other timer"
+
 #define BTF_PATH "/sys/kernel/btf/vmlinux"
 #define TRACEFS_MAGIC 0x74726163
 
@@ -295,6 +299,7 @@ static void plan_hooks(struct loader *l, const struct loader_opts *o)
 	 * timewait record: then what would need them is not hooked at all. */
 	uint32_t mask = o->filter ? o->filter->state_mask : 0;
 	const char *tw_why = "tw_timer_handler not in /proc/kallsyms";
+	bool tw_timers = true; /* TIME_WAIT by the timer tracepoints */
 
 	if (mask && !(mask & (1u << TS_TIME_WAIT | 1u << TS_FIN_WAIT2))) {
 		addr[0] = 0;
@@ -368,9 +373,47 @@ static void plan_hooks(struct loader *l, const struct loader_opts *o)
 		load(s->progs.tw_substate_key, false);
 	} else {
 		static const char *const tw[] = { "tcp_time_wait" };
+		static const char *const twf[] = { "__inet_twsk_schedule", "tw_timer_handler",
+						   "inet_twsk_deschedule_put" };
+		char why[200] = "";
+		int i = 0;
 
 		via = climb(lad, FACT_TW_ENTRY, tw, 1, o);
 		s->rodata->tw_via = via;
+		/* where tcp_time_wait() takes fentry, the timewait functions
+		 * themselves may too: then no timer tracepoint is needed */
+		while (via == VIA_FENTRY && i < 3 && probe_fentry(twf[i], why, sizeof(why)))
+			i++;
+		tw_timers = !(via == VIA_FENTRY && i == 3);
+		if (via == VIA_FENTRY && tw_timers)
+			ladder_failed(lad, FACT_TW_END, VIA_FENTRY, why);
+	}
+	if (addr[0] && !tw_timers) {
+		load(s->progs.fe_tcp_time_wait, true);
+		load(s->progs.fe_tw_schedule, true);
+		load(s->progs.fe_tw_schedule_nested, true);
+		load(s->progs.fe_tw_expire, true);
+		load(s->progs.fe_tw_kill, true);
+		load(s->progs.fe_tw_kill_nested, true);
+		load(s->progs.on_timer_expire, false);
+		load(s->progs.on_timer_cancel, false);
+		load(s->progs.tw_sweep, false);
+		load(s->progs.tw_substate_sweep, false);
+		load(s->progs.tw_sweep_key, false);
+		load(s->progs.tw_substate_key, false);
+		/* no timer program tests for a timewait socket's timer, and
+		 * tcp_time_wait()'s hook makes the overflow exact: no inference */
+		s->rodata->tw_timer_fn = 0;
+		ladder_use(lad, FACT_TW_ENTRY, VIA_FENTRY,
+			   "fentry tcp_time_wait, __inet_twsk_schedule + the socket's ->CLOSE");
+		ladder_use(lad, FACT_TW_END, VIA_FENTRY,
+			   "fentry __inet_twsk_schedule, tw_timer_handler, inet_twsk_deschedule_put");
+		ladder_cost(lad, FACT_TW_ENTRY, TW_FN_COST);
+		ladder_cost(lad, FACT_TW_END, TW_FN_COST);
+		ladder_unknown(lad, FACT_TW_END,
+			       "the cause of early kills other than reuse (RST, SYN recycle, "
+			       "netns exit: all \"killed\")");
+	} else if (addr[0]) {
 		if (!use_tier(lad, FACT_TW_ENTRY, via,
 			      &(struct tier_progs){ { s->progs.fe_tcp_time_wait },
 						    "fentry tcp_time_wait + tp_btf timer_start(tw_timer_handler)" },
@@ -524,10 +567,12 @@ static void plan_hooks(struct loader *l, const struct loader_opts *o)
 		load(s->progs.on_accept_exit, false);
 		load(s->progs.on_accept4_exit, false);
 	}
-	if (!addr[0]) {
-		load(s->progs.on_timer_start, addr[1] != 0);
-		load(s->progs.on_timer_start_nested, addr[1] != 0);
-	}
+	/* timer_start: for TIME_WAIT where its functions are not hooked, for
+	 * the SYN's timer in the tracepoint tier of port allocation */
+	bool ts = (addr[0] && tw_timers) || (s->rodata->port_via == VIA_TRACEPOINT && addr[1]);
+
+	load(s->progs.on_timer_start, ts);
+	load(s->progs.on_timer_start_nested, ts);
 }
 
 /* Without BPF atomics (before 5.12) the kernel refuses a program holding a
@@ -622,10 +667,20 @@ struct loader *loader_start(const struct loader_opts *o, char *err, size_t errle
 			 f->failed[2].why);
 		goto fail;
 	}
-	/* the second of each pair must run after the first: attached by hand,
-	 * after the skeleton's (a tracepoint calls its programs in order) */
-	bpf_program__set_autoattach(skel->progs.on_set_state_nested, false);
-	bpf_program__set_autoattach(skel->progs.on_timer_start_nested, false);
+	/* The second of each pair must run after the first. A tracepoint calls
+	 * its programs in the order they were attached, a trampoline (fentry)
+	 * in the reverse order (bpf_trampoline_link_prog() adds each at the
+	 * head of its list, since 5.5): the one attached by hand, after the
+	 * skeleton's, is the second on a tracepoint and the first on fentry. */
+	struct bpf_program *by_hand[TWIN_MAX] = {
+		[TWIN_STATE] = skel->progs.on_set_state_nested,
+		[TWIN_TIMER_START] = skel->progs.on_timer_start_nested,
+		[TWIN_TW_SCHEDULE] = skel->progs.fe_tw_schedule,
+		[TWIN_TW_KILL] = skel->progs.fe_tw_kill,
+	};
+
+	for (int i = 0; i < TWIN_MAX; i++)
+		bpf_program__set_autoattach(by_hand[i], false);
 	/* run on demand by sweep_timewait(), never attached */
 	bpf_program__set_autoattach(skel->progs.tw_sweep, false);
 	bpf_program__set_autoattach(skel->progs.tw_substate_sweep, false);
@@ -646,8 +701,7 @@ struct loader *loader_start(const struct loader_opts *o, char *err, size_t errle
 		goto fail;
 	}
 	for (int i = 0; i < TWIN_MAX; i++) {
-		struct bpf_program *p = i == TWIN_TIMER_START ? skel->progs.on_timer_start_nested :
-								skel->progs.on_set_state_nested;
+		struct bpf_program *p = by_hand[i];
 
 		if (bpf_program__fd(p) < 0)
 			continue; /* not loaded on this kernel */
@@ -804,6 +858,8 @@ void loader_lost(struct loader *l, uint64_t out[LOST_KINDS])
 	} pairs[] = {
 		{ s->progs.on_set_state, s->progs.on_set_state_nested, TWIN_STATE },
 		{ s->progs.on_timer_start, s->progs.on_timer_start_nested, TWIN_TIMER_START },
+		{ s->progs.fe_tw_schedule, s->progs.fe_tw_schedule_nested, TWIN_TW_SCHEDULE },
+		{ s->progs.fe_tw_kill, s->progs.fe_tw_kill_nested, TWIN_TW_KILL },
 	};
 	bpf_object__for_each_program(p, s->obj) {
 		bool paired = false;
@@ -847,9 +903,15 @@ void loader_report(struct loader *l, FILE *f)
 	else
 		fprintf(f, "tcpscope: transitions made under PID 1 are not counted: %s\n",
 			l->hidden.why);
+	static const char *const first[TWIN_MAX] = {
+		[TWIN_STATE] = "on_set_state",
+		[TWIN_TIMER_START] = "on_timer_start",
+		[TWIN_TW_SCHEDULE] = "fe_tw_schedule",
+		[TWIN_TW_KILL] = "fe_tw_kill",
+	};
+
 	for (int i = 0; i < TWIN_MAX; i++)
-		fprintf(f, "tcpscope: twin of %s rescued %llu invocations\n",
-			i == TWIN_TIMER_START ? "on_timer_start" : "on_set_state",
+		fprintf(f, "tcpscope: twin of %s rescued %llu invocations\n", first[i],
 			(unsigned long long)l->skel->bss->twin_rescued[i]);
 }
 
@@ -863,8 +925,8 @@ void loader_stop(struct loader *l)
 	if (!l)
 		return;
 	hidden_close(&l->hidden);
-	bpf_link__destroy(l->twin_link[0]);
-	bpf_link__destroy(l->twin_link[1]);
+	for (int i = 0; i < TWIN_MAX; i++)
+		bpf_link__destroy(l->twin_link[i]);
 	ring_buffer__free(l->rb);
 	tcpscope_bpf__destroy(l->skel);
 	free(l);

@@ -32,6 +32,10 @@ test_hooks_ladder() {
 			[ "$(via "$fact")" = "$VMTEST_TIER" ] ||
 				{ echo "  $fact: $(via "$fact"), expected $VMTEST_TIER" >&2; cat "$f" >&2; return 1; }
 		done
+		if [ "$VMTEST_TIER" = fentry ]; then
+			expect "fentry: TIME_WAIT's end by the timewait functions themselves, no timer hook (costs nothing per other timer)" \
+				'.[0].facts[] | select(.fact=="TIME_WAIT end and cause") | .via=="fentry" and (.mechanism | test("tw_timer_handler") and (test("tp_btf") | not)) and (.cost | test("nothing per other timer"))' "$f" || return 1
+		fi
 		if [ "$VMTEST_TIER" = kprobe ]; then
 			expect "fentry was skipped because of --no-fentry" \
 				'.[0].facts[] | select(.fact=="port allocation") | .failed[0] == {"via":"fentry","why":"disabled by --no-fentry"}' "$f" || return 1

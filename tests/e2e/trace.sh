@@ -285,6 +285,24 @@ test_not_root_is_refused() {
 		{ echo "  exit $rc: $(cat "$TMP/nr.err")" >&2; return 1; }
 }
 
+# A timewait socket's substate change: the server's orphaned FIN_WAIT2
+# becomes a FIN_WAIT2-substate timewait (tcp_fin_timeout 5 s here); the
+# client's close 1 s later brings its FIN, and the timewait socket moves to
+# TIME_WAIT for 60 s (the tracepoint tier sees its timer re-armed or sweeps
+# the substate; fentry sees __inet_twsk_schedule re-arm it).
+test_timewait_substate_change() {
+	local f="$TMP/tws.json.ours" s sp=8080
+	new_netns tws net.ipv4.tcp_fin_timeout=5 || return 1
+	run_scenario "$TMP/tws.json" leak 127.0.0.1 $sp 1000 || return 1
+	s=$(j server_pid)
+	expect "the server's timewait entry in the FIN_WAIT2 substate" \
+		"any(.[]; .type==\"timewait\" and .event==\"enter\" and .substate==\"FIN_WAIT2\" and .pid==$s and .sport==$sp)" "$f" &&
+	expect "then its move to TIME_WAIT when the client's FIN came, owned by the server" \
+		"any(.[]; .type==\"timewait\" and .event==\"substate\" and .substate==\"TIME_WAIT\" and .pid==$s and .sport==$sp)" "$f" &&
+	expect "no end: it waits 60 s" \
+		"all(.[]; (.type==\"timewait\" and .event==\"end\" and .sport==$sp) | not)" "$f"
+}
+
 # The end of a timewait: expiry. An orphaned FIN_WAIT2 (the peer never
 # closes) becomes a FIN_WAIT2-substate timewait for tcp_fin_timeout (1 s here).
 test_timewait_expiry() {
