@@ -312,15 +312,10 @@ struct {
 	__type(value, __u32);
 } ts_busy SEC(".maps");
 
-static __always_inline bool timer_ours(struct timer_list *timer)
+/* tw: the timewait socket whose timer this is, or NULL for the SYN's */
+static __always_inline int timer_start_any(__u32 lv, struct inet_timewait_sock *tw,
+					   struct timer_list *timer, unsigned long expires)
 {
-	return tw_of(timer) || port_tp_is_syn_timer(timer);
-}
-
-static __always_inline int timer_start_any(__u32 lv, struct timer_list *timer, unsigned long expires)
-{
-	struct inet_timewait_sock *tw = tw_of(timer);
-
 	if (!tw) {
 		port_tp_timer(timer);
 		return 0;
@@ -331,15 +326,16 @@ static __always_inline int timer_start_any(__u32 lv, struct timer_list *timer, u
 SEC("tp_btf/timer_start")
 int BPF_PROG(on_timer_start, struct timer_list *timer, unsigned long expires)
 {
+	struct inet_timewait_sock *tw = tw_of(timer);
 	__u32 zero = 0, lv, *busy;
 
-	if (!timer_ours(timer))
-		return 0;
+	if (!tw && !port_tp_is_syn_timer(timer))
+		return 0; /* not ours */
 	busy = bpf_map_lookup_elem(&ts_busy, &zero);
 	if (busy)
 		*busy = 1;
 	lv = ctx_level(ctx);
-	TWIN_OUTER(lv, TWIN_TIMER_START, (__u64)timer, expires, timer_start_any(lv, timer, expires));
+	TWIN_OUTER(lv, TWIN_TIMER_START, (__u64)timer, expires, timer_start_any(lv, tw, timer, expires));
 	if (busy)
 		*busy = 0;
 	return 0;
@@ -348,16 +344,17 @@ int BPF_PROG(on_timer_start, struct timer_list *timer, unsigned long expires)
 SEC("tp_btf/timer_start")
 int BPF_PROG(on_timer_start_nested, struct timer_list *timer, unsigned long expires)
 {
+	struct inet_timewait_sock *tw = tw_of(timer);
 	__u32 zero = 0, lv, *busy;
 
-	if (!timer_ours(timer)) {
+	if (!tw && !port_tp_is_syn_timer(timer)) { /* not ours */
 		busy = bpf_map_lookup_elem(&ts_busy, &zero);
 		if (busy && *busy)
 			__sync_fetch_and_add(&twin_rescued[TWIN_TIMER_START], 1);
 		return 0;
 	}
 	lv = ctx_level(ctx);
-	TWIN_NESTED(lv, TWIN_TIMER_START, (__u64)timer, expires, timer_start_any(lv, timer, expires));
+	TWIN_NESTED(lv, TWIN_TIMER_START, (__u64)timer, expires, timer_start_any(lv, tw, timer, expires));
 	return 0;
 }
 
@@ -380,15 +377,21 @@ static __always_inline struct tw_info *tw_adopt_old(struct inet_timewait_sock *t
 	return bpf_map_lookup_elem(&tws, &key);
 }
 
+/* Our entry for this timewait socket, made now if it is older than us */
+static __always_inline struct tw_info *tw_entry(struct inet_timewait_sock *tw, __u64 key)
+{
+	struct tw_info *ti = bpf_map_lookup_elem(&tws, &key);
+
+	return ti ?: tw_adopt_old(tw, key);
+}
+
 /* The timewait socket's timer fired: tw_timer_handler() runs next (or is
  * running: fentry tier), inet_twsk_kill(), then it is freed. */
 static __always_inline void tw_expired(struct inet_timewait_sock *tw)
 {
 	__u64 key = (__u64)tw;
-	struct tw_info *ti = bpf_map_lookup_elem(&tws, &key);
+	struct tw_info *ti = tw_entry(tw, key);
 
-	if (!ti)
-		ti = tw_adopt_old(tw, key);
 	if (!ti)
 		return;
 	tw_uncancel(key);
@@ -437,9 +440,7 @@ int BPF_PROG(on_timer_cancel, struct timer_list *timer)
 	if (!tw)
 		return 0;
 	key = (__u64)tw;
-	ti = bpf_map_lookup_elem(&tws, &key);
-	if (!ti)
-		ti = tw_adopt_old(tw, key);
+	ti = tw_entry(tw, key);
 	if (!ti)
 		return 0;
 	tw_mark_reuse(ti);
@@ -481,9 +482,7 @@ static __always_inline int tw_killed_now(struct inet_timewait_sock *tw)
 
 	if (!BPF_CORE_READ(tw, tw_timer.entry.pprev))
 		return 0; /* not pending: the handler's, or nothing to stop */
-	ti = bpf_map_lookup_elem(&tws, &key);
-	if (!ti)
-		ti = tw_adopt_old(tw, key);
+	ti = tw_entry(tw, key);
 	if (!ti)
 		return 0;
 	tw_mark_reuse(ti);

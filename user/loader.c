@@ -299,7 +299,8 @@ static void plan_hooks(struct loader *l, const struct loader_opts *o)
 	 * timewait record: then what would need them is not hooked at all. */
 	uint32_t mask = o->filter ? o->filter->state_mask : 0;
 	const char *tw_why = "tw_timer_handler not in /proc/kallsyms";
-	bool tw_timers = true; /* TIME_WAIT by the timer tracepoints */
+	bool tw_fns = false;	/* TIME_WAIT by its functions (fentry) */
+	bool tw_timers;		/* TIME_WAIT by the timer tracepoints */
 
 	if (mask && !(mask & (1u << TS_TIME_WAIT | 1u << TS_FIN_WAIT2))) {
 		addr[0] = 0;
@@ -359,18 +360,14 @@ static void plan_hooks(struct loader *l, const struct loader_opts *o)
 	}
 
 	/* TIME_WAIT: timer events on tw_timer_handler; tcp_time_wait() itself,
-	 * where it can be hooked, adds the per-socket bucket overflow. */
+	 * where it can be hooked, adds the per-socket bucket overflow. Where
+	 * tcp_time_wait() takes fentry, the timewait functions themselves may
+	 * too: then no timer tracepoint is needed. */
 	if (!addr[0]) {
 		ladder_failed(lad, FACT_TW_ENTRY, VIA_TRACEPOINT, tw_why);
 		ladder_unknown(lad, FACT_TW_ENTRY, "every TIME_WAIT socket");
 		ladder_failed(lad, FACT_TW_END, VIA_TRACEPOINT, tw_why);
 		ladder_unknown(lad, FACT_TW_END, "every TIME_WAIT socket's end");
-		load(s->progs.on_timer_expire, false);
-		load(s->progs.on_timer_cancel, false);
-		load(s->progs.tw_sweep, false);
-		load(s->progs.tw_substate_sweep, false);
-		load(s->progs.tw_sweep_key, false);
-		load(s->progs.tw_substate_key, false);
 	} else {
 		static const char *const tw[] = { "tcp_time_wait" };
 		static const char *const twf[] = { "__inet_twsk_schedule", "tw_timer_handler",
@@ -380,27 +377,19 @@ static void plan_hooks(struct loader *l, const struct loader_opts *o)
 
 		via = climb(lad, FACT_TW_ENTRY, tw, 1, o);
 		s->rodata->tw_via = via;
-		/* where tcp_time_wait() takes fentry, the timewait functions
-		 * themselves may too: then no timer tracepoint is needed */
 		while (via == VIA_FENTRY && i < 3 && probe_fentry(twf[i], why, sizeof(why)))
 			i++;
-		tw_timers = !(via == VIA_FENTRY && i == 3);
-		if (via == VIA_FENTRY && tw_timers)
+		tw_fns = via == VIA_FENTRY && i == 3;
+		if (via == VIA_FENTRY && !tw_fns)
 			ladder_failed(lad, FACT_TW_END, VIA_FENTRY, why);
 	}
-	if (addr[0] && !tw_timers) {
-		load(s->progs.fe_tcp_time_wait, true);
-		load(s->progs.fe_tw_schedule, true);
-		load(s->progs.fe_tw_schedule_nested, true);
-		load(s->progs.fe_tw_expire, true);
-		load(s->progs.fe_tw_kill, true);
-		load(s->progs.fe_tw_kill_nested, true);
-		load(s->progs.on_timer_expire, false);
-		load(s->progs.on_timer_cancel, false);
-		load(s->progs.tw_sweep, false);
-		load(s->progs.tw_substate_sweep, false);
-		load(s->progs.tw_sweep_key, false);
-		load(s->progs.tw_substate_key, false);
+	if (tw_fns) {
+		struct bpf_program *fe[] = { s->progs.fe_tcp_time_wait, s->progs.fe_tw_schedule,
+					     s->progs.fe_tw_schedule_nested, s->progs.fe_tw_expire,
+					     s->progs.fe_tw_kill, s->progs.fe_tw_kill_nested };
+
+		for (size_t k = 0; k < sizeof(fe) / sizeof(fe[0]); k++)
+			load(fe[k], true);
 		/* no timer program tests for a timewait socket's timer, and
 		 * tcp_time_wait()'s hook makes the overflow exact: no inference */
 		s->rodata->tw_timer_fn = 0;
@@ -410,9 +399,6 @@ static void plan_hooks(struct loader *l, const struct loader_opts *o)
 			   "fentry __inet_twsk_schedule, tw_timer_handler, inet_twsk_deschedule_put");
 		ladder_cost(lad, FACT_TW_ENTRY, TW_FN_COST);
 		ladder_cost(lad, FACT_TW_END, TW_FN_COST);
-		ladder_unknown(lad, FACT_TW_END,
-			       "the cause of early kills other than reuse (RST, SYN recycle, "
-			       "netns exit: all \"killed\")");
 	} else if (addr[0]) {
 		if (!use_tier(lad, FACT_TW_ENTRY, via,
 			      &(struct tier_progs){ { s->progs.fe_tcp_time_wait },
@@ -432,9 +418,20 @@ static void plan_hooks(struct loader *l, const struct loader_opts *o)
 		 * timers per request) */
 		ladder_cost(lad, FACT_TW_ENTRY, TIMER_COST);
 		ladder_cost(lad, FACT_TW_END, TIMER_COST);
+	}
+	if (addr[0])
 		ladder_unknown(lad, FACT_TW_END,
 			       "the cause of early kills other than reuse (RST, SYN recycle, "
 			       "netns exit: all \"killed\")");
+	/* the timer programs of TIME_WAIT (but timer_start, below) */
+	tw_timers = addr[0] && !tw_fns;
+	if (!tw_timers) {
+		struct bpf_program *tp[] = { s->progs.on_timer_expire, s->progs.on_timer_cancel,
+					     s->progs.tw_sweep, s->progs.tw_substate_sweep,
+					     s->progs.tw_sweep_key, s->progs.tw_substate_key };
+
+		for (size_t k = 0; k < sizeof(tp) / sizeof(tp[0]); k++)
+			load(tp[k], false);
 	}
 
 	/* Port allocation: the allocation functions, else the state tracepoint
@@ -569,10 +566,44 @@ static void plan_hooks(struct loader *l, const struct loader_opts *o)
 	}
 	/* timer_start: for TIME_WAIT where its functions are not hooked, for
 	 * the SYN's timer in the tracepoint tier of port allocation */
-	bool ts = (addr[0] && tw_timers) || (s->rodata->port_via == VIA_TRACEPOINT && addr[1]);
+	bool ts = tw_timers || (s->rodata->port_via == VIA_TRACEPOINT && addr[1]);
 
 	load(s->progs.on_timer_start, ts);
 	load(s->progs.on_timer_start_nested, ts);
+}
+
+/* The two programs of each twin pair (twin.bpf.h: the second takes over
+ * the invocations the kernel skipped for the first) */
+static void twin_pair(const struct tcpscope_bpf *s, int hook, struct bpf_program **first,
+		      struct bpf_program **second)
+{
+	switch (hook) {
+	case TWIN_STATE:
+		*first = s->progs.on_set_state, *second = s->progs.on_set_state_nested;
+		break;
+	case TWIN_TIMER_START:
+		*first = s->progs.on_timer_start, *second = s->progs.on_timer_start_nested;
+		break;
+	case TWIN_TW_SCHEDULE:
+		*first = s->progs.fe_tw_schedule, *second = s->progs.fe_tw_schedule_nested;
+		break;
+	default: /* TWIN_TW_KILL */
+		*first = s->progs.fe_tw_kill, *second = s->progs.fe_tw_kill_nested;
+		break;
+	}
+}
+
+/* The one of a pair attached by hand, after the skeleton's: a tracepoint
+ * calls its programs in the order they were attached, a trampoline
+ * (fentry) in the reverse order (bpf_trampoline_link_prog() adds each at
+ * the head of its list, since 5.5), and the second must run after the
+ * first. */
+static struct bpf_program *twin_by_hand(const struct tcpscope_bpf *s, int hook)
+{
+	struct bpf_program *first, *second;
+
+	twin_pair(s, hook, &first, &second);
+	return bpf_program__expected_attach_type(first) == BPF_TRACE_FENTRY ? first : second;
 }
 
 /* Without BPF atomics (before 5.12) the kernel refuses a program holding a
@@ -667,20 +698,8 @@ struct loader *loader_start(const struct loader_opts *o, char *err, size_t errle
 			 f->failed[2].why);
 		goto fail;
 	}
-	/* The second of each pair must run after the first. A tracepoint calls
-	 * its programs in the order they were attached, a trampoline (fentry)
-	 * in the reverse order (bpf_trampoline_link_prog() adds each at the
-	 * head of its list, since 5.5): the one attached by hand, after the
-	 * skeleton's, is the second on a tracepoint and the first on fentry. */
-	struct bpf_program *by_hand[TWIN_MAX] = {
-		[TWIN_STATE] = skel->progs.on_set_state_nested,
-		[TWIN_TIMER_START] = skel->progs.on_timer_start_nested,
-		[TWIN_TW_SCHEDULE] = skel->progs.fe_tw_schedule,
-		[TWIN_TW_KILL] = skel->progs.fe_tw_kill,
-	};
-
 	for (int i = 0; i < TWIN_MAX; i++)
-		bpf_program__set_autoattach(by_hand[i], false);
+		bpf_program__set_autoattach(twin_by_hand(skel, i), false);
 	/* run on demand by sweep_timewait(), never attached */
 	bpf_program__set_autoattach(skel->progs.tw_sweep, false);
 	bpf_program__set_autoattach(skel->progs.tw_substate_sweep, false);
@@ -701,7 +720,7 @@ struct loader *loader_start(const struct loader_opts *o, char *err, size_t errle
 		goto fail;
 	}
 	for (int i = 0; i < TWIN_MAX; i++) {
-		struct bpf_program *p = by_hand[i];
+		struct bpf_program *p = twin_by_hand(skel, i);
 
 		if (bpf_program__fd(p) < 0)
 			continue; /* not loaded on this kernel */
@@ -852,23 +871,17 @@ void loader_lost(struct loader *l, uint64_t out[LOST_KINDS])
 	 * one's misses minus the invocations its twin took over. The twin's
 	 * own misses are invocations the first handled, unless both missed,
 	 * which the first one's count already holds. Others: every miss. */
-	struct {
-		struct bpf_program *outer, *twin;
-		int hook;
-	} pairs[] = {
-		{ s->progs.on_set_state, s->progs.on_set_state_nested, TWIN_STATE },
-		{ s->progs.on_timer_start, s->progs.on_timer_start_nested, TWIN_TIMER_START },
-		{ s->progs.fe_tw_schedule, s->progs.fe_tw_schedule_nested, TWIN_TW_SCHEDULE },
-		{ s->progs.fe_tw_kill, s->progs.fe_tw_kill_nested, TWIN_TW_KILL },
-	};
 	bpf_object__for_each_program(p, s->obj) {
 		bool paired = false;
 
-		for (size_t i = 0; i < sizeof(pairs) / sizeof(pairs[0]); i++) {
-			if (p == pairs[i].twin) {
+		for (int i = 0; i < TWIN_MAX; i++) {
+			struct bpf_program *first, *second;
+
+			twin_pair(s, i, &first, &second);
+			if (p == second) {
 				paired = true;
-			} else if (p == pairs[i].outer) {
-				uint64_t m = recursion_misses(p), r = s->bss->twin_rescued[pairs[i].hook];
+			} else if (p == first) {
+				uint64_t m = recursion_misses(p), r = s->bss->twin_rescued[i];
 
 				out[LOST_RECURSION] += m > r ? m - r : 0;
 				paired = true;
@@ -903,16 +916,13 @@ void loader_report(struct loader *l, FILE *f)
 	else
 		fprintf(f, "tcpscope: transitions made under PID 1 are not counted: %s\n",
 			l->hidden.why);
-	static const char *const first[TWIN_MAX] = {
-		[TWIN_STATE] = "on_set_state",
-		[TWIN_TIMER_START] = "on_timer_start",
-		[TWIN_TW_SCHEDULE] = "fe_tw_schedule",
-		[TWIN_TW_KILL] = "fe_tw_kill",
-	};
+	for (int i = 0; i < TWIN_MAX; i++) {
+		struct bpf_program *first, *second;
 
-	for (int i = 0; i < TWIN_MAX; i++)
-		fprintf(f, "tcpscope: twin of %s rescued %llu invocations\n", first[i],
+		twin_pair(l->skel, i, &first, &second);
+		fprintf(f, "tcpscope: twin of %s rescued %llu invocations\n", bpf_program__name(first),
 			(unsigned long long)l->skel->bss->twin_rescued[i]);
+	}
 }
 
 const struct ladder *loader_ladder(const struct loader *l)

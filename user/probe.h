@@ -24,9 +24,9 @@ int probe_tp_btf_args(const char *tp);
  * on its socket (tracing programs may from 5.12, kernel commit c5dbb89fc2ac
  * "bpf: Expose bpf_get_socket_cookie to tracing programs"). Decided by
  * loading one. */
+bool probe_tracing_cookie(void);
 /* BPF atomics with cmpxchg (5.12+): the lock-free socket table */
 bool probe_cmpxchg(void);
-bool probe_tracing_cookie(void);
 /* The kernel's BTF has this enumerator in this enum. */
 bool probe_enum_value(const char *enum_name, const char *value);
 

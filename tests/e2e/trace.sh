@@ -154,25 +154,26 @@ timer_progs_since() { # ID: timer programs loaded after program ID (ids only gro
 	bpftool prog show -j | jq --argjson l "$1" \
 		'[.[] | select(.id > $l and ((.name // "") | startswith("on_timer")))] | length'
 }
+timer_progs_with() { # OUT ARGS...: how many timer programs a tracer with ARGS loads
+	local last n out=$1
+	shift
+	last=$(last_prog_id)
+	start_tracer "$out" "$@" || return 1
+	n=$(timer_progs_since "$last")
+	stop_pid "$TRACER_PID" INT "$TRACER_ERR" || return 1
+	echo "$n"
+}
 test_filter_state_hooks_only_what_it_needs() {
-	local n c last
+	local n c
 	"$TCPSCOPE" hooks --state close-wait >"$TMP/fsh.hooks" 2>&1 || return 1
 	grep -q "tracepoint: not hooked: --state leaves out time-wait and fin-wait-2" "$TMP/fsh.hooks" ||
 		{ echo "  hooks --state close-wait does not say TIME_WAIT is not hooked:" >&2; cat "$TMP/fsh.hooks" >&2; return 1; }
 	if ! command -v bpftool >/dev/null; then
 		echo "  skip: the program count (no bpftool here)"
 	else
-		last=$(last_prog_id)
-		start_tracer "$TMP/fsh0.json" --state close-wait || return 1
-		n=$(timer_progs_since "$last")
-		stop_pid "$TRACER_PID" INT "$TRACER_ERR" || return 1
-		TRACER_PID=
+		n=$(timer_progs_with "$TMP/fsh0.json" --state close-wait) || return 1
 		[ "$n" = 0 ] || { echo "  --state close-wait loaded $n timer programs (want 0)" >&2; return 1; }
-		last=$(last_prog_id)
-		start_tracer "$TMP/fsh1.json" --state time-wait || return 1
-		n=$(timer_progs_since "$last")
-		stop_pid "$TRACER_PID" INT "$TRACER_ERR" || return 1
-		TRACER_PID=
+		n=$(timer_progs_with "$TMP/fsh1.json" --state time-wait) || return 1
 		[ "$n" -ge 3 ] || { echo "  --state time-wait loaded $n timer programs (want start, cancel, expire)" >&2; return 1; }
 	fi
 	new_netns fsh || return 1
