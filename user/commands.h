@@ -17,6 +17,7 @@ struct command {
 	const char *name;
 	int (*run)(struct options *o); /* the exit status */
 	bool takes_file;	       /* report FILE */
+	const char *args, *doc;	       /* its --help: usage line, text (argp's doc) */
 };
 
 /* The command of that name, or NULL */

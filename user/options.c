@@ -20,6 +20,7 @@ static void print_version(FILE *f, struct argp_state *state)
 void (*argp_program_version_hook)(FILE *, struct argp_state *) = print_version;
 const char *argp_program_bug_address = "<https://github.com/tcpscope/tcpscope/issues>";
 
+/* tcpscope --help: the commands; each command's --help lists its options */
 static const char doc[] =
 	"Watch TCP connections change state, with the process that owns them.\v"
 	"COMMANDS:\n"
@@ -27,31 +28,18 @@ static const char doc[] =
 	"           ephemeral port allocation and connect()/bind() result\n"
 	"  diagnose watch for -d (default 10s), then say what is wrong: CLOSE_WAIT\n"
 	"           leaks, port exhaustion, FIN_WAIT2, backlog overflow, resets...\n"
-	"           (exit 0 healthy, 1 warnings, 2 usage or setup error)\n"
 	"  report   the same diagnosis from a trace file (-F json -o FILE[.gz]);\n"
 	"           needs neither root nor BPF\n"
 	"  top      live dashboard in the terminal: states and their trend, CLOSE_WAIT\n"
-	"           by process, ports by destination, listeners' queues, notable\n"
-	"           events (-i refresh interval; h inside for the keys)\n"
+	"           by process, ports by destination, listeners' queues, notable events\n"
 	"  hooks    which kernel mechanism observes each fact on this kernel,\n"
-	"           what failed and what is therefore unknown (-F json too)\n"
-	"  serve    the diagnosis as Prometheus metrics over HTTP (default\n"
-	"           " SERVE_DEFAULT_LISTEN "/metrics), or --textfile DIR for\n"
-	"           node_exporter; runs until SIGTERM or SIGINT\n"
+	"           what failed and what is therefore unknown\n"
+	"  serve    the diagnosis as Prometheus metrics over HTTP, or --textfile DIR\n"
+	"           for node_exporter\n"
 	"\n"
-	"EXAMPLES:\n"
-	"  tcpscope trace                      # everything, text\n"
-	"  tcpscope trace -d 30s -F json -o t.jsonl\n"
-	"  tcpscope trace --state close-wait   # transitions into/out of CLOSE_WAIT\n"
-	"  tcpscope trace -p 1234 -D 5432      # one process, one remote port\n"
-	"  tcpscope trace -P                   # port allocations only\n"
-	"  tcpscope diagnose -d 30s\n"
-	"  tcpscope top -i 2s --state close-wait,time-wait\n"
-	"  tcpscope trace -d 5m -F json -o t.jsonl.gz; tcpscope report t.jsonl.gz\n"
-	"  tcpscope hooks\n"
-	"  tcpscope serve --web.listen-address=0.0.0.0:19977\n"
-	"\n"
-	"Exit status: 0 ok, 1 runtime error, 2 usage or setup error.";
+	"'tcpscope COMMAND --help' lists a command's options; man tcpscope tells all.\n"
+	"Exit status: 0 ok, 1 runtime error (diagnose, report: warnings found),\n"
+	"2 usage or setup error (diagnose, report: no diagnosis).";
 
 enum {
 	OPT_STATE = 1000,
@@ -74,73 +62,132 @@ enum {
 	OPT_NETNS,
 };
 
-static const struct argp_option option_table[] = {
-	{ NULL, 0, NULL, 0, "MODE:", 1 },
-	{ "duration", 'd', "DURATION", 0, "Stop after DURATION (e.g. 30s, 500ms, 2m)", 1 },
-	{ "interval", 'i', "INTERVAL", 0,
-	  "top: refresh every INTERVAL (default 1s); serve --textfile: rewrite every INTERVAL "
-	  "(default 15s)", 1 },
-	{ NULL, 0, NULL, 0, "FILTERS (repeatable or comma-separated, applied in the kernel):", 2 },
-	{ "pid", 'p', "PID", 0, "Only sockets owned by PID", 2 },
-	{ "comm", 'c', "COMM", 0, "Only sockets owned by a process named COMM", 2 },
-	{ "lport", 'L', "PORT", 0, "Only this local port", 2 },
-	{ "rport", 'D', "PORT", 0, "Only this remote port", 2 },
-	{ "ipv4", '4', NULL, 0, "Only IPv4", 2 },
-	{ "ipv6", '6', NULL, 0, "Only IPv6", 2 },
-	{ "state", OPT_STATE, "STATE", 0,
-	  "Only transitions into or out of STATE (ss names: time-wait, close-wait, ...)", 2 },
-	{ "cgroup", OPT_CGROUP, "PATH", 0,
-	  "Only sockets whose owner is in this cgroup v2 or below it (a container, a "
-	  "service: the path /proc/PID/cgroup shows)", 2 },
-	{ "netns", OPT_NETNS, "NAME|INODE", 0,
-	  "Only one network namespace: its inode or its name in /run/netns (applied in user "
-	  "space)", 2 },
-	{ "ports", 'P', NULL, 0, "Only ephemeral port allocations (connect, bind/listen to port 0)",
-	  2 },
-	{ NULL, 0, NULL, 0, "OUTPUT:", 3 },
-	{ "format", 'F', "FMT", 0, "text (default), json (JSON Lines) or csv", 3 },
-	{ "output", 'o', "FILE", 0, "Write to FILE instead of standard output", 3 },
-	{ "wide", 'w', NULL, 0, "Wide text columns (IPv6, microseconds)", 3 },
-	{ "no-header", 'H', NULL, 0, "No header line (text, csv)", 3 },
-	{ "no-census", OPT_NO_CENSUS, NULL, 0,
-	  "JSON: do not start with a census of the sockets that already exist", 3 },
-	{ "save", OPT_SAVE, "FILE", 0,
-	  "diagnose: also write the JSON trace to FILE (.gz: compressed), for report", 3 },
-	{ "scan-warn", OPT_SCAN_WARN, "N", 0,
-	  "Text: mark port allocations that examined at least N ports (default 8)", 3 },
-	{ NULL, 0, NULL, 0, "SERVE:", 4 },
-	{ "web.listen-address", OPT_LISTEN, "ADDR:PORT", 0,
-	  "Serve metrics on ADDR:PORT (default " SERVE_DEFAULT_LISTEN "; [::1]:PORT for IPv6)", 4 },
-	{ "web.telemetry-path", OPT_TELEMETRY_PATH, "PATH", 0,
-	  "The metrics' path (default /metrics)", 4 },
-	{ "textfile", OPT_TEXTFILE, "DIR", 0,
-	  "No HTTP: write DIR/tcpscope.prom for node_exporter's textfile collector", 4 },
-	{ "window", OPT_WINDOW, "DURATION", 0,
-	  "Findings count events (resets, overflows, failures) over this window and hold "
-	  "through the next (default 60s)", 4 },
-	{ "max-comms", OPT_MAX_COMMS, "N", 0,
-	  "Label at most N process names per metric; the rest are 'other' (default 20)", 4 },
-	{ "max-destinations", OPT_MAX_DESTS, "N", 0,
-	  "Label at most N destinations per metric; the rest are 'other' (default 20)", 4 },
-	{ "max-series", OPT_MAX_SERIES, "N", 0,
-	  "At most N series in one scrape; beyond, series are dropped and counted "
-	  "(default 10000)", 4 },
-	{ NULL, 0, NULL, 0, "ADVANCED:", 5 },
-	{ "ringbuf-size", OPT_RINGBUF, "SIZE", 0, "Ring buffer size (default 8M)", 5 },
-	{ "max-sockets", OPT_MAX_SOCKETS, "N", 0,
-	  "Capacity of the per-socket maps (default 65536)", 5 },
-	{ "no-fentry", OPT_NO_FENTRY, NULL, 0, "Do not use fentry/fexit even where allowed", 5 },
-	{ "no-kprobe", OPT_NO_KPROBE, NULL, 0, "Do not use kprobes even where available", 5 },
-	{ "no-tracepoint-state", OPT_NO_STATE_TP, NULL, 0,
-	  "Follow states with tcp_set_state (fentry/kprobe) as on kernels before 4.16 (tests)", 5 },
-	{ "verbose", 'v', NULL, 0, "Show libbpf's log (-vv: debug and verifier log)", 5 },
-	{},
+/* The commands that load BPF programs (and so take filters and the hook
+ * choices), and those of them that run for a while. */
+#define LOADS "trace diagnose top hooks serve"
+#define RUNS "trace diagnose top serve"
+
+/* Every option, with the commands that take it: a command's --help lists
+ * only its own, and any other command refuses it (options_parse). */
+static const struct option_for {
+	struct argp_option o;
+	const char *commands; /* names, space-separated; NULL for a group's title */
+} option_table[] = {
+	{ { NULL, 0, NULL, 0, "MODE:", 1 }, NULL },
+	{ { "duration", 'd', "DURATION", 0,
+	    "Stop after DURATION (30s, 500ms, 2m, 1h; a bare number is seconds)", 1 },
+	  "trace diagnose top" },
+	{ { "interval", 'i', "INTERVAL", 0,
+	    "top: refresh every INTERVAL (default 1s; 100ms to 1h); serve --textfile: rewrite "
+	    "every INTERVAL (default 15s)", 1 },
+	  "top serve" },
+	{ { NULL, 0, NULL, 0, "FILTERS (repeatable or comma-separated, applied in the kernel):", 2 }, NULL },
+	{ { "pid", 'p', "PID", 0, "Only sockets owned by PID", 2 }, LOADS },
+	{ { "comm", 'c', "COMM", 0, "Only sockets owned by a process named COMM", 2 }, LOADS },
+	{ { "lport", 'L', "PORT", 0, "Only this local port", 2 }, LOADS },
+	{ { "rport", 'D', "PORT", 0, "Only this remote port", 2 }, LOADS },
+	{ { "ipv4", '4', NULL, 0, "Only IPv4", 2 }, LOADS },
+	{ { "ipv6", '6', NULL, 0, "Only IPv6", 2 }, LOADS },
+	{ { "state", OPT_STATE, "STATE", 0,
+	    "Only transitions into or out of STATE, in ss's words (time-wait, close-wait, "
+	    "listening, ...; groups connected, synchronized, bucket, big, all)", 2 },
+	  LOADS },
+	{ { "cgroup", OPT_CGROUP, "PATH", 0,
+	    "Only sockets whose owner is in this cgroup v2 or below it (a container, a "
+	    "service: the path /proc/PID/cgroup shows)", 2 },
+	  LOADS },
+	{ { "netns", OPT_NETNS, "NAME|INODE", 0,
+	    "Only one network namespace: its inode or its name in /run/netns (applied in user "
+	    "space)", 2 },
+	  LOADS },
+	{ { "ports", 'P', NULL, 0,
+	    "Only ephemeral port allocations (connect, bind/listen to port 0; excludes --state)", 2 },
+	  LOADS },
+	{ { NULL, 0, NULL, 0, "OUTPUT:", 3 }, NULL },
+	{ { "format", 'F', "FMT", 0,
+	    "text (default), json, or csv (trace only)", 3 },
+	  "trace diagnose report hooks" },
+	{ { "output", 'o', "FILE", 0,
+	    "Write to FILE instead of standard output (FILE.gz: gzip-compressed)", 3 },
+	  "trace diagnose report" },
+	{ { "wide", 'w', NULL, 0, "Wide text: full addresses, microseconds, kernel state names", 3 },
+	  "trace" },
+	{ { "no-header", 'H', NULL, 0, "No header line (text, csv)", 3 }, "trace" },
+	{ { "no-census", OPT_NO_CENSUS, NULL, 0,
+	    "Do not start with a census of the sockets that already exist", 3 },
+	  RUNS },
+	{ { "save", OPT_SAVE, "FILE", 0,
+	    "Also write the JSON trace to FILE (.gz: compressed), for report", 3 },
+	  "diagnose" },
+	{ { "scan-warn", OPT_SCAN_WARN, "N", 0,
+	    "Mark port allocations that examined at least N ports (default 8)", 3 },
+	  "trace top" },
+	{ { NULL, 0, NULL, 0, "SERVE:", 4 }, NULL },
+	{ { "web.listen-address", OPT_LISTEN, "ADDR:PORT", 0,
+	    "Serve metrics on ADDR:PORT (default " SERVE_DEFAULT_LISTEN "; [::1]:PORT for IPv6, "
+	    ":PORT for every address)", 4 },
+	  "serve" },
+	{ { "web.telemetry-path", OPT_TELEMETRY_PATH, "PATH", 0,
+	    "The metrics' path (default /metrics)", 4 },
+	  "serve" },
+	{ { "textfile", OPT_TEXTFILE, "DIR", 0,
+	    "No HTTP: write DIR/tcpscope.prom for node_exporter's textfile collector", 4 },
+	  "serve" },
+	{ { "window", OPT_WINDOW, "DURATION", 0,
+	    "Findings count events (resets, overflows, failures) over this window and hold "
+	    "through the next (default 60s; 1s to 24h)", 4 },
+	  "serve" },
+	{ { "max-comms", OPT_MAX_COMMS, "N", 0,
+	    "Label at most N process names per metric; the rest are 'other' (default 20)", 4 },
+	  "serve" },
+	{ { "max-destinations", OPT_MAX_DESTS, "N", 0,
+	    "Label at most N destinations per metric; the rest are 'other' (default 20)", 4 },
+	  "serve" },
+	{ { "max-series", OPT_MAX_SERIES, "N", 0,
+	    "At most N series in one scrape; beyond, series are dropped and counted "
+	    "(default 10000)", 4 },
+	  "serve" },
+	{ { NULL, 0, NULL, 0, "ADVANCED:", 5 }, NULL },
+	{ { "ringbuf-size", OPT_RINGBUF, "SIZE", 0,
+	    "Ring buffer size, a power of two (default 8M)", 5 },
+	  LOADS },
+	{ { "max-sockets", OPT_MAX_SOCKETS, "N", 0,
+	    "Capacity of the per-socket maps (default 65536)", 5 },
+	  LOADS },
+	{ { "no-fentry", OPT_NO_FENTRY, NULL, 0, "Do not use fentry/fexit even where allowed", 5 },
+	  LOADS },
+	{ { "no-kprobe", OPT_NO_KPROBE, NULL, 0, "Do not use kprobes even where available", 5 },
+	  LOADS },
+	{ { "no-tracepoint-state", OPT_NO_STATE_TP, NULL, 0,
+	    "Follow states with tcp_set_state (fentry/kprobe) as on kernels before 4.16 (tests)",
+	    5 },
+	  LOADS },
+	{ { "verbose", 'v', NULL, 0,
+	    "libbpf's log and per-program recursion misses at exit (-vv: the verifier's log)", 5 },
+	  LOADS },
 };
+
+#define N_OPTIONS (sizeof(option_table) / sizeof(option_table[0]))
+_Static_assert(N_OPTIONS <= 64, "struct options' given has a bit per option");
+
+/* Does the space-separated list take this command? */
+static bool listed(const char *list, const char *name)
+{
+	size_t n = strlen(name);
+
+	for (const char *p = list; p && (p = strstr(p, name)); p += n)
+		if ((p == list || p[-1] == ' ') && (p[n] == ' ' || !p[n]))
+			return true;
+	return false;
+}
 
 static void usage_error(struct argp_state *state, const char *msg)
 {
+	const struct options *o = state->input;
+
 	fprintf(stderr, "tcpscope: %s\n", msg);
-	fprintf(stderr, "Try 'tcpscope --help' for more information.\n");
+	fprintf(stderr, "Try 'tcpscope %s%s--help' for more information.\n",
+		o->command ? o->command->name : "", o->command ? " " : "");
 	exit(EXIT_USAGE);
 }
 
@@ -299,6 +346,9 @@ static error_t parse_opt(int key, char *arg, struct argp_state *state)
 	}
 	if (ret)
 		usage_error(state, err);
+	for (size_t i = 0; i < N_OPTIONS; i++)
+		if (key != ARGP_KEY_ARG && option_table[i].o.key == key)
+			o->given |= 1ULL << i;
 	return 0;
 }
 
@@ -335,15 +385,66 @@ static const char *misplaced(const struct options *o)
 	return NULL;
 }
 
+/* The command named on the line, looked for before parsing so that its
+ * --help can list its own options: the first word that is not an option
+ * nor an option's value. */
+static const struct command *command_named(int argc, char **argv)
+{
+	for (int i = 1; i < argc; i++) {
+		const char *w = argv[i];
+		const struct argp_option *a = NULL;
+
+		if (w[0] != '-')
+			return command_find(w);
+		for (size_t k = 0; k < N_OPTIONS && !a; k++) {
+			const struct argp_option *c = &option_table[k].o;
+
+			if (c->arg && ((w[1] != '-' && w[1] == c->key && !w[2]) ||
+				       (w[1] == '-' && c->name && !strcmp(w + 2, c->name))))
+				a = c;
+		}
+		i += a != NULL; /* skip the value of "-o FILE", "--save FILE" */
+	}
+	return NULL;
+}
+
 int options_parse(int argc, char **argv, struct options *o)
 {
-	static const struct argp argp = {
-		.options = option_table,
+	const struct command *named = command_named(argc, argv);
+	struct argp_option shown[N_OPTIONS + 1];
+	struct argp argp = {
+		.options = shown,
 		.parser = parse_opt,
-		.args_doc = "trace|diagnose|top|hooks|serve [OPTION...]\nreport FILE [OPTION...]",
+		.args_doc = "COMMAND [OPTION...]\nreport FILE [OPTION...]",
 		.doc = doc,
 	};
-	const char *why;
+	const char *why, *cmd;
+	size_t n = 0;
+
+	/* Help shows the named command's options, or none but --help and
+	 * --version without a command; a group's title only with an option
+	 * shown (a title is not needed to parse). */
+	for (size_t i = 0; i < N_OPTIONS; i++) {
+		const struct option_for *f = &option_table[i];
+		bool any = false;
+
+		if (f->commands) {
+			shown[n] = f->o;
+			if (!named || !listed(f->commands, named->name))
+				shown[n].flags |= OPTION_HIDDEN;
+			n++;
+			continue;
+		}
+		for (size_t k = i + 1; k < N_OPTIONS && option_table[k].commands; k++)
+			any |= named && listed(option_table[k].commands, named->name);
+		if (any)
+			shown[n++] = f->o;
+	}
+	shown[n] = (struct argp_option){ 0 };
+	if (named) {
+		argp.args_doc = named->args;
+		argp.doc = named->doc;
+	}
 
 	*o = (struct options){
 		.format = FMT_TEXT,
@@ -358,10 +459,17 @@ int options_parse(int argc, char **argv, struct options *o)
 			command_names());
 		return EXIT_USAGE;
 	}
+	cmd = o->command->name;
 	why = misplaced(o);
 	if (why) {
 		fprintf(stderr, "tcpscope: %s\n", why);
 		return EXIT_USAGE;
 	}
+	for (size_t i = 0; i < N_OPTIONS; i++)
+		if ((o->given >> i & 1) && !listed(option_table[i].commands, cmd)) {
+			fprintf(stderr, "tcpscope: --%s is not an option of %s ('tcpscope %s --help' "
+					"lists its options)\n", option_table[i].o.name, cmd, cmd);
+			return EXIT_USAGE;
+		}
 	return 0;
 }

@@ -39,6 +39,7 @@ struct options {
 	const char *textfile_dir;   /* --textfile DIR */
 	unsigned top_comms, top_dests, max_series;
 	uint64_t window_ns; /* --window: what counter findings count over */
+	uint64_t given;	    /* bit i: the i-th entry of options.c's table was given */
 };
 
 /* Parse argv into o (defaults first); 0, or EXIT_USAGE after a one-line
