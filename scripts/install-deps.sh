@@ -13,7 +13,7 @@
 #   tcpstates, the reference tracer)
 set -eu
 pkgs="clang llvm bpftool libbpf-dev libelf-dev zlib1g-dev libzstd-dev libncurses-dev libmicrohttpd-dev
-pkg-config make gcc libc6-dev iproute2 jq procps util-linux tmux curl prometheus
+pkg-config make gcc libc6-dev iproute2 jq procps util-linux tmux curl prometheus groff-base
 qemu-system-x86 busybox-static cpio
 nginx-light wrk redis-server redis-tools"
 [ "${1:-}" = --bench ] && pkgs="$pkgs iperf3 libbpf-tools"

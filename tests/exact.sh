@@ -14,6 +14,7 @@
 #   tests/exact.sh CONNECTIONS THREADS client|server [ADDR]
 set -u
 cd "$(dirname "$0")/.."
+source tests/attached.sh
 N=$1 T=$2 CLOSER=$3 ADDR=${4:-127.0.0.1}
 TCPSCOPE=${TCPSCOPE:-${OUTPUT:-.output}/tcpscope}
 SCENARIO=${SCENARIO:-${OUTPUT:-.output}/tests/scenario}
@@ -36,8 +37,9 @@ CP=$!
 # shellcheck disable=SC2086 # TRACE_EXTRA: the VM's tier options
 "$TCPSCOPE" trace -F json -o "$TMP/trace.json" ${TRACE_EXTRA:-} 2>"$TMP/trace.err" &
 TP=$!
-for _ in $(seq 1 600); do # 60 s at most (an emulated guest loads slowly)
-	grep -q 'tcpscope: tracing' "$TMP/trace.err" && grep -q counting "$TMP/count.err" && break
+# 60 s at most (an emulated guest loads slowly)
+attached "$TMP/trace.err" "$TP" 60 && for _ in $(seq 1 600); do
+	grep -q counting "$TMP/count.err" && break
 	sleep 0.1
 done
 grep -q counting "$TMP/count.err" && grep -q 'tcpscope: tracing' "$TMP/trace.err" ||

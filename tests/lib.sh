@@ -8,6 +8,7 @@ TMP=$(mktemp -d /tmp/tcpscope-test.XXXXXX)
 [ -n "${KEEP_TMP:-}" ] && echo "test files in $TMP" >&2
 NETNSES=()
 TRACER_PID=
+source tests/attached.sh
 
 # ns_kill NS: kill the processes of a namespace (tcpscope visits namespaces
 # on a thread of its own: it is never one of them)
@@ -96,6 +97,13 @@ new_netns() {
 
 in_ns() { ip netns exec "$NS" "$@"; }
 
+# skip REASON: the test is skipped (counted apart by tests/run.sh); use as
+# "skip 'why'; return" or "|| { skip 'why'; return; }"
+skip() {
+	echo "  skip: $*" >&2
+	return 77
+}
+
 # start_tracer OUTFILE [tcpscope trace options...]: returns once attached.
 start_tracer() {
 	local out=$1
@@ -104,11 +112,7 @@ start_tracer() {
 	# shellcheck disable=SC2086 # TRACE_EXTRA: options for every run (VM tiers)
 	"$TCPSCOPE" trace -F json -o "$out" ${TRACE_EXTRA:-} "$@" 2>"$TRACER_ERR" &
 	TRACER_PID=$!
-	for _ in $(seq 1 100); do
-		grep -q 'tcpscope: tracing' "$TRACER_ERR" 2>/dev/null && return 0
-		kill -0 "$TRACER_PID" 2>/dev/null || break
-		sleep 0.1
-	done
+	attached "$TRACER_ERR" "$TRACER_PID" && return 0
 	echo "tracer did not start:" >&2
 	cat "$TRACER_ERR" >&2
 	return 1

@@ -1,8 +1,9 @@
 #!/bin/bash
 # SPDX-License-Identifier: GPL-2.0 OR BSD-2-Clause
 # tcpscope's test runner: unit tests (pure user-space logic), then end-to-end
-# tests on the real kernel (root). Prints "N passed, N failed" at the end and
-# exits non-zero on any failure.
+# tests on the real kernel (root). Prints "N passed, N failed, N skipped" at
+# the end (a test skips by returning 77, tests/lib.sh's skip, with its reason
+# printed; the VM's skips are added) and exits non-zero on any failure.
 #   tests/run.sh [unit|e2e|vm] [NAME-REGEX]   (e.g. "port|hooks")
 # "vm" boots Debian's packaged kernel under qemu (tests/vm/run.sh) and runs
 # the end-to-end tests there with fentry, then the tier tests with kprobes
@@ -13,12 +14,16 @@ what=${1:-all}
 pattern=${2:-}
 passed=0
 failed=0
+skipped=0
 failures=()
 
-result() { # name rc
+result() { # name rc (0 passed, 77 skipped, else failed)
 	if [ "$2" = 0 ]; then
 		passed=$((passed + 1))
 		echo "ok   $1"
+	elif [ "$2" = 77 ]; then
+		skipped=$((skipped + 1))
+		echo "skip $1"
 	else
 		failed=$((failed + 1))
 		failures+=("$1")
@@ -47,7 +52,8 @@ if [ "$what" = all ] || [ "$what" = unit ]; then
 		(cd contrib/prometheus && promtool test rules alerts_test.yml)
 		result unit/alert_rules $?
 	else
-		echo "skip unit/alert_rules: promtool not installed (scripts/install-deps.sh)"
+		echo "  skip: promtool not installed (scripts/install-deps.sh)"
+		result unit/alert_rules 77
 	fi
 fi
 
@@ -75,16 +81,20 @@ fi
 
 if [ "$what" = all ] || [ "$what" = vm ]; then
 	if [ -n "${TCPSCOPE_NO_VM:-}" ]; then
-		echo "skip vm: TCPSCOPE_NO_VM is set"
+		echo "  skip: TCPSCOPE_NO_VM is set"
+		result vm 77
 	else
 		# the fentry pass runs everything; the kprobe pass (--no-fentry) the
 		# tests whose subject is the tier (make vmtest: everything twice)
 		export VMTEST_PASSES=${VMTEST_PASSES:-fentry,kprobe}
+		VMTEST_SKIPS_FILE=$(mktemp)
+		export VMTEST_SKIPS_FILE
 		export VMTEST_KPROBE_PATTERN=${VMTEST_KPROBE_PATTERN-hooks|port_|reuse|overflow|exhaustion|fallback}
 		tests/vm/run.sh "$pattern"
 		rc=$?
 		if [ "$rc" = 2 ]; then
-			echo "skip vm: the VM could not run here (reason above)"
+			echo "  skip: the VM could not run here (reason above)"
+			result vm/debian-cloud-kernel 77
 		else
 			result "vm/debian-cloud-kernel (${VMTEST_PASSES:-fentry} pass)" "$rc"
 		fi
@@ -97,7 +107,8 @@ if [ "$what" = all ] || [ "$what" = vm ]; then
 			VMTEST_KERNEL=$k VMTEST_PASSES=fentry,kprobe VMTEST_KPROBE_PATTERN=$smoke tests/vm/run.sh "$smoke"
 			rc=$?
 			if [ "$rc" = 2 ]; then
-				echo "skip vm/$k: the VM could not run here (reason above)"
+				echo "  skip: the VM could not run here (reason above)"
+				result "vm/$k smoke" 77
 			else
 				result "vm/$k smoke (fentry,kprobe pass)" "$rc"
 			fi
@@ -105,7 +116,13 @@ if [ "$what" = all ] || [ "$what" = vm ]; then
 	fi
 fi
 
+if [ -n "${VMTEST_SKIPS_FILE:-}" ]; then
+	vm_skips=$(awk '{ n += $1 } END { print n + 0 }' "$VMTEST_SKIPS_FILE")
+	rm -f "$VMTEST_SKIPS_FILE"
+	[ "$vm_skips" != 0 ] && echo "vm: $vm_skips tests skipped in the guests (reasons above)"
+	skipped=$((skipped + vm_skips))
+fi
 echo
 [ ${#failures[@]} -gt 0 ] && printf 'failed: %s\n' "${failures[@]}"
-echo "$passed passed, $failed failed"
+echo "$passed passed, $failed failed, $skipped skipped"
 [ "$failed" = 0 ]

@@ -90,12 +90,12 @@ serve_pid=$!
 tmux kill-session -t tcpscope-soak 2>/dev/null
 tmux new-session -d -s tcpscope-soak -x 200 -y 50 \
 	"'$TCPSCOPE' top 2>'$D/top.err'; echo \$? >'$D/top.rc'"
+attached "$D/trace.err" "$trace_pid" || fail "trace did not start: $(cat "$D/trace.err")"
+attached "$D/diag.err" "$diag_pid" || fail "diagnose did not start: $(cat "$D/diag.err")"
 top_pid=
 for _ in $(seq 1 100); do
 	top_pid=$(pgrep -f "^$TCPSCOPE top" | head -n 1)
-	[ -n "$top_pid" ] && grep -q 'tcpscope: tracing' "$D/trace.err" 2>/dev/null &&
-		grep -q 'tcpscope: diagnosing' "$D/diag.err" 2>/dev/null &&
-		curl -sf "$url/healthz" >/dev/null 2>&1 && break
+	[ -n "$top_pid" ] && curl -sf "$url/healthz" >/dev/null 2>&1 && break
 	sleep 0.1
 done
 [ -n "$top_pid" ] || fail "top did not start: $(cat "$D/top.err" 2>/dev/null)"

@@ -152,7 +152,7 @@ void ladder_print_json(const struct ladder *l, FILE *out)
 	fputs("]}\n", out);
 }
 
-void ladder_blind_spots(const struct ladder *l, char *buf, size_t len)
+void ladder_blind_spots(const struct ladder *l, bool names_only, char *buf, size_t len)
 {
 	size_t n = 0;
 
@@ -162,7 +162,10 @@ void ladder_blind_spots(const struct ladder *l, char *buf, size_t len)
 
 		if (!s->unknown[0])
 			continue;
-		n += snprintf(buf + n, len - n, "%s%s: %s", n ? "; " : "", fact_name(i),
-			      s->unknown);
+		if (names_only)
+			n += snprintf(buf + n, len - n, "%s%s", n ? ", " : "", fact_name(i));
+		else
+			n += snprintf(buf + n, len - n, "%s%s: %s", n ? "; " : "", fact_name(i),
+				      s->unknown);
 	}
 }

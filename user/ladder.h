@@ -53,7 +53,9 @@ void ladder_unknown(struct ladder *l, enum fact f, const char *fmt, ...)
 /* `tcpscope hooks` */
 void ladder_print_text(const struct ladder *l, FILE *out);
 void ladder_print_json(const struct ladder *l, FILE *out);
-/* One line for trace's start: "scan length (fentry: EPERM ...); ..." or "" */
-void ladder_blind_spots(const struct ladder *l, char *buf, size_t len);
+/* What this kernel hides, in one line, or "": per fact "scan length:
+ * candidate ports examined (null in JSON); ...", or with names_only the
+ * facts alone ("port allocation, scan length"), for the line at start */
+void ladder_blind_spots(const struct ladder *l, bool names_only, char *buf, size_t len);
 
 #endif

@@ -323,9 +323,10 @@ int pipeline_run(const struct options *o, struct pipeline *p)
 		close_sinks(p);
 		return 1;
 	}
-	ladder_blind_spots(loader_ladder(p->loader), blind, sizeof(blind));
+	ladder_blind_spots(loader_ladder(p->loader), true, blind, sizeof(blind));
 	if (blind[0])
-		fprintf(stderr, "tcpscope: blind spots (tcpscope hooks tells more): %s\n", blind);
+		fprintf(stderr, "tcpscope: blind spots: %s (tcpscope hooks tells why)\n", blind);
+	ladder_blind_spots(loader_ladder(p->loader), false, blind, sizeof(blind));
 	fprintf(stderr, "tcpscope: %s%s; Ctrl-C to stop\n", p->doing,
 		o->duration_ns ? " for the duration" : "");
 	if (o->duration_ns)

@@ -215,7 +215,7 @@ static void draw_header(struct top_ui *ui, const struct top_view *v, uint64_t no
 	if (v->ladder && x + 10 < COLS) {
 		char blind[1024];
 
-		ladder_blind_spots(v->ladder, blind, sizeof(blind));
+		ladder_blind_spots(v->ladder, false, blind, sizeof(blind));
 		if (blind[0]) {
 			attron(color(ui, C_YELLOW));
 			putf(1, x, COLS - x, "  blind: %s", blind);
@@ -805,7 +805,7 @@ static void draw_help(struct top_ui *ui, const struct top_view *v, int y0, int y
 	for (int i = 0; i < n && y0 + 1 + i < y1; i++)
 		put(y0 + 1 + i, 0, COLS, help_lines[i]);
 	if (v->ladder)
-		ladder_blind_spots(v->ladder, blind, sizeof(blind));
+		ladder_blind_spots(v->ladder, false, blind, sizeof(blind));
 	if (y0 + 2 + n < y1)
 		putf(y0 + 1 + n, 0, COLS, "blind spots on this kernel: %s", blind[0] ? blind : "none");
 }

@@ -20,7 +20,7 @@ diagnose_scenario() {
 		${TRACE_EXTRA:-} 2>"$D.err" &
 	dpid=$!
 	TRACER_PID=$dpid
-	diagnose_attached "$dpid"
+	attached "$D.err" "$dpid" 30
 	kill -USR1 "$SC_PID"
 	wait "$dpid"
 	DIAG_RC=$?
@@ -41,17 +41,6 @@ diagnose_scenario() {
 	REPORT_RC=$?
 	ours_findings "$D.live" >"$D.live.ours" &&
 	ours_findings "$D.report" >"$D.report.ours"
-}
-
-# diagnose_attached PID: until the diagnosis writing to $D.err is attached
-# (or has ended), at most 30 s
-diagnose_attached() {
-	for _ in $(seq 1 300); do
-		grep -q 'tcpscope: diagnosing' "$D.err" 2>/dev/null && return 0
-		kill -0 "$1" 2>/dev/null || return 1
-		sleep 0.1
-	done
-	return 1
 }
 
 ours_findings() { jq -c --argjson ns "$NS_INODE" '[.findings[] | select(.netns == $ns)]' "$1"; }
@@ -222,7 +211,7 @@ test_report_after_kill() {
 	new_netns kl || return 1
 	"$TCPSCOPE" trace -F json -o "$out" 2>"$TMP/kill.err" &
 	TRACER_PID=$!
-	for _ in $(seq 1 100); do grep -q 'tcpscope: tracing' "$TMP/kill.err" && break; sleep 0.1; done
+	attached "$TMP/kill.err" "$TRACER_PID" || return 1
 	in_ns "$SCENARIO" churn 127.0.0.1 8080 3000 >/dev/null || return 1
 	# the file is readable while being written (synced every second): until
 	# every connect is in it (an emulated guest's tracer lags), at most 30 s

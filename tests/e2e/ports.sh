@@ -47,7 +47,7 @@ test_hooks_ladder() {
 				'.[0].facts[] | select(.fact=="scan length") | (.unknown | test("candidate ports")) and ([.failed[].via] == ["fentry","kprobe"])' "$f" || return 1
 			# trace names the blind spots at start
 			"$TCPSCOPE" trace -d 0.2 -o /dev/null 2>"$TMP/blind.err" >/dev/null
-			grep -q '^tcpscope: blind spots .*scan length: candidate ports examined' "$TMP/blind.err" ||
+			grep -q '^tcpscope: blind spots: .*scan length.* (tcpscope hooks tells why)$' "$TMP/blind.err" ||
 				{ echo "  trace did not name the blind spot: $(cat "$TMP/blind.err")" >&2; return 1; }
 		fi
 		;;
@@ -92,8 +92,8 @@ test_port_scan_grows() {
 	local f="$TMP/sg.json.ours"
 	hooks_json || return 1
 	if [ "$(via "scan length")" = none ]; then
-		echo "  skip: no scan length on this kernel ($(jq -r '.facts[] | select(.fact=="scan length") | [.failed[] | "\(.via): \(.why)"] | join("; ")' "$TMP/hooks.json"))" >&2
-		return 0
+		skip "no scan length on this kernel ($(jq -r '.facts[] | select(.fact=="scan length") | [.failed[] | "\(.via): \(.why)"] | join("; ")' "$TMP/hooks.json"))"
+		return
 	fi
 	new_netns sg net.ipv4.ip_local_port_range="40000 40015" net.ipv4.tcp_tw_reuse=0 || return 1
 	run_scenario "$TMP/sg.json" exhaust 127.0.0.1 8080 40 || return 1
@@ -127,7 +127,7 @@ test_text_marks_exhaustion() {
 	# shellcheck disable=SC2086
 	"$TCPSCOPE" trace -P ${TRACE_EXTRA:-} -o "$out" 2>"$TMP/tm.err" &
 	TRACER_PID=$!
-	for _ in $(seq 1 100); do grep -q 'tcpscope: tracing' "$TMP/tm.err" && break; sleep 0.1; done
+	attached "$TMP/tm.err" "$TRACER_PID" || return 1
 	in_ns "$SCENARIO" exhaust 127.0.0.1 8080 20 >/dev/null
 	stop_tracer || return 1
 	grep -q 'port conn EADDRNOTAVAIL.*!! no free port (range 40000-40003)' "$out" &&
@@ -144,8 +144,8 @@ test_state_fallback_tcp_set_state() {
 	if ! "$TCPSCOPE" hooks -F json --no-tracepoint-state ${TRACE_EXTRA:-} > "$TMP/sf.hooks" 2>"$TMP/sf.err"; then
 		grep -q '^tcpscope: no way to see state transitions on this kernel: tracepoint: disabled by --no-tracepoint-state; fentry: .*; kprobe: ' "$TMP/sf.err" ||
 			{ echo "  refusal without reasons: $(cat "$TMP/sf.err")" >&2; return 1; }
-		echo "  skip: $(cat "$TMP/sf.err")" >&2
-		return 0
+		skip "$(cat "$TMP/sf.err")"
+		return
 	fi
 	[ -z "${VMTEST_TIER:-}" ] || jq -e --arg t "$VMTEST_TIER" '.facts[0].via == $t and .facts[0].fact == "state transitions"' "$TMP/sf.hooks" >/dev/null ||
 		{ echo "  state tier is not ${VMTEST_TIER:-}:" >&2; cat "$TMP/sf.hooks" >&2; return 1; }
@@ -171,8 +171,8 @@ test_listen_overflow() {
 	hooks_json || return 1
 	tier=$(via "listen overflow")
 	if [ "$tier" = none ]; then
-		echo "  skip: $(jq -r '.facts[] | select(.fact=="listen overflow") | .unknown' "$TMP/hooks.json")" >&2
-		return 0
+		skip "$(jq -r '.facts[] | select(.fact=="listen overflow") | .unknown' "$TMP/hooks.json")"
+		return
 	fi
 	new_netns lo || return 1
 	run_scenario "$TMP/lo.json" backlog 127.0.0.1 8080 8 || return 1

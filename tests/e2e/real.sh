@@ -6,12 +6,13 @@
 
 REAL_SECS=${REAL_SECS:-5}
 
-# real_tools NAME...: skip (pass, with the reason printed) when a packaged
-# tool is missing; scripts/install-deps.sh installs them
+# real_tools NAME...: fails as a skip (with the reason) when a packaged tool
+# is missing ("real_tools nginx wrk || return"); scripts/install-deps.sh
+# installs them
 real_tools() {
 	local t
 	for t in "$@"; do
-		command -v "$t" >/dev/null 2>&1 || { echo "  skip: $t not installed (scripts/install-deps.sh)"; return 1; }
+		command -v "$t" >/dev/null 2>&1 || { skip "$t not installed (scripts/install-deps.sh)"; return; }
 	done
 }
 
@@ -70,7 +71,7 @@ real_diagnose() {
 	"$TCPSCOPE" diagnose -d "${REAL_SECS}s" -F json -o "$D.live" ${TRACE_EXTRA:-} 2>"$D.err" &
 	dpid=$!
 	TRACER_PID=$dpid
-	diagnose_attached "$dpid"
+	attached "$D.err" "$dpid" 30
 	in_ns "$@" >"$D.load" 2>&1
 	wait "$dpid"
 	DIAG_RC=$?
@@ -92,7 +93,7 @@ no_warning() {
 }
 
 test_real_nginx_wrk_keepalive_healthy() {
-	real_tools nginx wrk || return 0
+	real_tools nginx wrk || return
 	new_netns rk || return 1
 	nginx_start || return 1
 	real_diagnose rk wrk -t2 -c32 -d3s http://127.0.0.1:8080/ || return 1
@@ -103,7 +104,7 @@ test_real_nginx_wrk_keepalive_healthy() {
 # nginx closes first: TIME_WAIT on the server's side, the client's ports are
 # free at once (it used to be "87 of 28232 usable ports held (0%)", warning)
 test_real_nginx_wrk_connection_close_healthy() {
-	real_tools nginx wrk || return 0
+	real_tools nginx wrk || return
 	new_netns rc || return 1
 	nginx_start || return 1
 	real_diagnose rc wrk -t2 -c16 -d3s -H "Connection: close" http://127.0.0.1:8080/ || return 1
@@ -112,7 +113,7 @@ test_real_nginx_wrk_connection_close_healthy() {
 }
 
 test_real_redis_benchmark_healthy() {
-	real_tools redis-server redis-benchmark || return 0
+	real_tools redis-server redis-benchmark || return
 	new_netns rr || return 1
 	redis_start || return 1
 	real_diagnose rr redis-benchmark -p 6379 -q -n 40000 -c 20 -t set,get || return 1
@@ -124,7 +125,7 @@ test_real_redis_benchmark_healthy() {
 # first, TIME_WAIT on its side) from 100 ports with tcp_tw_reuse=0: connect()
 # fails with EADDRNOTAVAIL; the finding is port exhaustion toward redis
 test_real_redis_port_exhaustion() {
-	real_tools redis-server redis-benchmark || return 0
+	real_tools redis-server redis-benchmark || return
 	new_netns rx net.ipv4.ip_local_port_range="40000 40099" net.ipv4.tcp_tw_reuse=0 || return 1
 	redis_start || return 1
 	real_diagnose rx timeout 4 redis-benchmark -p 6379 -q -n 2000 -c 4 -k 0 -t ping || return 1
@@ -138,7 +139,7 @@ test_real_redis_port_exhaustion() {
 # nginx's listen queue of 8, nginx stopped: wrk's connections fill the
 # queue and the kernel drops the rest (ListenOverflows)
 test_real_nginx_backlog_overflow() {
-	real_tools nginx wrk || return 0
+	real_tools nginx wrk || return
 	new_netns rb || return 1
 	nginx_start "backlog=8" || return 1
 	kill -STOP "$NGINX_PID" || return 1

@@ -43,7 +43,7 @@ ss_count() { # STATE: sockets of $NS in that ss state
 # happened, the finding is diagnose's, and promtool accepts the exposition
 # (0.0.4 and, when asked for, OpenMetrics).
 test_serve_scrape_is_true() {
-	real_tools curl promtool || return 0
+	real_tools curl promtool || return
 	new_netns scw || return 1
 	local D=$TMP/serve cw held rng fails
 	mkdir -p "$D"
@@ -83,7 +83,7 @@ test_serve_scrape_is_true() {
 }
 
 test_serve_port_exhaustion() {
-	real_tools curl || return 0
+	real_tools curl || return
 	new_netns sex "net.ipv4.ip_local_port_range=40000 40015" net.ipv4.tcp_tw_reuse=0 || return 1
 	local D=$TMP/sex held rng fails
 	mkdir -p "$D"
@@ -107,7 +107,7 @@ test_serve_port_exhaustion() {
 # request, 50 scrapes at once, namespaces created and destroyed meanwhile,
 # and memory stays flat; bad options are one-line errors.
 test_serve_http_and_bad_input() {
-	real_tools curl || return 0
+	real_tools curl || return
 	local D=$TMP/shttp code i ok=0 rss0 rss1
 	mkdir -p "$D"
 	serve_start || return 1
@@ -189,7 +189,7 @@ wait_jobs_bounded() {
 # --textfile: node_exporter's textfile collector reads DIR/tcpscope.prom,
 # rewritten whole every -i; removed when serve stops
 test_serve_textfile() {
-	real_tools promtool || return 0
+	real_tools promtool || return
 	local D=$TMP/stext t1 t2
 	mkdir -p "$D/prom"
 	"$TCPSCOPE" serve --textfile "$D/prom" -i 1s ${TRACE_EXTRA:-} 2>"$D/err" &
@@ -214,7 +214,7 @@ test_serve_textfile() {
 # their alerts, which resolve once the scenarios end (the findings' window
 # is 3 s here; the failures' alert counts over 5 minutes: it stays).
 test_serve_prometheus_alerts() {
-	real_tools curl prometheus promtool || return 0
+	real_tools curl prometheus promtool || return
 	local D=$TMP/sprom pport ns_cw ns_ex firing
 	mkdir -p "$D"
 	new_netns pcw || return 1
@@ -320,9 +320,9 @@ cleanup_test_namespaces_only() {
 # sockets, and serve labels the leak's series with the container and the
 # pod's uid.
 test_serve_container_labels() {
-	real_tools curl || return 0
+	real_tools curl || return
 	local hex uid cg D=$TMP/sctr
-	container_cgroup kubernetes || { echo "  skip: no cgroup2 mount"; return 0; }
+	container_cgroup kubernetes || { skip "no cgroup2 mount"; return; }
 	hex=$CTR_HEX uid=$CTR_POD cg=$CTR_CG
 	mkdir -p "$D" || return 1
 	trap 'kill -KILL ${SERVE_PID:-} 2>/dev/null; cleanup_test' EXIT

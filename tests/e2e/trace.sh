@@ -245,7 +245,7 @@ test_csv_and_text_formats() {
 	for fmt in csv text; do
 		"$TCPSCOPE" trace -F $fmt -o "$TMP/f.$fmt" 2>"$TMP/f.err" &
 		TRACER_PID=$!
-		for _ in $(seq 1 200); do grep -q 'tcpscope: tracing' "$TMP/f.err" && break; sleep 0.05; done
+		attached "$TMP/f.err" "$TRACER_PID" || return 1
 		in_ns "$SCENARIO" client-close 127.0.0.1 8080 >/dev/null
 		sleep 0.3
 		kill -INT "$TRACER_PID"
@@ -278,7 +278,7 @@ test_lost_events_are_reported() {
 
 # Clear errors before loading anything.
 test_not_root_is_refused() {
-	command -v setpriv >/dev/null || { echo "  skip: no setpriv" >&2; return 0; }
+	command -v setpriv >/dev/null || { skip "no setpriv"; return; }
 	setpriv --reuid=65534 --regid=65534 --clear-groups --inh-caps=-all \
 		"$TCPSCOPE" trace -d 1 >"$TMP/nr.out" 2>"$TMP/nr.err"
 	local rc=$?

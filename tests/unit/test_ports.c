@@ -98,12 +98,12 @@ static void test_ladder(void)
 		ladder_failed(&l, FACT_PORT, VIA_KPROBE, "more");
 	CHECK(l.f[FACT_PORT].nfailed == LADDER_MAX_FAILED, "nfailed %d", l.f[FACT_PORT].nfailed);
 
-	ladder_blind_spots(&l, buf, sizeof(buf));
+	ladder_blind_spots(&l, false, buf, sizeof(buf));
 	CHECK_STR(buf, "");
 	ladder_unknown(&l, FACT_SCAN, "candidate ports");
 	ladder_unknown(&l, FACT_SCAN, "IPv6");
 	ladder_unknown(&l, FACT_LISTEN_OVF, "not traced");
-	ladder_blind_spots(&l, buf, sizeof(buf));
+	ladder_blind_spots(&l, false, buf, sizeof(buf));
 	CHECK_STR(buf, "scan length: candidate ports; IPv6; listen overflow: not traced");
 	CHECK_STR(via_name(VIA_FENTRY), "fentry");
 	CHECK_STR(via_name(VIA_NONE), "none");

@@ -43,7 +43,7 @@ for tier in $(echo "${passes_wanted:-fentry}" | tr ',' ' '); do
 	# HTTP); what they show does not depend on the tier (the host runs them)
 	TESTS_EXCLUDE='^test_(top_|soak_|serve_)' TESTS_EXCLUDE_WHY="top, serve and the soak need tmux, curl or prometheus, not in the VM; run on the host" \
 	VMTEST_TIER=$tier TRACE_EXTRA=$extra bash tests/run.sh e2e "$pat" 2>&1 | tee /tmp/out
-	tail -1 /tmp/out | grep -q ' 0 failed$' || rc=1
+	tail -1 /tmp/out | grep -q ' 0 failed, ' || rc=1
 	passes="$passes $tier: $(tail -1 /tmp/out);"
 	# which tier serves each fact in this pass (the kernel table, scripts/kernel-table)
 	echo "VMTEST-HOOKS: $tier $(/bin/tcpscope hooks -F json $extra 2>/dev/null)"
