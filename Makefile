@@ -12,6 +12,7 @@
 # make scale      serve's scrape time and the RSS of serve and diagnose at
 #                 2 x NAMESPACES x CONNECTIONS sockets (default 160,000)
 # make deps       only install the missing Debian packages
+# make install    the binary and the man page under PREFIX (/usr/local), DESTDIR for packagers
 # make STATIC=1   fully static binary (for VM tests)
 # make V=1        show full commands
 # make test SAN=1 build with AddressSanitizer and UndefinedBehaviorSanitizer
@@ -26,9 +27,16 @@ LLVM_STRIP ?= llvm-strip
 BPFTOOL ?= bpftool
 CC ?= gcc
 PKG_CONFIG ?= pkg-config
-VMLINUX_H ?= vmlinux/vmlinux.h
-
 ARCH := $(shell uname -m | sed 's/x86_64/x86/;s/aarch64/arm64/')
+# the kernel's types for CO-RE, one directory per architecture
+# (scripts/gen-vmlinux.sh writes this architecture's)
+VMLINUX_DIR ?= vmlinux/$(ARCH)
+VMLINUX_H := $(VMLINUX_DIR)/vmlinux.h
+ifeq ($(wildcard $(VMLINUX_H)),)
+ifeq ($(filter vmlinux deps clean,$(MAKECMDGOALS)),)
+$(error no $(VMLINUX_H): the tree has x86's only; on this $(ARCH) host run 'make vmlinux' (needs /sys/kernel/btf/vmlinux, or VMLINUX_BTF=FILE))
+endif
+endif
 
 ifeq ($(V),1)
 Q =
@@ -81,7 +89,8 @@ FUZZ_NAMES := $(patsubst tests/fuzz/fuzz_%.c,%,$(wildcard tests/fuzz/fuzz_*.c))
 REGRESS_BINS := $(patsubst %,$(OUTPUT)/tests/regress_%,$(FUZZ_NAMES))
 FUZZ_BINS := $(patsubst %,$(OUTPUT)/fuzz/fuzz_%,$(FUZZ_NAMES))
 
-.PHONY: all clean deps run test unit e2e vmtest bench stress soak scale vmlinux fuzz fuzz-bins
+.PHONY: all clean deps run test unit e2e vmtest bench stress soak scale vmlinux fuzz fuzz-bins \
+	install uninstall
 .DELETE_ON_ERROR:
 .SECONDARY:
 
@@ -90,9 +99,11 @@ all: $(TOOLS) $(UNIT_BINS) $(REGRESS_BINS) $(OUTPUT)/tests/mkrecords
 $(OUTPUT) $(OUTPUT)/user $(OUTPUT)/tests $(OUTPUT)/fuzz:
 	$(Q)mkdir -p $@
 
+BPF_CFLAGS = -g -O2 -target bpf -D__TARGET_ARCH_$(ARCH) -Wall -Werror -I$(VMLINUX_DIR)
+
 $(OUTPUT)/%.bpf.o: bpf/%.bpf.c $(VMLINUX_H) | $(OUTPUT)
 	$(call msg,BPF,$@)
-	$(Q)$(CLANG) -g -O2 -target bpf -D__TARGET_ARCH_$(ARCH) -Ivmlinux -Ibpf \
+	$(Q)$(CLANG) $(BPF_CFLAGS) -Ibpf \
 		$(shell $(PKG_CONFIG) --cflags libbpf 2>/dev/null) -MMD -MP -c $< -o $@
 	$(Q)$(LLVM_STRIP) -g $@
 
@@ -100,15 +111,18 @@ $(OUTPUT)/%.skel.h: $(OUTPUT)/%.bpf.o
 	$(call msg,GEN-SKEL,$@)
 	$(Q)$(BPFTOOL) gen skeleton $< > $@
 
-$(OUTPUT)/user/%.o: user/%.c $(SKELS) | $(OUTPUT)/user
+$(OUTPUT)/user/%.o: user/%.c | $(OUTPUT)/user
 	$(call msg,CC,$@)
 	$(Q)$(CC) $(ALL_CFLAGS) -c $< -o $@
+
+# the one object that includes the skeleton
+$(OUTPUT)/user/loader.o: $(SKELS)
 
 $(OUTPUT)/tcpscope: $(OUTPUT)/user/main.o $(LIB_OBJS)
 	$(call msg,LINK,$@)
 	$(Q)$(CC) $^ $(ALL_LDFLAGS) $(LIBS) -o $@
 
-$(OUTPUT)/tests/%.o: tests/unit/%.c $(SKELS) | $(OUTPUT)/tests
+$(OUTPUT)/tests/%.o: tests/unit/%.c | $(OUTPUT)/tests
 	$(call msg,CC,$@)
 	$(Q)$(CC) $(ALL_CFLAGS) -Itests/unit -c $< -o $@
 
@@ -125,11 +139,11 @@ $(OUTPUT)/tests/scenario: tests/scenario.c | $(OUTPUT)/tests
 	$(call msg,CC,$@)
 	$(Q)$(CC) $(CFLAGS) $(WARN) -D_GNU_SOURCE -MMD -MP $< $(STATIC_LDFLAGS) -lpthread -o $@
 
-$(OUTPUT)/tests/fuzz_%.o: tests/fuzz/fuzz_%.c $(SKELS) | $(OUTPUT)/tests
+$(OUTPUT)/tests/fuzz_%.o: tests/fuzz/fuzz_%.c | $(OUTPUT)/tests
 	$(call msg,CC,$@)
 	$(Q)$(CC) $(ALL_CFLAGS) -c $< -o $@
 
-$(OUTPUT)/tests/%.o: tests/fuzz/%.c $(SKELS) | $(OUTPUT)/tests
+$(OUTPUT)/tests/%.o: tests/fuzz/%.c | $(OUTPUT)/tests
 	$(call msg,CC,$@)
 	$(Q)$(CC) $(ALL_CFLAGS) -c $< -o $@
 
@@ -148,7 +162,7 @@ $(OUTPUT)/fuzz/fuzz_%: $(OUTPUT)/tests/fuzz_%.o $(LIB_OBJS) | $(OUTPUT)/fuzz
 # the tests' independent transition counter (its own BPF program)
 $(OUTPUT)/tests/count.bpf.o: tests/count/count.bpf.c $(VMLINUX_H) | $(OUTPUT)/tests
 	$(call msg,BPF,$@)
-	$(Q)$(CLANG) -g -O2 -target bpf -D__TARGET_ARCH_$(ARCH) -Ivmlinux \
+	$(Q)$(CLANG) $(BPF_CFLAGS) \
 		$(shell $(PKG_CONFIG) --cflags libbpf 2>/dev/null) -c $< -o $@
 	$(Q)$(LLVM_STRIP) -g $@
 
@@ -214,6 +228,17 @@ fuzz: deps
 	OUTPUT=.output-fuzz tests/fuzz/run.sh $(or $(FUZZ_SECONDS),60)
 
 fuzz-bins: $(FUZZ_BINS)
+
+# make install [PREFIX=/usr/local] [DESTDIR=staging dir]: the binary and its man page
+PREFIX ?= /usr/local
+SBINDIR ?= $(PREFIX)/sbin
+MANDIR ?= $(PREFIX)/share/man
+install: $(OUTPUT)/tcpscope
+	install -D -m 0755 $(OUTPUT)/tcpscope $(DESTDIR)$(SBINDIR)/tcpscope
+	install -D -m 0644 tcpscope.8 $(DESTDIR)$(MANDIR)/man8/tcpscope.8
+
+uninstall:
+	rm -f $(DESTDIR)$(SBINDIR)/tcpscope $(DESTDIR)$(MANDIR)/man8/tcpscope.8
 
 clean:
 	$(call msg,CLEAN)

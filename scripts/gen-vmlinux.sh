@@ -1,7 +1,8 @@
 #!/bin/sh
 # SPDX-License-Identifier: GPL-2.0 OR BSD-2-Clause
-# Regenerate vmlinux/vmlinux_<ver>.h from a kernel's BTF and point vmlinux.h at
-# it, then check that the BPF programs still compile against it.
+# Regenerate vmlinux/ARCH/vmlinux_<ver>.h from a kernel's BTF (this host's
+# architecture) and point vmlinux/ARCH/vmlinux.h at it, then check that the
+# BPF programs still compile against it.
 #   VMLINUX_BTF=/path/to/btf scripts/gen-vmlinux.sh
 set -eu
 cd "$(dirname "$0")/.."
@@ -12,9 +13,11 @@ if [ ! -r "$btf" ]; then
 fi
 ver=$(uname -r | cut -d. -f1,2)
 [ "$btf" = /sys/kernel/btf/vmlinux ] || ver=custom
-out=vmlinux/vmlinux_$ver.h
+arch=$(uname -m | sed 's/x86_64/x86/;s/aarch64/arm64/')
+mkdir -p "vmlinux/$arch"
+out=vmlinux/$arch/vmlinux_$ver.h
 bpftool btf dump file "$btf" format c > "$out.tmp"
 mv "$out.tmp" "$out"
-ln -sf "vmlinux_$ver.h" vmlinux/vmlinux.h
+ln -sf "vmlinux_$ver.h" "vmlinux/$arch/vmlinux.h"
 echo "gen-vmlinux: wrote $out from $btf"
 make --no-print-directory .output/tcpscope.bpf.o

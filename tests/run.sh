@@ -46,6 +46,10 @@ if [ "$what" = all ] || [ "$what" = unit ]; then
 		"$t" tests/fuzz/corpus/"$n"/* 2>/dev/null
 		result "unit/fuzz_corpus_$n" $?
 	done
+	# the options in each command's --help, the man page and the README
+	# are one set; the man page renders
+	tests/docs_sync.sh
+	result unit/docs_sync $?
 	# the shipped alert rules on synthetic series (promtool: Debian's
 	# prometheus package, installed by scripts/install-deps.sh)
 	if command -v promtool >/dev/null; then
