@@ -4,11 +4,15 @@
 #ifndef LISTEN_OVERFLOW_BPF_H
 #define LISTEN_OVERFLOW_BPF_H
 
-/* Listen (accept) queue overflow (kernel-hooks.md 5): sk_acceptq_is_full()
- * is the first test of tcp_conn_request() (the SYN is dropped) and of
- * tcp_v4/v6_syn_recv_sock() (the final ACK is dropped); both count
- * ListenOverflows. fentry/kprobe read the same test at entry; tracepoint-only
- * kernels see the ACK stage as kfree_skb(TCP_LISTEN_OVERFLOW) since 6.15. */
+/* Listen (accept) queue overflow: sk_acceptq_is_full() (sk_ack_backlog >
+ * sk_max_ack_backlog, strictly: backlog + 1 children fit) is the first test
+ * of tcp_conn_request() (the SYN is dropped) and of tcp_v4/v6_syn_recv_sock()
+ * (the final ACK is dropped); both count ListenOverflows. fentry/kprobe read
+ * the same test at entry. A dropped SYN is consume_skb()'d by the caller, so
+ * no kfree_skb event exists for it on any kernel; the ACK stage is
+ * kfree_skb(SKB_DROP_REASON_TCP_LISTEN_OVERFLOW) since 6.15 ("tcp: add drop
+ * reasons to tcp_check_req()"), NOT_SPECIFIED before: tracepoint-only kernels
+ * see the ACK stage on 6.15+ only. */
 
 static __always_inline void emit_listen_ovf(const struct sock *sk, __u8 stage, __u8 via,
 					    const struct request_sock *req)

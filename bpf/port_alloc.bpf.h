@@ -1,6 +1,6 @@
 /* SPDX-License-Identifier: GPL-2.0 OR BSD-2-Clause */
 /*
- * Ephemeral port allocations (docs: kernel-hooks.md 4): connect() on an
+ * Ephemeral port allocations: connect() on an
  * unbound socket (__inet_hash_connect), bind() to port 0 and listen() on an
  * unbound socket (inet_csk_get_port). One per-thread context runs from the
  * start of an allocation to its end; whichever tier the loader chose feeds it:

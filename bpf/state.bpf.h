@@ -16,8 +16,12 @@ static __always_inline bool sock_starts(int old, int new)
 	       (old == TS_LISTEN && new == TS_SYN_RECV);
 }
 
-/* Transitions that only ever happen in the owner's own system call
- * (docs: kernel-hooks.md 2.2): there, and only there, current is the owner. */
+/* Transitions that only ever happen in the owner's own system call:
+ * connect() (tcp_v4_connect: CLOSE->SYN_SENT), listen() (inet_csk_listen_start:
+ * CLOSE->LISTEN), close()/shutdown() (tcp_close, tcp_shutdown: ->FIN_WAIT1,
+ * CLOSE_WAIT->LAST_ACK). The others may run in the receive softirq, where
+ * current is whichever task the CPU was running (on loopback and veth, the
+ * sender's). There, and only there, current is the owner. */
 static __always_inline bool process_context(int old, int new)
 {
 	if (old == TS_CLOSE && (new == TS_SYN_SENT || new == TS_LISTEN))

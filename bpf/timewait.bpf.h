@@ -222,8 +222,10 @@ static __always_inline bool tw_same_nocookie(struct inet_timewait_sock *tw, __u6
 	return skc_has_tuple(&tw->__tw_common, &ti->t);
 }
 
-/* jiffies to milliseconds, HZ from the kernel config (libbpf reads
- * /proc/config.gz); 0 where it is not known */
+/* jiffies to milliseconds; 0 where HZ is not known. CONFIG_HZ is the
+ * kconfig text the loader hands libbpf (user/loader.c kernel_hz(): the
+ * kernel's config file, else measured from /proc/timer_list), never a
+ * config file libbpf reads itself. */
 static __always_inline __u64 jiffies_ms(__s64 j)
 {
 	return CONFIG_HZ && j > 0 ? (__u64)j * 1000 / (__u32)CONFIG_HZ : 0;

@@ -1,8 +1,9 @@
 /* SPDX-License-Identifier: GPL-2.0 OR BSD-2-Clause */
 /*
  * Findings: the model (model.h) turned into what is wrong, each with a
- * severity, the evidence in numbers and the remedy - the knowledge of
- * docs/background.md as rules. Pure computation: the same model gives the
+ * severity, the evidence in numbers and the remedy (each rule's thresholds
+ * and reasons are in docs/usage.md's findings table and at the rule).
+ * Pure computation: the same model gives the
  * same findings, live or from a file.
  */
 #ifndef FINDINGS_H

@@ -185,6 +185,10 @@ static int timer_list_sample(uint64_t *now_ns, uint64_t *jiffies)
 	return got == 3 ? 0 : -1;
 }
 
+/* The kernel's HZ: CONFIG_HZ from its config file; without one, jiffies
+ * counted against nanoseconds over 60 ms of /proc/timer_list and rounded to
+ * the nearest common value (100, 250, 300, 1000) when within 20%; 0 when
+ * neither works (timeouts are then reported unknown). */
 static int kernel_hz(void)
 {
 	static const int common[] = { 100, 250, 300, 1000 };
@@ -332,8 +336,11 @@ static void plan_hooks(struct loader *l, const struct loader_opts *o)
 	/* The optional programs (SEC("?...")) start unloaded; the choices below
 	 * enable some. */
 
-	/* State transitions: the tracepoint is the best tier (kernel-hooks.md 9);
-	 * without it (before 4.16), tcp_set_state() by fentry, else kprobe. */
+	/* State transitions: the tracepoint is the best tier: sock:inet_sock_set_state
+	 * (4.16, commit 563e0bb0dc74) fires from inet_sk_state_store(), so it
+	 * also sees the transitions made outside tcp_set_state() (listen() in
+	 * inet_csk_listen_start(), a child's SYN_RECV in inet_csk_clone_lock()).
+	 * Without it (before 4.16), tcp_set_state() by fentry, else kprobe. */
 	if (!o->no_state_tp && probe_tp_btf("inet_sock_set_state")) {
 		ladder_use(lad, FACT_STATE, VIA_TRACEPOINT, "tp_btf sock:inet_sock_set_state");
 		ladder_cost(lad, FACT_STATE, STATE_COST);
