@@ -19,11 +19,10 @@ struct {
  * listener) and dropped at its final ->CLOSE; sockets older than tcpscope
  * get one at their first event. Preallocated LRU: no allocation, no RCU
  * free per socket (BPF socket storage cost ~12% of loopback churn). */
-#define SI_OWNER_KNOWN (1u << 0)
 struct sk_info {
 	struct ev_owner owner;
-	__u64 state_ts; /* when the socket entered its current state */
-	__u32 flags;
+	__u64 state_ts;	    /* when the socket entered its current state */
+	__u32 owner_known; /* 1: owner captured in the owner's own system call */
 	__u32 _pad;
 };
 
@@ -172,7 +171,7 @@ static __always_inline void *ev_reserve_at(__u32 size, __u16 type, __u64 ts_ns)
 	}
 	h->type = type;
 	h->size = size;
-	h->cpu = bpf_get_smp_processor_id();
+	h->_pad = 0;
 	h->ts_ns = ts_ns;
 	return h;
 }

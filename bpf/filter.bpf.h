@@ -5,21 +5,21 @@
 #define FILTER_BPF_H
 
 const volatile __u32 filt_npids = 0;
-const volatile __u32 filt_pids[TS_MAX_FILTER] = {};
+const volatile __u32 filt_pids[TCPSCOPE_MAX_FILTER] = {};
 const volatile __u32 filt_ncomms = 0;
-const volatile char filt_comms[TS_MAX_FILTER][TS_COMM_LEN] = {};
+const volatile char filt_comms[TCPSCOPE_MAX_FILTER][TCPSCOPE_COMM_LEN] = {};
 const volatile __u32 filt_nlports = 0;
-const volatile __u16 filt_lports[TS_MAX_FILTER] = {};
+const volatile __u16 filt_lports[TCPSCOPE_MAX_FILTER] = {};
 const volatile __u32 filt_nrports = 0;
-const volatile __u16 filt_rports[TS_MAX_FILTER] = {};
+const volatile __u16 filt_rports[TCPSCOPE_MAX_FILTER] = {};
 const volatile __u16 filt_family = 0;	  /* 0: both */
 const volatile __u32 filt_state_mask = 0; /* bit per TCP state; 0: all */
 const volatile __u32 filt_ncgroups = 0;
-const volatile __u64 filt_cgroups[TS_MAX_CGROUPS] = {}; /* the owner's cgroup id */
+const volatile __u64 filt_cgroups[TCPSCOPE_MAX_CGROUPS] = {}; /* the owner's cgroup id */
 
 static __always_inline bool match_port(__u16 port, const volatile __u16 *set, __u32 n)
 {
-	for (int i = 0; i < TS_MAX_FILTER; i++) {
+	for (int i = 0; i < TCPSCOPE_MAX_FILTER; i++) {
 		if (i >= n)
 			break;
 		if (set[i] == port)
@@ -30,12 +30,12 @@ static __always_inline bool match_port(__u16 port, const volatile __u16 *set, __
 
 static __always_inline bool match_comm(const char *comm)
 {
-	for (int i = 0; i < TS_MAX_FILTER; i++) {
+	for (int i = 0; i < TCPSCOPE_MAX_FILTER; i++) {
 		bool eq = true;
 
 		if (i >= filt_ncomms)
 			break;
-		for (int j = 0; j < TS_COMM_LEN; j++) {
+		for (int j = 0; j < TCPSCOPE_COMM_LEN; j++) {
 			if (comm[j] != filt_comms[i][j]) {
 				eq = false;
 				break;
@@ -62,7 +62,7 @@ static __always_inline bool pass_common(const struct ev_owner *o, const struct e
 	if (filt_npids) {
 		bool hit = false;
 
-		for (int i = 0; i < TS_MAX_FILTER; i++) {
+		for (int i = 0; i < TCPSCOPE_MAX_FILTER; i++) {
 			if (i >= filt_npids)
 				break;
 			if (filt_pids[i] == o->pid) {
@@ -78,7 +78,7 @@ static __always_inline bool pass_common(const struct ev_owner *o, const struct e
 	if (filt_ncgroups) {
 		bool hit = false;
 
-		for (int i = 0; i < TS_MAX_CGROUPS; i++) {
+		for (int i = 0; i < TCPSCOPE_MAX_CGROUPS; i++) {
 			if (i >= filt_ncgroups)
 				break;
 			if (filt_cgroups[i] == o->cgroup) {

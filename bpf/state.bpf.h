@@ -81,7 +81,7 @@ static __always_inline int set_state_body(__u32 lv, bool btf, const struct sock 
 		/* A socket's life starts here (connect, listen, or a child
 		 * created by a listener): a fresh entry, whatever a freed socket
 		 * at the same address left behind. */
-		struct sk_info fresh = { .state_ts = now, .flags = SI_OWNER_KNOWN };
+		struct sk_info fresh = { .state_ts = now, .owner_known = 1 };
 
 		if (oldstate == TS_LISTEN) {
 			/* the child belongs to its listener's owner until accept() */
@@ -91,12 +91,12 @@ static __always_inline int set_state_body(__u32 lv, bool btf, const struct sock 
 			if (lo)
 				fresh.owner = *lo;
 			else
-				fresh.flags = 0;
+				fresh.owner_known = 0;
 		} else {
 			owner_current(&fresh.owner);
 		}
 		sk_put(skk, &fresh);
-		if (fresh.flags & SI_OWNER_KNOWN) {
+		if (fresh.owner_known) {
 			owner = fresh.owner;
 			flags |= EVF_OWNER_KNOWN;
 		}
@@ -113,7 +113,7 @@ static __always_inline int set_state_body(__u32 lv, bool btf, const struct sock 
 		if (si) {
 			if (process_context(oldstate, newstate)) {
 				owner_current(&si->owner);
-				si->flags |= SI_OWNER_KNOWN;
+				si->owner_known = 1;
 			}
 			in_old = now - si->state_ts;
 			flags |= EVF_IN_OLD_KNOWN;
@@ -124,12 +124,12 @@ static __always_inline int set_state_body(__u32 lv, bool btf, const struct sock 
 			cur.state_ts = now;
 			if (process_context(oldstate, newstate)) {
 				owner_current(&cur.owner);
-				cur.flags = SI_OWNER_KNOWN;
+				cur.owner_known = 1;
 			}
 			if (newstate != TS_CLOSE)
 				sk_put(skk, &cur);
 		}
-		if (cur.flags & SI_OWNER_KNOWN) {
+		if (cur.owner_known) {
 			owner = cur.owner;
 			flags |= EVF_OWNER_KNOWN;
 		}

@@ -216,7 +216,7 @@ static __always_inline int accept_exit(struct sys_exit_ctx *ctx)
 	si = sk_find(key);
 	if (si) {
 		owner_current(&si->owner);
-		si->flags |= SI_OWNER_KNOWN;
+		si->owner_known = 1;
 	}
 	return 0;
 }

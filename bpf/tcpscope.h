@@ -8,13 +8,15 @@
  * change here that is not made on both sides fails the build.
  *
  * Include after vmlinux.h (BPF side) or <linux/types.h> (user side).
+ * Names: TS_ is a TCP state (enum ts_tcp_state), TCPSCOPE_ a limit of the
+ * contract, EV_/EVF_ a record type and its flags.
  */
 #ifndef TCPSCOPE_H
 #define TCPSCOPE_H
 
-#define TS_COMM_LEN 16
-#define TS_MAX_FILTER 16 /* pids, comms, ports per filter kind */
-#define TS_MAX_CGROUPS 64 /* --cgroup: a cgroup and its descendants */
+#define TCPSCOPE_COMM_LEN 16
+#define TCPSCOPE_MAX_FILTER 16 /* pids, comms, ports per filter kind */
+#define TCPSCOPE_MAX_CGROUPS 64 /* --cgroup: a cgroup and its descendants */
 
 enum ev_type {
 	EV_STATE = 1, /* a full socket changed state (inet_sock_set_state) */
@@ -100,7 +102,7 @@ enum hook_via {
 struct ev_hdr {
 	__u16 type; /* enum ev_type */
 	__u16 size; /* whole record, bytes */
-	__u32 cpu;
+	__u32 _pad; /* zero */
 	__u64 ts_ns; /* bpf_ktime_get_ns(): CLOCK_MONOTONIC */
 };
 
@@ -117,7 +119,7 @@ struct ev_tuple {
 struct ev_owner {
 	__u32 pid; /* tgid; 0 = unknown */
 	__u32 tid;
-	char comm[TS_COMM_LEN];
+	char comm[TCPSCOPE_COMM_LEN];
 	__u64 cgroup; /* the owner's cgroup v2 id (bpf_get_current_cgroup_id(): the inode
 		       * of its directory in the cgroup2 mount); 0 = unknown */
 };
@@ -221,14 +223,14 @@ enum twin_hook {
 	TWIN_MAX,
 };
 
-#define TS_ASSERT_SIZE(t, n) _Static_assert(sizeof(t) == (n), #t " changed size: update both sides")
-TS_ASSERT_SIZE(struct ev_hdr, 16);
-TS_ASSERT_SIZE(struct ev_tuple, 40);
-TS_ASSERT_SIZE(struct ev_owner, 32);
-TS_ASSERT_SIZE(struct ev_state, 16 + 24 + 32 + 40 + 8);
-TS_ASSERT_SIZE(struct ev_tw, 16 + 32 + 32 + 40 + 8 + 8);
-TS_ASSERT_SIZE(struct ev_call, 16 + 16 + 32 + 40 + 16);
-TS_ASSERT_SIZE(struct ev_port, 16 + 16 + 32 + 40 + 24);
-TS_ASSERT_SIZE(struct ev_listen_ovf, 16 + 8 + 32 + 40 + 16);
+#define TCPSCOPE_ASSERT_SIZE(t, n) _Static_assert(sizeof(t) == (n), #t " changed size: update both sides")
+TCPSCOPE_ASSERT_SIZE(struct ev_hdr, 16);
+TCPSCOPE_ASSERT_SIZE(struct ev_tuple, 40);
+TCPSCOPE_ASSERT_SIZE(struct ev_owner, 32);
+TCPSCOPE_ASSERT_SIZE(struct ev_state, 16 + 24 + 32 + 40 + 8);
+TCPSCOPE_ASSERT_SIZE(struct ev_tw, 16 + 32 + 32 + 40 + 8 + 8);
+TCPSCOPE_ASSERT_SIZE(struct ev_call, 16 + 16 + 32 + 40 + 16);
+TCPSCOPE_ASSERT_SIZE(struct ev_port, 16 + 16 + 32 + 40 + 24);
+TCPSCOPE_ASSERT_SIZE(struct ev_listen_ovf, 16 + 8 + 32 + 40 + 16);
 
 #endif /* TCPSCOPE_H */

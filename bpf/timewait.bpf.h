@@ -13,9 +13,9 @@ const volatile __u64 tw_timer_fn = 0; /* address of tw_timer_handler, from kalls
 extern int CONFIG_HZ __kconfig __weak;
 
 /* Live timewait sockets we saw created. */
-#define TWF_CANCEL_IN_CONNECT (1u << 1)
-#define TWF_INFERRED (1u << 2) /* TW_OVERFLOW without the tcp_time_wait() hook */
-#define TWF_ADOPTED (1u << 3)  /* older than tcpscope: its substate before is not known */
+#define TWF_CANCEL_IN_CONNECT (1u << 0) /* its timer was cancelled inside a connect() */
+#define TWF_INFERRED (1u << 1) /* TW_OVERFLOW without the tcp_time_wait() hook */
+#define TWF_ADOPTED (1u << 2)  /* older than tcpscope: its substate before is not known */
 struct tw_info {
 	struct ev_owner owner;
 	struct ev_tuple t; /* kept: the socket is gone when a kill is found */

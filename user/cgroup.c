@@ -25,7 +25,8 @@ static struct {
 	uint64_t last_scan_ns;
 } cg;
 
-const char *cgroup2_mount(void)
+/* The cgroup2 mount point, or NULL when there is none */
+static const char *cgroup2_mount(void)
 {
 	char line[1024];
 	FILE *f;

@@ -20,8 +20,6 @@
 
 #define CGROUP_PATH_MAX 512
 
-/* The cgroup2 mount point, or NULL when there is none */
-const char *cgroup2_mount(void);
 /* The id of a path under the mount ("/system.slice/x.service"), 0 if none */
 uint64_t cgroup_id_of_path(const char *path);
 /* A process's cgroup v2 id (/proc/PID/cgroup "0::PATH"), 0 if unknown */

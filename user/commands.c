@@ -49,16 +49,16 @@ static int print_diagnosis(const struct options *o, const struct model *m, FILE 
 		findings_free(&fs);
 		if (out != stdout)
 			fclose(out);
-		return EXIT_USAGE;
+		return EXIT_NO_DIAGNOSIS;
 	}
 	if (o->format == FMT_JSON)
 		diagnosis_print_json(m, &fs, out);
 	else
 		diagnosis_print_text(m, &fs, out);
-	ret = diagnosis_exit_status(&fs);
+	ret = fs.warnings ? EXIT_WARNINGS : 0;
 	if (fflush(out) || ferror(out) || (out != stdout && fclose(out))) {
 		fprintf(stderr, "tcpscope: writing the diagnosis failed: %s\n", strerror(errno));
-		ret = EXIT_USAGE;
+		ret = EXIT_NO_DIAGNOSIS;
 	}
 	findings_free(&fs);
 	return ret;
@@ -69,7 +69,7 @@ static int print_diagnosis(const struct options *o, const struct model *m, FILE 
  * is closed and the model freed either way. */
 static int diagnosis_end(const struct options *o, struct model *m, FILE *out, bool ok)
 {
-	int ret = EXIT_USAGE;
+	int ret = EXIT_NO_DIAGNOSIS;
 
 	if (ok)
 		ret = print_diagnosis(o, m, out);
@@ -113,12 +113,12 @@ static int cmd_diagnose(struct options *o)
 	return diagnosis_end(o, &m, out, pipeline_run(o, &p) == 0);
 }
 
-static int top_tick_(void *ctx, uint64_t now, const struct ladder *l, char *err, size_t len)
+static int top_mode_tick(void *ctx, uint64_t now, const struct ladder *l, char *err, size_t len)
 {
 	return top_tick(ctx, now, l, err, len);
 }
 
-static void top_end_(void *ctx)
+static void top_mode_end(void *ctx)
 {
 	top_end(ctx);
 }
@@ -130,7 +130,7 @@ static int cmd_top(struct options *o)
 	struct pipeline p = { .doing = "watching" };
 	/* keys are read between polls, and nothing is said on stderr meanwhile */
 	struct pipeline_mode mode = {
-		.tick = top_tick_, .end = top_end_, .poll_ms = 50, .wake_fd = -1, .quiet = true,
+		.tick = top_mode_tick, .end = top_mode_end, .poll_ms = 50, .wake_fd = -1, .quiet = true,
 	};
 	struct top_run *top;
 	char err[512];
@@ -144,7 +144,7 @@ static int cmd_top(struct options *o)
 			  o->scan_warn, &p.sink);
 	if (!top) {
 		fprintf(stderr, "tcpscope: out of memory\n");
-		return 1;
+		return EXIT_RUNTIME;
 	}
 	p.want_census = !o->no_census;
 	p.want_nsinfo = true; /* port ranges, for the share of the range in use */
@@ -204,14 +204,14 @@ static int cmd_hooks(struct options *o)
 	l = loader_start(&lo, err, sizeof(err));
 	if (!l) {
 		fprintf(stderr, "tcpscope: %s\n", err);
-		return 1;
+		return EXIT_RUNTIME;
 	}
 	if (o->format == FMT_JSON)
 		ladder_print_json(loader_ladder(l), stdout);
 	else
 		ladder_print_text(loader_ladder(l), stdout);
 	loader_stop(l);
-	return fflush(stdout) || ferror(stdout) ? 1 : 0;
+	return fflush(stdout) || ferror(stdout) ? EXIT_RUNTIME : 0;
 }
 
 

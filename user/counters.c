@@ -59,7 +59,7 @@ void counters_init(struct counters *c)
 	c->nport_fail = sizeof(ports) / sizeof(ports[0]);
 }
 
-void counters_event(struct counters *c, const struct ev_hdr *h)
+static void count_event(struct counters *c, const struct ev_hdr *h)
 {
 	switch (h->type) {
 	case EV_STATE: {
@@ -112,14 +112,14 @@ void counters_event(struct counters *c, const struct ev_hdr *h)
 	}
 }
 
-static int counters_event_(struct sink *s, const struct ev_hdr *h)
+static int counters_sink_event(struct sink *s, const struct ev_hdr *h)
 {
-	counters_event(s->counters, h);
+	count_event(s->counters, h);
 	return 0;
 }
 
 const struct sink_ops sink_counters_ops = {
-	.event = counters_event_,
+	.event = counters_sink_event,
 };
 
 void sink_attach_counters(struct sink *s, struct counters *c)

@@ -46,7 +46,6 @@ struct counters {
 
 /* Zero, with the failures alerts watch (EADDRNOTAVAIL, ...) present at 0 */
 void counters_init(struct counters *c);
-void counters_event(struct counters *c, const struct ev_hdr *h);
 
 struct sink;
 /* A sink (after the model sink in a chain) that counts into c */

@@ -237,8 +237,3 @@ void diagnosis_print_json(const struct model *m, const struct findings *fs, FILE
 	}
 	fprintf(out, "]}\n");
 }
-
-int diagnosis_exit_status(const struct findings *fs)
-{
-	return fs->warnings ? 1 : 0;
-}

@@ -11,7 +11,5 @@
 
 void diagnosis_print_text(const struct model *m, const struct findings *fs, FILE *out);
 void diagnosis_print_json(const struct model *m, const struct findings *fs, FILE *out);
-/* 0 no warnings, 1 warnings or critical findings */
-int diagnosis_exit_status(const struct findings *fs);
 
 #endif

@@ -24,7 +24,7 @@ enum { ADD_PID, ADD_COMM, ADD_LPORT, ADD_RPORT, ADD_STATE, ADD_CGROUP, ADD_NETNS
 
 static int too_many(struct add_ctx *c, const char *what)
 {
-	snprintf(c->err, c->errlen, "too many %s filters (at most %d)", what, TS_MAX_FILTER);
+	snprintf(c->err, c->errlen, "too many %s filters (at most %d)", what, TCPSCOPE_MAX_FILTER);
 	return -1;
 }
 
@@ -35,33 +35,33 @@ static int add_one(const char *item, void *arg)
 
 	switch (c->which) {
 	case ADD_PID:
-		if (f->npids >= TS_MAX_FILTER)
+		if (f->npids >= TCPSCOPE_MAX_FILTER)
 			return too_many(c, "pid");
 		if (parse_pid(item, &f->pids[f->npids], c->err, c->errlen))
 			return -1;
 		f->npids++;
 		return 0;
 	case ADD_COMM:
-		if (f->ncomms >= TS_MAX_FILTER)
+		if (f->ncomms >= TCPSCOPE_MAX_FILTER)
 			return too_many(c, "comm");
-		if (strlen(item) >= TS_COMM_LEN) {
+		if (strlen(item) >= TCPSCOPE_COMM_LEN) {
 			snprintf(c->err, c->errlen,
 				 "comm '%s' is longer than the kernel keeps (%d characters)", item,
-				 TS_COMM_LEN - 1);
+				 TCPSCOPE_COMM_LEN - 1);
 			return -1;
 		}
-		memset(f->comms[f->ncomms], 0, TS_COMM_LEN);
+		memset(f->comms[f->ncomms], 0, TCPSCOPE_COMM_LEN);
 		strcpy(f->comms[f->ncomms++], item);
 		return 0;
 	case ADD_LPORT:
-		if (f->nlports >= TS_MAX_FILTER)
+		if (f->nlports >= TCPSCOPE_MAX_FILTER)
 			return too_many(c, "local port");
 		if (parse_port(item, &f->lports[f->nlports], c->err, c->errlen))
 			return -1;
 		f->nlports++;
 		return 0;
 	case ADD_RPORT:
-		if (f->nrports >= TS_MAX_FILTER)
+		if (f->nrports >= TCPSCOPE_MAX_FILTER)
 			return too_many(c, "remote port");
 		if (parse_port(item, &f->rports[f->nrports], c->err, c->errlen))
 			return -1;
@@ -225,7 +225,7 @@ int filter_set_cgroup(struct filter *f, const char *path, char *err, size_t errl
 			 "it too)", path);
 		return -1;
 	}
-	n = cgroup_subtree_ids(path, f->cgroups, TS_MAX_CGROUPS, err, errlen);
+	n = cgroup_subtree_ids(path, f->cgroups, TCPSCOPE_MAX_CGROUPS, err, errlen);
 	if (n < 0)
 		return -1;
 	f->ncgroups = (unsigned)n;
@@ -292,7 +292,7 @@ static bool pass_common(const struct filter *f, const struct ev_owner *o, const 
 	if (f->ncomms) {
 		hit = false;
 		for (unsigned i = 0; i < f->ncomms; i++)
-			hit |= !strncmp(f->comms[i], o->comm, TS_COMM_LEN);
+			hit |= !strncmp(f->comms[i], o->comm, TCPSCOPE_COMM_LEN);
 		if (!hit)
 			return false;
 	}

@@ -11,18 +11,18 @@
 #include "tcpscope.h"
 
 struct filter {
-	uint32_t pids[TS_MAX_FILTER];
+	uint32_t pids[TCPSCOPE_MAX_FILTER];
 	unsigned npids;
-	char comms[TS_MAX_FILTER][TS_COMM_LEN];
+	char comms[TCPSCOPE_MAX_FILTER][TCPSCOPE_COMM_LEN];
 	unsigned ncomms;
-	uint16_t lports[TS_MAX_FILTER];
+	uint16_t lports[TCPSCOPE_MAX_FILTER];
 	unsigned nlports;
-	uint16_t rports[TS_MAX_FILTER];
+	uint16_t rports[TCPSCOPE_MAX_FILTER];
 	unsigned nrports;
 	uint16_t family; /* 0, AF_INET or AF_INET6 */
 	uint32_t state_mask; /* 1 << state; 0 = every state */
 	uint32_t types;	     /* 1 << enum ev_type; 0 = every type (-P: ports only) */
-	uint64_t cgroups[TS_MAX_CGROUPS]; /* --cgroup: its id and its descendants' */
+	uint64_t cgroups[TCPSCOPE_MAX_CGROUPS]; /* --cgroup: its id and its descendants' */
 	unsigned ncgroups;
 	char cgroup[256]; /* --cgroup's path, as given */
 	uint32_t netns;	  /* --netns: one network namespace's inode; 0 = all */

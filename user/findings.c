@@ -19,12 +19,13 @@ const char *severity_name(enum severity s)
 
 struct gkey {
 	uint32_t netns;
-	uint16_t family, port;
-	uint8_t a[16], b[16];
+	uint16_t family, port;		/* port: the local or remote port a rule groups by */
+	uint8_t laddr[16], raddr[16];	/* local and remote address, where a rule groups by them */
 	uint32_t pid;
-	char comm[TS_COMM_LEN];
-	uint8_t side; /* rule-specific: 1 = grouped by peer */
-	uint8_t _pad[3];
+	char comm[TCPSCOPE_COMM_LEN];
+	uint8_t side;  /* rule-specific: 1 = grouped by peer */
+	uint8_t state; /* FIN_WAIT1 or FIN_WAIT2: one group per state */
+	uint8_t _pad[2];
 };
 
 struct group {
@@ -34,7 +35,10 @@ struct group {
 	uint64_t oldest;
 	bool oldest_lb;	       /* the oldest's age is a lower bound */
 	bool oldest_ti;	       /* ... taken from tcp_info at the census */
-	uint64_t c[4];	       /* rule-specific counts */
+	/* port_exhaustion: the ports held, by state, and TIME_WAIT entered in the run */
+	uint64_t held_tw, held_estab, held_other, tw_entered;
+	/* fin_wait: orphaned (a timewait socket) or still held by a process */
+	uint64_t orphaned, held;
 	uint64_t peers;	       /* distinct peer addresses */
 	uint8_t peer[16];      /* one of them, for an example */
 	uint16_t peer_port;
@@ -189,7 +193,7 @@ static void __attribute__((format(printf, 2, 3))) line(struct finding *f, const 
  * serve's labels; a number of the host the run was on) */
 static void kv_owner(struct finding *f, uint32_t pid, const char *comm, uint64_t cgroup)
 {
-	char c[TS_COMM_LEN + 1];
+	char c[TCPSCOPE_COMM_LEN + 1];
 
 	if (!pid) {
 		kv(f, "pid", "null");
@@ -197,7 +201,7 @@ static void kv_owner(struct finding *f, uint32_t pid, const char *comm, uint64_t
 		kv(f, "cgroup_id", "null");
 		return;
 	}
-	snprintf(c, sizeof(c), "%.*s", TS_COMM_LEN, comm);
+	snprintf(c, sizeof(c), "%.*s", TCPSCOPE_COMM_LEN, comm);
 	kv(f, "pid", "%u", pid);
 	kvs(f, "comm", c);
 	if (cgroup)
@@ -210,7 +214,7 @@ static void kv_owner(struct finding *f, uint32_t pid, const char *comm, uint64_t
 static const char *owner_str(uint32_t pid, const char *comm, char *buf, size_t len)
 {
 	if (pid)
-		snprintf(buf, len, "pid %u (%.*s)", pid, TS_COMM_LEN, comm);
+		snprintf(buf, len, "pid %u (%.*s)", pid, TCPSCOPE_COMM_LEN, comm);
 	else
 		snprintf(buf, len, "no process");
 	return buf;
@@ -266,7 +270,7 @@ void findings_cw_key(const struct msock *s, bool client_side, struct cw_key *k)
 	k->family = s->t.family;
 	if (s->owner_known) {
 		k->pid = s->owner.pid;
-		memcpy(k->comm, s->owner.comm, TS_COMM_LEN);
+		memcpy(k->comm, s->owner.comm, TCPSCOPE_COMM_LEN);
 	}
 	/* a server's by its local port; a client's (ephemeral port) by its peer */
 	if (client_side) {
@@ -313,10 +317,10 @@ static void close_wait(const struct model *m, struct findings *out)
 			continue;
 		findings_cw_key(s, findings_client_side(m, s), &c);
 		k.pid = c.pid;
-		memcpy(k.comm, c.comm, TS_COMM_LEN);
+		memcpy(k.comm, c.comm, TCPSCOPE_COMM_LEN);
 		k.side = c.side;
 		k.port = c.port;
-		memcpy(k.b, c.peer, 16);
+		memcpy(k.raddr, c.peer, 16);
 		group_add(&gr, &k, m, s, CW_MIN_AGE_NS);
 	}
 	for_each_group(&gr, g) {
@@ -333,7 +337,7 @@ static void close_wait(const struct model *m, struct findings *out)
 		if (g->k.side)
 			snprintf(f->title, sizeof(f->title),
 				 "CLOSE_WAIT leak: %s toward %s: %llu sockets, oldest %s", o,
-				 fmt_endpoint(g->k.family, g->k.b, g->k.port, peer, sizeof(peer)),
+				 fmt_endpoint(g->k.family, g->k.raddr, g->k.port, peer, sizeof(peer)),
 				 (unsigned long long)g->count, age);
 		else
 			snprintf(f->title, sizeof(f->title),
@@ -356,7 +360,7 @@ static void close_wait(const struct model *m, struct findings *out)
 		kv_owner(f, g->k.pid, g->k.comm, g->cgroup);
 		if (g->k.side) {
 			kv(f, "lport", "null");
-			kvs(f, "daddr", fmt_addr(g->k.family, g->k.b, peer, sizeof(peer)));
+			kvs(f, "daddr", fmt_addr(g->k.family, g->k.raddr, peer, sizeof(peer)));
 			kv(f, "dport", "%u", g->k.port);
 		} else {
 			kv(f, "lport", "%u", g->k.port);
@@ -380,8 +384,8 @@ static const struct mdest *dest_of(const struct model *m, const struct gkey *k)
 	struct mdest key = { .netns = k->netns, .family = k->family, .dport = k->port };
 	const struct mdest *d;
 
-	memcpy(key.saddr, k->a, 16);
-	memcpy(key.daddr, k->b, 16);
+	memcpy(key.saddr, k->laddr, 16);
+	memcpy(key.daddr, k->raddr, 16);
 	d = keyed_find(&m->dest, &key);
 	for (size_t i = 0; i < m->dest.n && !d; i++) {
 		const struct mdest *x = keyed_at(&m->dest, i);
@@ -418,8 +422,8 @@ static double tw_blocking_seconds(const struct model *m, const struct gkey *k, b
 	int mode = r ? atoi(r) : 0;
 
 	*reuse = ts && atoi(ts) != 0 &&
-		 (mode == 1 || (mode == 2 && (addr_is_loopback(k->family, k->a) ||
-					      addr_is_loopback(k->family, k->b))));
+		 (mode == 1 || (mode == 2 && (addr_is_loopback(k->family, k->laddr) ||
+					      addr_is_loopback(k->family, k->raddr))));
 	if (!*reuse)
 		return TW_SECONDS;
 	return delay && atoi(delay) > 0 ? atoi(delay) / 1000.0 : 1.0;
@@ -442,22 +446,27 @@ static void port_pressure(const struct model *m, struct findings *out)
 		if (!findings_client_side(m, s))
 			continue;
 		k.port = s->t.dport;
-		memcpy(k.a, s->t.saddr, 16);
-		memcpy(k.b, s->t.daddr, 16);
+		memcpy(k.laddr, s->t.saddr, 16);
+		memcpy(k.raddr, s->t.daddr, 16);
 		g = group_add(&gr, &k, m, s, 0);
 		if (!g)
 			continue;
-		g->c[s->state == TS_TIME_WAIT ? 0 : s->state == TS_ESTABLISHED ? 1 : 2]++;
+		if (s->state == TS_TIME_WAIT)
+			g->held_tw++;
+		else if (s->state == TS_ESTABLISHED)
+			g->held_estab++;
+		else
+			g->held_other++;
 		if (s->state == TS_TIME_WAIT && s->since_known && s->since_ns >= m->start_ns)
-			g->c[3]++; /* TIME_WAIT entered during the run */
+			g->tw_entered++;
 	}
 	/* destinations connect() went to, even with nothing held now */
 	for (size_t i = 0; i < m->dest.n; i++) {
 		const struct mdest *d = keyed_at(&m->dest, i);
 		struct gkey k = { .netns = d->netns, .family = d->family, .port = d->dport };
 
-		memcpy(k.a, d->saddr, 16);
-		memcpy(k.b, d->daddr, 16);
+		memcpy(k.laddr, d->saddr, 16);
+		memcpy(k.raddr, d->daddr, 16);
 		if (!keyed_get(&gr.groups, &k))
 			gr.failed = true;
 	}
@@ -480,12 +489,12 @@ static void port_pressure(const struct model *m, struct findings *out)
 		bool reuse;
 		double tw_hold = tw_blocking_seconds(m, &g->k, &reuse);
 		double tw_window = secs < TW_SECONDS ? secs : TW_SECONDS;
-		double tw_rate = tw_window > 0 ? g->c[3] / tw_window : 0;
+		double tw_rate = tw_window > 0 ? g->tw_entered / tw_window : 0;
 		double tw_level = tw_rate * tw_hold;
-		double tw_plateau = reuse ? tw_level : tw_level > g->c[0] ? tw_level : g->c[0];
-		double tw_now = reuse && tw_level < g->c[0] ? tw_level : g->c[0];
-		double blocking_pct = 100.0 * (tw_now + g->c[1] + g->c[2]) / usable;
-		double projected = tw_plateau + g->c[1] + g->c[2];
+		double tw_plateau = reuse ? tw_level : tw_level > g->held_tw ? tw_level : g->held_tw;
+		double tw_now = reuse && tw_level < g->held_tw ? tw_level : g->held_tw;
+		double blocking_pct = 100.0 * (tw_now + g->held_estab + g->held_other) / usable;
+		double projected = tw_plateau + g->held_estab + g->held_other;
 		double proj_pct = 100.0 * projected / usable;
 		uint64_t fails = d ? d->failures : 0;
 		enum severity sev;
@@ -500,8 +509,8 @@ static void port_pressure(const struct model *m, struct findings *out)
 
 		if (!f)
 			break;
-		fmt_addr(g->k.family, g->k.a, src, sizeof(src));
-		fmt_endpoint(g->k.family, g->k.b, g->k.port, dst, sizeof(dst));
+		fmt_addr(g->k.family, g->k.laddr, src, sizeof(src));
+		fmt_endpoint(g->k.family, g->k.raddr, g->k.port, dst, sizeof(dst));
 		if (fails && blocking_pct < PORT_WARN_PCT)
 			/* the failures were real; the ports have been freed since
 			 * (TIME_WAIT expired or reused, the namespace gone) */
@@ -523,12 +532,12 @@ static void port_pressure(const struct model *m, struct findings *out)
 				 src, dst, projected, usable, proj_pct, (unsigned long long)g->count);
 		line(f, "held: TIME_WAIT %llu, ESTABLISHED %llu, other states %llu; range %u-%u, "
 			"%u reserved",
-		     (unsigned long long)g->c[0], (unsigned long long)g->c[1],
-		     (unsigned long long)g->c[2], lo, hi, hi - lo + 1 - usable);
+		     (unsigned long long)g->held_tw, (unsigned long long)g->held_estab,
+		     (unsigned long long)g->held_other, lo, hi, hi - lo + 1 - usable);
 		line(f, "new connections: %.1f/s (%llu in %.0f s); %llu entered TIME_WAIT on this "
 			"side (%.1f/s): at %.0f s each that holds about %.0f ports",
 		     rate, (unsigned long long)(d ? d->connects : 0), secs,
-		     (unsigned long long)g->c[3], tw_rate, tw_hold, tw_level);
+		     (unsigned long long)g->tw_entered, tw_rate, tw_hold, tw_level);
 		if (reuse)
 			line(f, "tcp_tw_reuse applies toward this destination: connect() takes over "
 				"a TIME_WAIT port after %.1f s", tw_hold);
@@ -568,19 +577,19 @@ static void port_pressure(const struct model *m, struct findings *out)
 			    "over more destination addresses or ports. Not tcp_tw_recycle (removed in "
 			    "4.12, broke NAT); tcp_fin_timeout does not shorten TIME_WAIT";
 		kvs(f, "saddr", src);
-		fmt_addr(g->k.family, g->k.b, dst, sizeof(dst));
+		fmt_addr(g->k.family, g->k.raddr, dst, sizeof(dst));
 		kvs(f, "daddr", dst);
 		kv(f, "dport", "%u", g->k.port);
 		kv(f, "held", "%llu", (unsigned long long)g->count);
-		kv(f, "held_time_wait", "%llu", (unsigned long long)g->c[0]);
-		kv(f, "held_established", "%llu", (unsigned long long)g->c[1]);
+		kv(f, "held_time_wait", "%llu", (unsigned long long)g->held_tw);
+		kv(f, "held_established", "%llu", (unsigned long long)g->held_estab);
 		kv(f, "usable", "%u", usable);
 		kv(f, "range_lo", "%u", lo);
 		kv(f, "range_hi", "%u", hi);
 		kv(f, "pct", "%.1f", pct);
 		kv(f, "connects", "%llu", (unsigned long long)(d ? d->connects : 0));
 		kv(f, "connects_per_s", "%.2f", rate);
-		kv(f, "time_wait_entered", "%llu", (unsigned long long)g->c[3]);
+		kv(f, "time_wait_entered", "%llu", (unsigned long long)g->tw_entered);
 		kv(f, "projected_held", "%.0f", projected);
 		kvs(f, "tw_reuse", reuse ? "true" : "false");
 		kv(f, "eaddrnotavail", "%llu", (unsigned long long)fails);
@@ -607,7 +616,7 @@ static void server_time_wait(const struct model *m, struct findings *out)
 		if (!s->tw || s->state != TS_TIME_WAIT || findings_client_side(m, s))
 			continue;
 		k.port = s->t.sport;
-		memcpy(k.a, s->t.saddr, 16);
+		memcpy(k.laddr, s->t.saddr, 16);
 		group_add(&gr, &k, m, s, 0);
 	}
 	for_each_group(&gr, g) {
@@ -621,7 +630,7 @@ static void server_time_wait(const struct model *m, struct findings *out)
 
 		if (!f)
 			break;
-		fmt_endpoint(g->k.family, g->k.a, g->k.port, a, sizeof(a));
+		fmt_endpoint(g->k.family, g->k.laddr, g->k.port, a, sizeof(a));
 		snprintf(f->title, sizeof(f->title),
 			 "server-side TIME_WAIT on %s: %llu sockets toward %llu peer address%s (harmless)",
 			 a, (unsigned long long)g->count, (unsigned long long)g->peers,
@@ -634,7 +643,7 @@ static void server_time_wait(const struct model *m, struct findings *out)
 					 "no client-side port pressure in this namespace");
 		f->remedy = "none needed; a new SYN from the same peer port may recycle a TIME_WAIT "
 			    "4-tuple. Let the client close first only if the peers run out of ports";
-		kvs(f, "saddr", fmt_addr(g->k.family, g->k.a, a, sizeof(a)));
+		kvs(f, "saddr", fmt_addr(g->k.family, g->k.laddr, a, sizeof(a)));
 		kv(f, "lport", "%u", g->k.port);
 		kv(f, "count", "%llu", (unsigned long long)g->count);
 		kv(f, "peers", "%llu", (unsigned long long)g->peers);
@@ -655,16 +664,19 @@ static void fin_wait(const struct model *m, struct findings *out)
 
 		if (s->state != TS_FIN_WAIT2 && s->state != TS_FIN_WAIT1)
 			continue;
-		k.port = s->state; /* one group per state and peer address */
-		memcpy(k.b, s->t.daddr, 16);
+		k.state = s->state; /* one group per state and peer address */
+		memcpy(k.raddr, s->t.daddr, 16);
 		g = group_add(&gr, &k, m, s,
 			      s->state == TS_FIN_WAIT2 ? FW2_MIN_AGE_NS : FW1_MIN_AGE_NS);
 		if (!g)
 			continue;
-		g->c[s->tw ? 0 : 1]++; /* orphaned (timewait socket) / still held */
+		if (s->tw)
+			g->orphaned++;
+		else
+			g->held++;
 	}
 	for_each_group(&gr, g) {
-		bool fw2 = g->k.port == TS_FIN_WAIT2;
+		bool fw2 = g->k.state == TS_FIN_WAIT2;
 		char peer[ADDR_STRLEN], age[32];
 
 		if ((fw2 ? g->aged < FW2_MIN_COUNT : g->aged < 1))
@@ -674,7 +686,7 @@ static void fin_wait(const struct model *m, struct findings *out)
 
 		if (!f)
 			break;
-		fmt_addr(g->k.family, g->k.b, peer, sizeof(peer));
+		fmt_addr(g->k.family, g->k.raddr, peer, sizeof(peer));
 		age_str(g->oldest, g->oldest_lb, age, sizeof(age));
 		if (fw2) {
 			snprintf(f->title, sizeof(f->title),
@@ -684,7 +696,7 @@ static void fin_wait(const struct model *m, struct findings *out)
 				"application holds its socket in CLOSE_WAIT");
 			line(f, "%llu orphaned (no process; freed after net.ipv4.tcp_fin_timeout = %s s), "
 				"%llu still held by a process (shutdown() without close(): no timeout)",
-			     (unsigned long long)g->c[0], fin ? fin : "?", (unsigned long long)g->c[1]);
+			     (unsigned long long)g->orphaned, fin ? fin : "?", (unsigned long long)g->held);
 			f->remedy = "fix the peer application at this address to close() its sockets; "
 				    "meanwhile a lower net.ipv4.tcp_fin_timeout frees orphaned FIN_WAIT2 "
 				    "sooner (it does not shorten TIME_WAIT)";
@@ -702,8 +714,8 @@ static void fin_wait(const struct model *m, struct findings *out)
 		kvs(f, "daddr", peer);
 		kv(f, "count", "%llu", (unsigned long long)g->count);
 		kv(f, "older_than_min", "%llu", (unsigned long long)g->aged);
-		kv(f, "orphaned", "%llu", (unsigned long long)g->c[0]);
-		kv(f, "held", "%llu", (unsigned long long)g->c[1]);
+		kv(f, "orphaned", "%llu", (unsigned long long)g->orphaned);
+		kv(f, "held", "%llu", (unsigned long long)g->held);
 		kv(f, "oldest_s", "%.1f", (double)g->oldest / NS);
 		kv(f, "oldest_lower_bound", "%s", g->oldest_lb ? "true" : "false");
 		if (fin)

@@ -73,7 +73,7 @@ bool findings_client_side(const struct model *m, const struct msock *s);
  * too): its namespace, owner, and a server's local port or a client's peer */
 struct cw_key {
 	uint32_t netns, pid; /* pid 0: owner unknown */
-	char comm[TS_COMM_LEN];
+	char comm[TCPSCOPE_COMM_LEN];
 	uint16_t family, port; /* local port, or the peer's port when side */
 	uint8_t side, _pad;
 	uint8_t peer[16];

@@ -156,7 +156,7 @@ const char *fmt_comm(const struct ev_owner *o, int known, char *buf, size_t len)
 		snprintf(buf, len, "-");
 		return buf;
 	}
-	for (; n + 1 < len && n < TS_COMM_LEN && o->comm[n]; n++) {
+	for (; n + 1 < len && n < TCPSCOPE_COMM_LEN && o->comm[n]; n++) {
 		unsigned char c = (unsigned char)o->comm[n];
 
 		buf[n] = (c < 0x20 || c >= 0x7f) ? '?' : (char)c;

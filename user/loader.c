@@ -233,7 +233,7 @@ static void set_filters(struct tcpscope_bpf *skel, const struct filter *f)
 
 /* Try fentry, then kprobe, on every function in fns: the first tier that
  * works for all of them, or VIA_TRACEPOINT. Failures go to the ladder. */
-static int climb(struct ladder *lad, enum fact f, const char *const *fns, int n,
+static int best_tier(struct ladder *lad, enum fact f, const char *const *fns, int n,
 		 const struct loader_opts *o)
 {
 	char why[200];
@@ -260,10 +260,6 @@ static int climb(struct ladder *lad, enum fact f, const char *const *fns, int n,
 	return VIA_TRACEPOINT;
 }
 
-static void load(struct bpf_program *p, bool on)
-{
-	bpf_program__set_autoload(p, on);
-}
 
 /* The programs and the description of one tier of one fact. */
 struct tier_progs {
@@ -281,7 +277,7 @@ static bool use_tier(struct ladder *lad, enum fact f, int via, const struct tier
 	if (!t)
 		return false;
 	for (int i = 0; i < 4 && t->p[i]; i++)
-		load(t->p[i], true);
+		bpf_program__set_autoload(t->p[i], true);
 	ladder_use(lad, f, via, "%s", t->mech);
 	return true;
 }
@@ -323,10 +319,10 @@ static void plan_hooks(struct loader *l, const struct loader_opts *o)
 	/* the timewait sweeps: one program over the map, or one run per key */
 	l->for_each = libbpf_probe_bpf_helper(BPF_PROG_TYPE_RAW_TRACEPOINT,
 					      BPF_FUNC_for_each_map_elem, NULL) == 1;
-	load(s->progs.tw_sweep, l->for_each);
-	load(s->progs.tw_substate_sweep, l->for_each);
-	load(s->progs.tw_sweep_key, !l->for_each);
-	load(s->progs.tw_substate_key, !l->for_each);
+	bpf_program__set_autoload(s->progs.tw_sweep, l->for_each);
+	bpf_program__set_autoload(s->progs.tw_substate_sweep, l->for_each);
+	bpf_program__set_autoload(s->progs.tw_sweep_key, !l->for_each);
+	bpf_program__set_autoload(s->progs.tw_substate_key, !l->for_each);
 	/* x86-64 kernel stacks: 16 KiB, 32 KiB with KASAN (ctx_level.bpf.h) */
 	char v[8];
 
@@ -350,9 +346,9 @@ static void plan_hooks(struct loader *l, const struct loader_opts *o)
 		ladder_failed(lad, FACT_STATE, VIA_TRACEPOINT,
 			      o->no_state_tp ? "disabled by --no-tracepoint-state" :
 					       "no sock:inet_sock_set_state (kernel before 4.16)");
-		load(s->progs.on_set_state, false);
-		load(s->progs.on_set_state_nested, false);
-		via = climb(lad, FACT_STATE, st, 1, o);
+		bpf_program__set_autoload(s->progs.on_set_state, false);
+		bpf_program__set_autoload(s->progs.on_set_state_nested, false);
+		via = best_tier(lad, FACT_STATE, st, 1, o);
 		if (!use_tier(lad, FACT_STATE, via,
 			      &(struct tier_progs){ { s->progs.fe_tcp_set_state }, "fentry tcp_set_state" },
 			      &(struct tier_progs){ { s->progs.kp_tcp_set_state }, "kprobe tcp_set_state" })) {
@@ -382,7 +378,7 @@ static void plan_hooks(struct loader *l, const struct loader_opts *o)
 		char why[200] = "";
 		int i = 0;
 
-		via = climb(lad, FACT_TW_ENTRY, tw, 1, o);
+		via = best_tier(lad, FACT_TW_ENTRY, tw, 1, o);
 		s->rodata->tw_via = via;
 		while (via == VIA_FENTRY && i < 3 && probe_fentry(twf[i], why, sizeof(why)))
 			i++;
@@ -396,7 +392,7 @@ static void plan_hooks(struct loader *l, const struct loader_opts *o)
 					     s->progs.fe_tw_kill, s->progs.fe_tw_kill_nested };
 
 		for (size_t k = 0; k < sizeof(fe) / sizeof(fe[0]); k++)
-			load(fe[k], true);
+			bpf_program__set_autoload(fe[k], true);
 		/* no timer program tests for a timewait socket's timer, and
 		 * tcp_time_wait()'s hook makes the overflow exact: no inference */
 		s->rodata->tw_timer_fn = 0;
@@ -438,14 +434,14 @@ static void plan_hooks(struct loader *l, const struct loader_opts *o)
 					     s->progs.tw_sweep_key, s->progs.tw_substate_key };
 
 		for (size_t k = 0; k < sizeof(tp) / sizeof(tp[0]); k++)
-			load(tp[k], false);
+			bpf_program__set_autoload(tp[k], false);
 	}
 
 	/* Port allocation: the allocation functions, else the state tracepoint
 	 * with the syscall exits and the SYN's retransmit timer. */
 	static const char *const alloc[] = { "__inet_hash_connect", "inet_csk_get_port" };
 
-	via = climb(lad, FACT_PORT, alloc, 2, o);
+	via = best_tier(lad, FACT_PORT, alloc, 2, o);
 	s->rodata->port_via = via;
 	if (!use_tier(lad, FACT_PORT, via,
 		      &(struct tier_progs){ { s->progs.fe_hash_connect, s->progs.fx_hash_connect,
@@ -454,8 +450,8 @@ static void plan_hooks(struct loader *l, const struct loader_opts *o)
 		      &(struct tier_progs){ { s->progs.kp_hash_connect, s->progs.kr_hash_connect,
 					      s->progs.kp_get_port, s->progs.kr_get_port },
 					    "kprobe/kretprobe __inet_hash_connect, inet_csk_get_port" })) {
-		load(s->progs.on_connect_exit, l->syscalls);
-		load(s->progs.on_listen_exit, l->syscalls);
+		bpf_program__set_autoload(s->progs.on_connect_exit, l->syscalls);
+		bpf_program__set_autoload(s->progs.on_listen_exit, l->syscalls);
 		ladder_use(lad, FACT_PORT, via,
 			   "tp_btf inet_sock_set_state + timer_start(tcp_write_timer) + "
 			   "syscalls:sys_exit_{bind,listen,connect}");
@@ -495,7 +491,7 @@ static void plan_hooks(struct loader *l, const struct loader_opts *o)
 		for (int i = 0; i < 3; i++) {
 			ok[i] = via == VIA_FENTRY ? probe_fentry(fn[i], why, sizeof(why)) :
 						    probe_kprobe(fn[i], why, sizeof(why));
-			load(via == VIA_FENTRY ? fe[i] : kp[i], ok[i]);
+			bpf_program__set_autoload(via == VIA_FENTRY ? fe[i] : kp[i], ok[i]);
 			if (ok[i]) {
 				size_t n = strlen(mech);
 
@@ -517,7 +513,7 @@ static void plan_hooks(struct loader *l, const struct loader_opts *o)
 	 * socket's timer cancelled by the connecting thread. */
 	static const char *const uniq[] = { "tcp_twsk_unique" };
 
-	via = climb(lad, FACT_TW_REUSE, uniq, 1, o);
+	via = best_tier(lad, FACT_TW_REUSE, uniq, 1, o);
 	if (via == VIA_TRACEPOINT && !addr[0]) {
 		ladder_unknown(lad, FACT_TW_REUSE, "TIME_WAIT reuse by connect()");
 		via = VIA_NONE;
@@ -536,7 +532,7 @@ static void plan_hooks(struct loader *l, const struct loader_opts *o)
 	static const char *const ovf[] = { "tcp_conn_request", "tcp_v4_syn_recv_sock" };
 	char why6[200];
 
-	via = climb(lad, FACT_LISTEN_OVF, ovf, 2, o);
+	via = best_tier(lad, FACT_LISTEN_OVF, ovf, 2, o);
 	if (use_tier(lad, FACT_LISTEN_OVF, via,
 		     &(struct tier_progs){ { s->progs.fe_conn_request, s->progs.fe_syn_recv4 },
 					   "fentry tcp_conn_request (SYN), tcp_v4/v6_syn_recv_sock (ACK)" },
@@ -544,12 +540,12 @@ static void plan_hooks(struct loader *l, const struct loader_opts *o)
 					   "kprobe tcp_conn_request (SYN), tcp_v4/v6_syn_recv_sock (ACK)" })) {
 		/* IPv6 when the kernel has it */
 		if (via == VIA_FENTRY)
-			load(s->progs.fe_syn_recv6, probe_fentry("tcp_v6_syn_recv_sock", why6, sizeof(why6)));
+			bpf_program__set_autoload(s->progs.fe_syn_recv6, probe_fentry("tcp_v6_syn_recv_sock", why6, sizeof(why6)));
 		else
-			load(s->progs.kp_syn_recv6, probe_kprobe("tcp_v6_syn_recv_sock", why6, sizeof(why6)));
+			bpf_program__set_autoload(s->progs.kp_syn_recv6, probe_kprobe("tcp_v6_syn_recv_sock", why6, sizeof(why6)));
 	} else if (probe_tp_btf_args("kfree_skb") == 4 &&
 		   probe_enum_value("skb_drop_reason", "SKB_DROP_REASON_TCP_LISTEN_OVERFLOW")) {
-		load(s->progs.on_kfree_skb, true);
+		bpf_program__set_autoload(s->progs.on_kfree_skb, true);
 		ladder_use(lad, FACT_LISTEN_OVF, via, "tp_btf kfree_skb (reason TCP_LISTEN_OVERFLOW)");
 		ladder_cost(lad, FACT_LISTEN_OVF, "a program per packet the host drops (one test of "
 			    "the drop reason)");
@@ -566,17 +562,17 @@ static void plan_hooks(struct loader *l, const struct loader_opts *o)
 	if (!l->syscalls) {
 		ladder_unknown(lad, FACT_STATE, "owners of accepted sockets (the listener's owner "
 			       "is shown): no syscall tracepoints");
-		load(s->progs.on_bind_enter, false);
-		load(s->progs.on_bind_exit, false);
-		load(s->progs.on_accept_exit, false);
-		load(s->progs.on_accept4_exit, false);
+		bpf_program__set_autoload(s->progs.on_bind_enter, false);
+		bpf_program__set_autoload(s->progs.on_bind_exit, false);
+		bpf_program__set_autoload(s->progs.on_accept_exit, false);
+		bpf_program__set_autoload(s->progs.on_accept4_exit, false);
 	}
 	/* timer_start: for TIME_WAIT where its functions are not hooked, for
 	 * the SYN's timer in the tracepoint tier of port allocation */
 	bool ts = tw_timers || (s->rodata->port_via == VIA_TRACEPOINT && addr[1]);
 
-	load(s->progs.on_timer_start, ts);
-	load(s->progs.on_timer_start_nested, ts);
+	bpf_program__set_autoload(s->progs.on_timer_start, ts);
+	bpf_program__set_autoload(s->progs.on_timer_start_nested, ts);
 }
 
 /* The two programs of each twin pair (twin.bpf.h: the second takes over

@@ -166,7 +166,7 @@ struct grp {
 	uint32_t netns;
 	uint16_t family, port;
 	uint8_t addr[16];
-	char comm[TS_COMM_LEN];
+	char comm[TCPSCOPE_COMM_LEN];
 	uint64_t cgroup;
 	/* the key ends here */
 	uint64_t count, oldest_ns;
@@ -207,7 +207,7 @@ static void by_comm(struct expo *e, const struct model *m, int state, const char
 			continue;
 		key.netns = s->netns;
 		if (s->owner_known && s->owner.comm[0])
-			memcpy(key.comm, s->owner.comm, TS_COMM_LEN - 1);
+			memcpy(key.comm, s->owner.comm, TCPSCOPE_COMM_LEN - 1);
 		if (s->owner_known)
 			key.cgroup = s->owner.cgroup;
 		g = keyed_get(&k, &key);

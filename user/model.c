@@ -207,7 +207,7 @@ static void note_abort(struct model *m, const struct ev_state *e)
 	if (e->flags & EVF_OWNER_KNOWN) {
 		k.owner_known = 1;
 		k.pid = e->owner.pid;
-		memcpy(k.comm, e->owner.comm, TS_COMM_LEN);
+		memcpy(k.comm, e->owner.comm, TCPSCOPE_COMM_LEN);
 	}
 	a = agg(m, &m->ab, &k);
 	if (!a)

@@ -76,7 +76,7 @@ struct mabort {
 	uint8_t owner_known, _pad;
 	uint8_t daddr[16];
 	uint32_t pid; /* 0 and comm empty when the owner is unknown */
-	char comm[TS_COMM_LEN];
+	char comm[TCPSCOPE_COMM_LEN];
 	uint64_t from_estab, from_close_wait;
 	uint64_t first_ns, last_ns; /* the first and the latest of them */
 	uint64_t cgroup;	    /* the owner's cgroup id, 0 unknown */

@@ -11,9 +11,14 @@
 #include "filter.h"
 #include "sink.h"
 
-/* Exit status of a usage or setup error (1 is a runtime error; for
- * diagnose and report, 1 means warnings) */
+/* Exit status. 1 is a runtime error (loading failed, the output could not
+ * be written); 2 a usage or setup error. diagnose and report say "warnings
+ * found" with 1, so whatever keeps them from giving a diagnosis (usage,
+ * setup, the run, writing it) is 2. */
+#define EXIT_RUNTIME 1
 #define EXIT_USAGE 2
+#define EXIT_WARNINGS 1
+#define EXIT_NO_DIAGNOSIS 2
 
 #define TCPSCOPE_VERSION "0.1"
 

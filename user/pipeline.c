@@ -74,7 +74,8 @@ void pipeline_refresh_nsinfo(struct model *m)
 	nsinfo_free(&s);
 }
 
-void pipeline_print_lost_kinds(FILE *f, const struct tracker *t)
+/* " (ringbuf_full 3, hidden_by_kernel 2)": the kinds lost so far, or nothing */
+static void print_lost_kinds(FILE *f, const struct tracker *t)
 {
 	for (int k = 0, n = 0; k < LOST_KINDS; k++)
 		if (t->lost[k])
@@ -106,7 +107,7 @@ static void check_lost(struct pipeline *p, bool final)
 		p->last_warn_ns = mono_ns();
 		fprintf(stderr, "tcpscope: warning: %llu events lost so far",
 			(unsigned long long)p->tracker.lost_total);
-		pipeline_print_lost_kinds(stderr, &p->tracker);
+		print_lost_kinds(stderr, &p->tracker);
 		fprintf(stderr, "%s\n", sizes ? "; a bigger --ringbuf-size or --max-sockets may help" : "");
 	}
 }
@@ -418,7 +419,7 @@ done:
 		(unsigned long long)p->tracker.seen[EV_PORT],
 		(unsigned long long)p->tracker.seen[EV_LISTEN_OVF],
 		(unsigned long long)p->tracker.lost_total);
-	pipeline_print_lost_kinds(stderr, &p->tracker);
+	print_lost_kinds(stderr, &p->tracker);
 	fputc('\n', stderr);
 	return ret;
 }

@@ -66,7 +66,5 @@ int pipeline_self_check(struct pipeline *p, int64_t drift[TS_STATE_MAX]);
 /* The namespaces' sysctls and counters now, into m as their latest
  * record (top and serve, every few seconds) */
 void pipeline_refresh_nsinfo(struct model *m);
-/* " (ringbuf_full 3, hidden_by_kernel 2)": the kinds lost so far, or nothing */
-void pipeline_print_lost_kinds(FILE *f, const struct tracker *t);
 
 #endif

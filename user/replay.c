@@ -179,7 +179,7 @@ static void owner(struct rec *r, struct ev_owner *o, bool *known)
 	o->cgroup = opt_u64(r, "cgroup_id", &cg) ? cg : 0; /* absent before 0.2 */
 	str(r, "comm", comm, sizeof(comm));
 	memset(o->comm, 0, sizeof(o->comm));
-	memcpy(o->comm, comm, strnlen(comm, TS_COMM_LEN));
+	memcpy(o->comm, comm, strnlen(comm, TCPSCOPE_COMM_LEN));
 	*known = o->pid != 0;
 }
 

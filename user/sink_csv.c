@@ -33,7 +33,7 @@ static void head(struct sink *s, const char *type, const struct ev_hdr *h,
 	fprintf(s->f, "%s,%" PRIu64 ",%s,%u,", type, (uint64_t)h->ts_ns,
 		fmt_rfc3339(h->ts_ns, s->clock_offset, buf, sizeof(buf)), known ? o->pid : 0);
 	if (known)
-		csv_str(s->f, o->comm, TS_COMM_LEN);
+		csv_str(s->f, o->comm, TCPSCOPE_COMM_LEN);
 	else
 		fputs("-", s->f);
 	fprintf(s->f, ",%s,%s,%u,%s,%u,", fmt_family(t->family),

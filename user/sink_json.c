@@ -35,21 +35,21 @@ static char *p_time(struct sink *s, char *p, uint64_t mono_ns)
 }
 
 
-static char *p_kstr_(char *p, const char *v)
+static char *p_str_closed(char *p, const char *v)
 {
 	p = p_str(p, v);
 	*p++ = '"';
 	return p;
 }
-#define p_kstr(p, k, v) p_kstr_(P_LIT((p), ",\"" k "\":\""), (v))
+#define p_kstr(p, k, v) p_str_closed(P_LIT((p), ",\"" k "\":\""), (v))
 #define p_ku(p, k, v) p_u64(P_LIT((p), ",\"" k "\":"), (v))
-static char *p_khex_(char *p, uint64_t v)
+static char *p_hex_closed(char *p, uint64_t v)
 {
 	p = p_hex(p, v);
 	*p++ = '"';
 	return p;
 }
-#define p_khex(p, k, v) p_khex_(P_LIT((p), ",\"" k "\":\""), (v))
+#define p_khex(p, k, v) p_hex_closed(P_LIT((p), ",\"" k "\":\""), (v))
 
 static char *p_kms(char *p, uint64_t ns, int known)
 {
@@ -115,7 +115,7 @@ static char *common(struct sink *s, char *p, const char *type, const struct ev_h
 	p = p_ku(p, "pid", known ? o->pid : 0);
 	p = p_ku(p, "tid", known ? o->tid : 0);
 	p = P_LIT(p, ",\"comm\":");
-	p = known ? p_json_str(p, o->comm, TS_COMM_LEN) : P_LIT(p, "\"-\"");
+	p = known ? p_json_str(p, o->comm, TCPSCOPE_COMM_LEN) : P_LIT(p, "\"-\"");
 	p = p_owner_cgroup(s, p, known ? o->cgroup : 0);
 	p = p_kstr(p, "family", fmt_family(t->family));
 	p = p_kstr(p, "saddr", fmt_addr(t->family, t->saddr, a, sizeof(a)));
@@ -366,13 +366,7 @@ static int json_run(struct sink *s, const struct run_info *ri)
 	return s->ob->failed ? -1 : 0;
 }
 
-static int json_begin(struct sink *s)
-{
-	return 0;
-}
-
 const struct sink_ops sink_json_ops = {
-	.begin = json_begin,
 	.event = json_event,
 	.lost = json_lost,
 	.census = json_census,

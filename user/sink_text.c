@@ -34,7 +34,7 @@ static void fmt_ms(struct sink *s, char *buf, size_t len, uint64_t ns, int known
 static int line_mark(struct sink *s, uint64_t ts, const struct ev_owner *o, int known,
 		     const struct ev_tuple *t, const char *event, const char *ms, const char *mark)
 {
-	char tbuf[32], comm[TS_COMM_LEN + 1], l[ENDPOINT_STRLEN], r[ENDPOINT_STRLEN], pid[16];
+	char tbuf[32], comm[TCPSCOPE_COMM_LEN + 1], l[ENDPOINT_STRLEN], r[ENDPOINT_STRLEN], pid[16];
 
 	fmt_clock(ts, s->clock_offset, s->wide, tbuf, sizeof(tbuf));
 	fmt_comm(o, known, comm, sizeof(comm));

@@ -465,7 +465,7 @@ static void leak_note(struct top_view *v, struct top_cw *g, uint64_t now)
 	n->state = TS_CLOSE_WAIT;
 	n->owner_known = g->k.pid != 0;
 	n->owner.pid = g->k.pid;
-	memcpy(n->owner.comm, g->k.comm, TS_COMM_LEN);
+	memcpy(n->owner.comm, g->k.comm, TCPSCOPE_COMM_LEN);
 	n->t.family = g->k.family;
 	if (g->k.side) {
 		n->t.dport = g->k.port;
@@ -869,7 +869,7 @@ const char *top_format_age(uint64_t ns, bool lb, char *buf, size_t len)
 
 void top_format_event(const union top_ev *e, int64_t clock_offset, char *buf, size_t len)
 {
-	char tbuf[32], what[64], comm[TS_COMM_LEN + 1], l[ENDPOINT_STRLEN], r[ENDPOINT_STRLEN];
+	char tbuf[32], what[64], comm[TCPSCOPE_COMM_LEN + 1], l[ENDPOINT_STRLEN], r[ENDPOINT_STRLEN];
 	const struct ev_owner *o = NULL;
 	bool known = false;
 	uint32_t netns;
@@ -920,24 +920,6 @@ void top_format_event(const union top_ev *e, int64_t clock_offset, char *buf, si
 	snprintf(buf, len, "%s %-24s %7u %-15s %s > %s",
 		 fmt_clock(e->h.ts_ns, clock_offset, 0, tbuf, sizeof(tbuf)), what,
 		 known ? o->pid : 0, comm, l, r);
-}
-
-const char *top_sort_name(enum top_pane p, int sort)
-{
-	static const char *const cw[] = { "count", "oldest", "pid" };
-	static const char *const dest[] = { "%range", "time_wait", "conn/s", "eaddrnotavail" };
-	static const char *const lis[] = { "fill", "overflows", "port" };
-
-	switch (p) {
-	case PANE_CW:
-		return sort >= 0 && sort < SORT_CW_MAX ? cw[sort] : "?";
-	case PANE_DEST:
-		return sort >= 0 && sort < SORT_DEST_MAX ? dest[sort] : "?";
-	case PANE_LIS:
-		return sort >= 0 && sort < SORT_LIS_MAX ? lis[sort] : "?";
-	default:
-		return "time";
-	}
 }
 
 int top_sort_count(enum top_pane p)

@@ -228,8 +228,6 @@ const char *note_kind_name(enum note_kind k);
 void top_format_event(const union top_ev *e, int64_t clock_offset, char *buf, size_t len);
 /* "1.2s", "3m04s", "2h05m", ">=6.0s" when a lower bound */
 const char *top_format_age(uint64_t ns, bool lb, char *buf, size_t len);
-/* The sort order's name ("count", "oldest", ...) */
-const char *top_sort_name(enum top_pane p, int sort);
 int top_sort_count(enum top_pane p);
 
 #endif

@@ -60,7 +60,6 @@ static inline void chain_close(struct chain *c)
 	if (findings_compute(&c->m, &fs) == 0) {
 		diagnosis_print_text(&c->m, &fs, c->null);
 		diagnosis_print_json(&c->m, &fs, c->null);
-		diagnosis_exit_status(&fs);
 		findings_free(&fs);
 	}
 	top_view_free(&c->v);
