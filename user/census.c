@@ -18,6 +18,7 @@
 #include <linux/tcp.h>
 #include <linux/sock_diag.h>
 #include "census.h"
+#include "fmt.h"
 #include "cgroup.h"
 #include "netns.h"
 
@@ -237,13 +238,11 @@ bool census_has_netns(const struct census *c, uint32_t netns)
 
 static int take(struct census *c, uint32_t states, bool owners, char *err, size_t errlen)
 {
-	struct timespec ts;
 	int seen;
 
 	memset(c, 0, sizeof(*c));
 	c->states = states;
-	clock_gettime(CLOCK_MONOTONIC, &ts);
-	c->taken_ns = ts.tv_sec * 1000000000ULL + ts.tv_nsec;
+	c->taken_ns = mono_ns();
 	seen = netns_foreach(census_one, c, &c->netns_failed, err, errlen);
 	if (seen < 0) {
 		census_free(c);

@@ -136,7 +136,7 @@ const char *cgroup_path(uint64_t id)
 	if (e)
 		return e->path;
 	m = cgroup2_mount();
-	if (!m || (cg.last_scan_ns && mono_ns() - cg.last_scan_ns < 1000000000ULL))
+	if (!m || (cg.last_scan_ns && mono_ns() - cg.last_scan_ns < NSEC_PER_SEC))
 		return NULL;
 	cg.last_scan_ns = mono_ns();
 	size_t budget = 100000; /* directories: a bound on a pathological tree */

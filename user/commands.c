@@ -4,6 +4,7 @@
 #include <stdio.h>
 #include <string.h>
 #include "commands.h"
+#include "fmt.h"
 #include "diagnosis.h"
 #include "findings.h"
 #include "loader.h"
@@ -13,8 +14,8 @@
 #include "sink.h"
 #include "top.h"
 
-#define DIAGNOSE_DEFAULT_NS (10ULL * 1000000000ULL)
-#define TOP_INTERVAL_NS (1000000000ULL)
+#define DIAGNOSE_DEFAULT_NS (10ULL * NSEC_PER_SEC)
+#define TOP_INTERVAL_NS (NSEC_PER_SEC)
 
 static int cmd_trace(struct options *o)
 {

@@ -1,5 +1,7 @@
 // SPDX-License-Identifier: GPL-2.0 OR BSD-2-Clause
+#include <stddef.h>
 #include <stdio.h>
+#include <string.h>
 #include "decode.h"
 
 static const size_t sizes[EV_TYPE_MAX] = {
@@ -30,19 +32,35 @@ const struct ev_hdr *decode(const void *data, size_t len, char *err, size_t errl
 	return h;
 }
 
+/* Where each type keeps the common fields */
+#define COMMON_AT(T) { offsetof(T, owner), offsetof(T, t), offsetof(T, netns), offsetof(T, flags) }
+static const struct {
+	size_t owner, t, netns, flags;
+} common_at[EV_TYPE_MAX] = {
+	[EV_STATE] = COMMON_AT(struct ev_state),
+	[EV_TW] = COMMON_AT(struct ev_tw),
+	[EV_CALL] = COMMON_AT(struct ev_call),
+	[EV_PORT] = COMMON_AT(struct ev_port),
+	[EV_LISTEN_OVF] = COMMON_AT(struct ev_listen_ovf),
+};
+
+bool ev_common(const struct ev_hdr *h, struct ev_common *c)
+{
+	const char *b = (const char *)h;
+
+	if (h->type == 0 || h->type >= EV_TYPE_MAX)
+		return false;
+	c->owner = (const void *)(b + common_at[h->type].owner);
+	c->t = (const void *)(b + common_at[h->type].t);
+	memcpy(&c->netns, b + common_at[h->type].netns, sizeof(c->netns));
+	memcpy(&c->flags, b + common_at[h->type].flags, sizeof(c->flags));
+	c->owner_known = c->flags & EVF_OWNER_KNOWN;
+	return true;
+}
+
 uint32_t ev_netns(const struct ev_hdr *h)
 {
-	switch (h->type) {
-	case EV_STATE:
-		return ((const struct ev_state *)h)->netns;
-	case EV_TW:
-		return ((const struct ev_tw *)h)->netns;
-	case EV_CALL:
-		return ((const struct ev_call *)h)->netns;
-	case EV_PORT:
-		return ((const struct ev_port *)h)->netns;
-	case EV_LISTEN_OVF:
-		return ((const struct ev_listen_ovf *)h)->netns;
-	}
-	return 0;
+	struct ev_common c;
+
+	return ev_common(h, &c) ? c.netns : 0;
 }

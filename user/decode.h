@@ -2,6 +2,7 @@
 /* Decoder: a raw ring-buffer record in, a checked typed record out. */
 #ifndef DECODE_H
 #define DECODE_H
+#include <stdbool.h>
 #include <stddef.h>
 #include <stdint.h>
 #include <linux/types.h>
@@ -10,8 +11,17 @@
 /* Returns the record's header when data holds a complete record of a known
  * type and the right size, NULL otherwise (reason in err). */
 const struct ev_hdr *decode(const void *data, size_t len, char *err, size_t errlen);
-/* The network namespace of a decoded record (every type has one); 0 for an
- * unknown type */
+/* What every record type has, wherever its type keeps it */
+struct ev_common {
+	const struct ev_owner *owner;
+	const struct ev_tuple *t;
+	uint32_t netns;
+	uint16_t flags;	  /* EVF_* */
+	bool owner_known; /* flags & EVF_OWNER_KNOWN */
+};
+/* The common part of a decoded record; false for an unknown type */
+bool ev_common(const struct ev_hdr *h, struct ev_common *c);
+/* Its network namespace (0 for an unknown type) */
 uint32_t ev_netns(const struct ev_hdr *h);
 
 #endif

@@ -5,7 +5,6 @@
 #include "outbuf.h"
 #include "states.h"
 
-#define NS 1000000000.0
 
 static const char *const type_names[EV_TYPE_MAX] = {
 	[EV_STATE] = "state",	    [EV_TW] = "timewait",	 [EV_CALL] = "connect/bind",

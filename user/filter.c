@@ -341,36 +341,22 @@ bool filter_match_socket(const struct filter *f, const struct ev_owner *o, bool 
 
 bool filter_match(const struct filter *f, const struct ev_hdr *h)
 {
-	if ((f->types && !(f->types & (1u << h->type))) || !filter_pass_netns(f, h))
+	struct ev_common c;
+	bool states;
+
+	if ((f->types && !(f->types & (1u << h->type))) || !filter_pass_netns(f, h) ||
+	    !ev_common(h, &c))
 		return false;
-	switch (h->type) {
-	case EV_STATE: {
+	if (h->type == EV_STATE) {
 		const struct ev_state *e = (const void *)h;
 
-		return pass_states(f, e->old_state, e->new_state) && pass_common(f, &e->owner, &e->t);
+		states = pass_states(f, e->old_state, e->new_state);
+	} else if (h->type == EV_TW) {
+		states = pass_states(f, TS_TIME_WAIT, ((const struct ev_tw *)h)->substate);
+	} else {
+		states = !f->state_mask; /* only state and timewait records have states */
 	}
-	case EV_TW: {
-		const struct ev_tw *e = (const void *)h;
-
-		return pass_states(f, TS_TIME_WAIT, e->substate) && pass_common(f, &e->owner, &e->t);
-	}
-	case EV_CALL: {
-		const struct ev_call *e = (const void *)h;
-
-		return !f->state_mask && pass_common(f, &e->owner, &e->t);
-	}
-	case EV_PORT: {
-		const struct ev_port *e = (const void *)h;
-
-		return !f->state_mask && pass_common(f, &e->owner, &e->t);
-	}
-	case EV_LISTEN_OVF: {
-		const struct ev_listen_ovf *e = (const void *)h;
-
-		return !f->state_mask && pass_common(f, &e->owner, &e->t);
-	}
-	}
-	return false;
+	return states && pass_common(f, c.owner, c.t);
 }
 
 const char *filter_describe(const struct filter *f, char *buf, size_t len)

@@ -8,7 +8,6 @@
 #include "fmt.h"
 #include "keyed.h"
 
-#define NS 1000000000ULL
 
 const char *severity_name(enum severity s)
 {
@@ -223,11 +222,11 @@ static const char *owner_str(uint32_t pid, const char *comm, char *buf, size_t l
 /* "12 s", "≥ 12 min" */
 static const char *age_str(uint64_t ns, bool lb, char *buf, size_t len)
 {
-	uint64_t s = ns / NS;
+	uint64_t s = ns / NSEC_PER_SEC;
 	const char *ge = lb ? ">= " : "";
 
 	if (s < 120)
-		snprintf(buf, len, "%s%.1f s", ge, (double)ns / NS);
+		snprintf(buf, len, "%s%.1f s", ge, (double)ns / NSEC_PER_SEC);
 	else if (s < 7200)
 		snprintf(buf, len, "%s%llu min", ge, (unsigned long long)(s / 60));
 	else
@@ -345,7 +344,7 @@ static void close_wait(const struct model *m, struct findings *out)
 				 g->k.port, (unsigned long long)g->count, age);
 		line(f, "%llu sockets in CLOSE_WAIT: the peer closed, this process never called "
 			"close(); %llu of them older than %llu s",
-		     (unsigned long long)g->count, (unsigned long long)g->aged, CW_MIN_AGE_NS / NS);
+		     (unsigned long long)g->count, (unsigned long long)g->aged, CW_MIN_AGE_NS / NSEC_PER_SEC);
 		line(f, "%llu entered CLOSE_WAIT during the %.0f s run (%.1f/min)%s%s",
 		     (unsigned long long)g->newer, secs, secs > 0 ? g->newer * 60.0 / secs : 0.0,
 		     g->count > g->newer ? "; the others are older than the run" : "",
@@ -367,7 +366,7 @@ static void close_wait(const struct model *m, struct findings *out)
 		}
 		kv(f, "count", "%llu", (unsigned long long)g->count);
 		kv(f, "older_than_min", "%llu", (unsigned long long)g->aged);
-		kv(f, "oldest_s", "%.1f", (double)g->oldest / NS);
+		kv(f, "oldest_s", "%.1f", (double)g->oldest / NSEC_PER_SEC);
 		kv(f, "oldest_lower_bound", "%s", g->oldest_lb ? "true" : "false");
 		kvs(f, "oldest_age_from", g->oldest_ti ? "tcp_info" : g->oldest_lb ? "census" : "events");
 		kv(f, "new_in_run", "%llu", (unsigned long long)g->newer);
@@ -706,7 +705,7 @@ static void fin_wait(const struct model *m, struct findings *out)
 				 "acknowledge our FIN", peer, (unsigned long long)g->count, age);
 			line(f, "%llu older than %llu s; the kernel retransmits the FIN with back-off "
 				"and then drops the socket",
-			     (unsigned long long)g->aged, FW1_MIN_AGE_NS / NS);
+			     (unsigned long long)g->aged, FW1_MIN_AGE_NS / NSEC_PER_SEC);
 			f->remedy = "check that the peer host is up and reachable (a firewall dropping "
 				    "packets, a dead host), or whether it advertises a zero window; "
 				    "net.ipv4.tcp_orphan_retries bounds the retransmissions";
@@ -716,7 +715,7 @@ static void fin_wait(const struct model *m, struct findings *out)
 		kv(f, "older_than_min", "%llu", (unsigned long long)g->aged);
 		kv(f, "orphaned", "%llu", (unsigned long long)g->orphaned);
 		kv(f, "held", "%llu", (unsigned long long)g->held);
-		kv(f, "oldest_s", "%.1f", (double)g->oldest / NS);
+		kv(f, "oldest_s", "%.1f", (double)g->oldest / NSEC_PER_SEC);
 		kv(f, "oldest_lower_bound", "%s", g->oldest_lb ? "true" : "false");
 		if (fin)
 			kv(f, "tcp_fin_timeout", "%s", fin);
@@ -937,7 +936,7 @@ static void resets(const struct model *m, struct findings *out)
 		/* One burst (a load generator or a client stopping with requests
 		 * in flight: the kernel resets what it closes with unread data) is
 		 * not a pattern; resets that recur over a second or more are. */
-		double spread = (a->last_ns - a->first_ns) / 1e9;
+		double spread = (a->last_ns - a->first_ns) / (double)NSEC_PER_SEC;
 		bool burst = spread < ABORT_MIN_SPREAD_S;
 		struct finding *f = add(out, burst ? SEV_INFO : SEV_WARNING, "resets", a->netns);
 

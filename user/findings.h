@@ -17,11 +17,11 @@ enum severity { SEV_INFO, SEV_WARNING, SEV_CRITICAL };
 
 /* Thresholds (README "Diagnosis") */
 #define CW_MIN_COUNT 5		  /* CLOSE_WAIT sockets of one process and port */
-#define CW_MIN_AGE_NS 5000000000ULL /* ... older than this: not just slow */
+#define CW_MIN_AGE_NS (5 * NSEC_PER_SEC) /* ... older than this: not just slow */
 #define CW_CRITICAL_COUNT 100
 #define FW2_MIN_COUNT 5		   /* FIN_WAIT2 toward one peer */
-#define FW2_MIN_AGE_NS 5000000000ULL
-#define FW1_MIN_AGE_NS 10000000000ULL /* a FIN unacknowledged this long */
+#define FW2_MIN_AGE_NS (5 * NSEC_PER_SEC)
+#define FW1_MIN_AGE_NS (10 * NSEC_PER_SEC) /* a FIN unacknowledged this long */
 #define PORT_WARN_PCT 50	   /* ports held toward one destination, of the usable range */
 #define PORT_CRIT_PCT 90
 

@@ -57,7 +57,7 @@ int64_t clock_offset_now(void)
 
 	clock_gettime(CLOCK_REALTIME, &rt);
 	clock_gettime(CLOCK_MONOTONIC, &mono);
-	return ((int64_t)rt.tv_sec - mono.tv_sec) * 1000000000LL + (rt.tv_nsec - mono.tv_nsec);
+	return ((int64_t)rt.tv_sec - mono.tv_sec) * (int64_t)NSEC_PER_SEC + (rt.tv_nsec - mono.tv_nsec);
 }
 
 uint64_t mono_ns(void)
@@ -65,33 +65,33 @@ uint64_t mono_ns(void)
 	struct timespec ts;
 
 	clock_gettime(CLOCK_MONOTONIC, &ts);
-	return ts.tv_sec * 1000000000ULL + ts.tv_nsec;
+	return ts.tv_sec * NSEC_PER_SEC + ts.tv_nsec;
 }
 
 const char *fmt_rfc3339(uint64_t mono_ns, int64_t offset_ns, char *buf, size_t len)
 {
 	int64_t wall = (int64_t)mono_ns + offset_ns;
-	time_t sec = wall / 1000000000LL;
+	time_t sec = wall / (int64_t)NSEC_PER_SEC;
 	struct tm tm;
 	size_t n;
 
 	gmtime_r(&sec, &tm);
 	n = strftime(buf, len, "%Y-%m-%dT%H:%M:%S", &tm);
-	snprintf(buf + n, len - n, ".%06lldZ", (long long)(wall % 1000000000LL) / 1000);
+	snprintf(buf + n, len - n, ".%06lldZ", (long long)(wall % (int64_t)NSEC_PER_SEC) / 1000);
 	return buf;
 }
 
 const char *fmt_clock(uint64_t mono_ns, int64_t offset_ns, int precise, char *buf, size_t len)
 {
 	int64_t wall = (int64_t)mono_ns + offset_ns;
-	time_t sec = wall / 1000000000LL;
+	time_t sec = wall / (int64_t)NSEC_PER_SEC;
 	struct tm tm;
 	size_t n;
 
 	localtime_r(&sec, &tm);
 	n = strftime(buf, len, "%H:%M:%S", &tm);
 	if (precise)
-		snprintf(buf + n, len - n, ".%06lld", (long long)(wall % 1000000000LL) / 1000);
+		snprintf(buf + n, len - n, ".%06lld", (long long)(wall % (int64_t)NSEC_PER_SEC) / 1000);
 	return buf;
 }
 

@@ -8,6 +8,8 @@
 #include <linux/types.h>
 #include "tcpscope.h"
 
+#define NSEC_PER_SEC 1000000000ULL /* the one nanoseconds-per-second constant */
+
 #define ADDR_STRLEN 48 /* INET6_ADDRSTRLEN + brackets */
 #define ENDPOINT_STRLEN 56
 

@@ -776,13 +776,11 @@ static void sweep_run(struct loader *l, struct sweep *w, struct bpf_program *p,
 {
 	LIBBPF_OPTS(bpf_test_run_opts, opts);
 	int fd = bpf_program__fd(l->for_each ? p : per_key);
-	struct timespec ts;
 	uint64_t now;
 
 	if (fd < 0 || live <= 0)
 		return;
-	clock_gettime(CLOCK_MONOTONIC, &ts);
-	now = ts.tv_sec * 1000000000ULL + ts.tv_nsec;
+	now = mono_ns();
 	if (!final && now - w->last_ns < w->gap_ns)
 		return;
 	w->last_ns = now;

@@ -14,7 +14,6 @@
 #include "nsname.h"
 #include "states.h"
 
-#define NS 1000000000ULL
 
 /* ---- the writer: families, samples, the series cap ---- */
 
@@ -253,7 +252,7 @@ static void by_comm(struct expo *e, const struct model *m, int state, const char
 			       g->comm[0] ? g->comm : "unknown", "container", ctr, "pod_uid", pod,
 			       NULL);
 			if (pass)
-				sample_d(e, lb, (double)g->oldest_ns / NS);
+				sample_d(e, lb, (double)g->oldest_ns / NSEC_PER_SEC);
 			else
 				sample_u(e, lb, g->count);
 		}
@@ -261,7 +260,7 @@ static void by_comm(struct expo *e, const struct model *m, int state, const char
 			labels(lb, sizeof(lb), "netns", "other", "comm", "other", "container", "",
 			       "pod_uid", "", NULL);
 			if (pass)
-				sample_d(e, lb, (double)other.oldest_ns / NS);
+				sample_d(e, lb, (double)other.oldest_ns / NSEC_PER_SEC);
 			else
 				sample_u(e, lb, other.count);
 		}

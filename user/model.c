@@ -2,6 +2,7 @@
 #include <stdlib.h>
 #include <string.h>
 #include "decode.h"
+#include "fmt.h"
 #include "model.h"
 #include "sink.h"
 
@@ -614,7 +615,7 @@ double model_seconds(const struct model *m)
 {
 	uint64_t now = model_now(m);
 
-	return now > m->start_ns ? (double)(now - m->start_ns) / 1e9 : 0;
+	return now > m->start_ns ? (double)(now - m->start_ns) / (double)NSEC_PER_SEC : 0;
 }
 
 uint64_t model_age(const struct model *m, const struct msock *s, bool *lower_bound)

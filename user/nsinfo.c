@@ -4,6 +4,7 @@
 #include <string.h>
 #include <time.h>
 #include "netns.h"
+#include "fmt.h"
 #include "nsinfo.h"
 
 const char *const nsinfo_sysctl_names[NSINFO_SYSCTLS] = {
@@ -155,11 +156,9 @@ static int take_one(uint32_t netns, void *ctx)
 
 int nsinfo_take(struct nsinfo_set *s, char *err, size_t errlen)
 {
-	struct timespec ts;
 
 	memset(s, 0, sizeof(*s));
-	clock_gettime(CLOCK_MONOTONIC, &ts);
-	s->taken_ns = ts.tv_sec * 1000000000ULL + ts.tv_nsec;
+	s->taken_ns = mono_ns();
 	return netns_foreach(take_one, s, &s->failed, err, errlen) < 0 ? -1 : 0;
 }
 

@@ -9,8 +9,8 @@
 #include "nsname.h"
 
 #define NSNAME_MAX 1024		    /* names kept; more are not named */
-#define REREAD_MISS_NS 1000000000ULL /* an unknown inode: at most once a second */
-#define REREAD_AGE_NS 10000000000ULL /* a known one: the cache at most 10 s old */
+#define REREAD_MISS_NS NSEC_PER_SEC /* an unknown inode: at most once a second */
+#define REREAD_AGE_NS (10 * NSEC_PER_SEC) /* a known one: the cache at most 10 s old */
 
 static const struct {
 	const char *dir, *source;

@@ -8,6 +8,7 @@
 #include <sys/socket.h>
 #include <bpf/libbpf.h>
 #include "commands.h"
+#include "fmt.h"
 #include "options.h"
 #include "parse.h"
 
@@ -204,7 +205,7 @@ static error_t parse_opt(int key, char *arg, struct argp_state *state)
 		break;
 	case 'i':
 		ret = parse_duration(arg, &o->interval_ns, err, sizeof(err));
-		if (!ret && (o->interval_ns < 100000000ULL || o->interval_ns > 3600000000000ULL)) {
+		if (!ret && (o->interval_ns < NSEC_PER_SEC / 10 || o->interval_ns > 3600 * NSEC_PER_SEC)) {
 			snprintf(err, sizeof(err), "-i %s: the refresh interval must be between 100ms "
 				 "and 1h", arg);
 			ret = -1;
@@ -306,7 +307,7 @@ static error_t parse_opt(int key, char *arg, struct argp_state *state)
 		break;
 	case OPT_WINDOW:
 		ret = parse_duration(arg, &o->window_ns, err, sizeof(err));
-		if (!ret && (o->window_ns < 1000000000ULL || o->window_ns > 86400000000000ULL)) {
+		if (!ret && (o->window_ns < NSEC_PER_SEC || o->window_ns > 86400 * NSEC_PER_SEC)) {
 			snprintf(err, sizeof(err), "--window %s: between 1s and 24h", arg);
 			ret = -1;
 		}

@@ -18,7 +18,7 @@
 
 /* How long a namespace no census can enter must be quiet before its closing
  * sockets are forgotten: past the orphan retries of a slow path */
-#define GONE_QUIET_NS (10 * 60 * 1000000000ULL)
+#define GONE_QUIET_NS (10 * 60 * NSEC_PER_SEC)
 #define CLOSING_STATES                                                                  \
 	(1u << TS_FIN_WAIT1 | 1u << TS_FIN_WAIT2 | 1u << TS_CLOSING | 1u << TS_LAST_ACK | \
 	 1u << TS_TIME_WAIT | 1u << TS_CLOSE)
@@ -100,7 +100,7 @@ static void check_lost(struct pipeline *p, bool final)
 	loader_lost(p->loader, now);
 	now[LOST_UNDECODABLE] = p->tracker.undecodable;
 	grown = tracker_lost_update(&p->tracker, now, report_lost, p);
-	if (grown && !final && !(p->mode && p->mode->quiet) && mono_ns() - p->last_warn_ns > 1000000000ULL) {
+	if (grown && !final && !(p->mode && p->mode->quiet) && mono_ns() - p->last_warn_ns > NSEC_PER_SEC) {
 		const uint64_t *lk = p->tracker.lost;
 		bool sizes = lk[LOST_RINGBUF] || lk[LOST_MAP_FULL] || lk[LOST_EVICTED];
 
@@ -363,7 +363,7 @@ int pipeline_run(const struct options *o, struct pipeline *p)
 		}
 		if (sink_flush(&p->sink))
 			goto write_error;
-		if (mono_ns() - p->last_sync_ns >= 1000000000ULL) {
+		if (mono_ns() - p->last_sync_ns >= NSEC_PER_SEC) {
 			p->last_sync_ns = mono_ns();
 			if (gz_sync_all())
 				goto write_error;

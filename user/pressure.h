@@ -10,9 +10,10 @@
 #include <stdint.h>
 #include <linux/types.h>
 #include "tcpscope.h"
+#include "fmt.h"
 
 #define PRESSURE_DESTS 64
-#define PRESSURE_WINDOW_NS (10ULL * 1000000000ULL)
+#define PRESSURE_WINDOW_NS (10ULL * NSEC_PER_SEC)
 #define PRESSURE_HITS 3 /* marked allocations in the window that make it "pressure" */
 #define PRESSURE_SCAN_WARN 8 /* default long-scan threshold (candidates examined) */
 

@@ -25,9 +25,9 @@
 #include "metrics.h"
 #include "pipeline.h"
 
-#define DEFAULT_WINDOW_NS (60ULL * 1000000000ULL)
-#define SERVE_NSINFO_NS (10ULL * 1000000000ULL)
-#define TEXTFILE_INTERVAL_NS (15ULL * 1000000000ULL)
+#define DEFAULT_WINDOW_NS (60ULL * NSEC_PER_SEC)
+#define SERVE_NSINFO_NS (10ULL * NSEC_PER_SEC)
+#define TEXTFILE_INTERVAL_NS (15ULL * NSEC_PER_SEC)
 #define DEFAULT_MAX_COMMS 20
 #define DEFAULT_MAX_DESTS 20
 #define DEFAULT_MAX_SERIES 10000
@@ -78,7 +78,7 @@ static char *render(void *ctx, bool om, size_t *len)
 			.max_comms = s->o->top_comms ? s->o->top_comms : DEFAULT_MAX_COMMS,
 			.max_dests = s->o->top_dests ? s->o->top_dests : DEFAULT_MAX_DESTS,
 			.max_series = s->o->max_series ? s->o->max_series : DEFAULT_MAX_SERIES,
-			.window_s = s->window_ns / 1e9,
+			.window_s = s->window_ns / (double)NSEC_PER_SEC,
 			.self_checks = s->self_checks,
 			.drift = s->drift,
 			.scrapes = ++s->scrapes,
@@ -93,7 +93,7 @@ static char *render(void *ctx, bool om, size_t *len)
 		ok = false;
 	}
 	findings_free(&fs);
-	s->last_scrape_s = (mono_ns() - t0) / 1e9;
+	s->last_scrape_s = (mono_ns() - t0) / (double)NSEC_PER_SEC;
 	if (!ok) {
 		free(buf);
 		return NULL;
@@ -300,7 +300,7 @@ int cmd_serve(struct options *o)
 			o->listen_address ? o->listen_address : SERVE_DEFAULT_LISTEN, s->path);
 	else
 		fprintf(stderr, "tcpscope: metrics in %s every %.0fs\n", s->textfile,
-			s->textfile_interval_ns / 1e9);
+			s->textfile_interval_ns / (double)NSEC_PER_SEC);
 	ret = pipeline_run(o, &p);
 	if (s->httpd)
 		http_stop(s->httpd);

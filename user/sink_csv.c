@@ -2,6 +2,7 @@
 /* CSV with one header; every event type uses the same columns, the ones
  * that do not apply stay empty. */
 #include <inttypes.h>
+#include "decode.h"
 #include "fmt.h"
 #include "ladder.h"
 #include "sink.h"
@@ -26,8 +27,11 @@ static void csv_str(FILE *f, const char *s, size_t max)
 }
 
 static void head(struct sink *s, const char *type, const struct ev_hdr *h,
-		 const struct ev_owner *o, int known, const struct ev_tuple *t)
+		 const struct ev_common *c)
 {
+	const struct ev_owner *o = c->owner;
+	const struct ev_tuple *t = c->t;
+	bool known = c->owner_known;
 	char buf[ADDR_STRLEN], d[ADDR_STRLEN];
 
 	fprintf(s->f, "%s,%" PRIu64 ",%s,%u,", type, (uint64_t)h->ts_ns,
@@ -51,12 +55,15 @@ static int csv_begin(struct sink *s)
 static int csv_event(struct sink *s, const struct ev_hdr *h)
 {
 	FILE *f = s->f;
+	struct ev_common c;
 
+	if (!ev_common(h, &c))
+		return 0;
 	switch (h->type) {
 	case EV_STATE: {
 		const struct ev_state *e = (const void *)h;
 
-		head(s, "state", h, &e->owner, e->flags & EVF_OWNER_KNOWN, &e->t);
+		head(s, "state", h, &c);
 		fprintf(f, "%s,%s,", state_kernel_name(e->old_state), state_kernel_name(e->new_state));
 		if (e->flags & EVF_IN_OLD_KNOWN)
 			fprintf(f, "%.3f", e->in_old_ns / 1e6);
@@ -67,7 +74,7 @@ static int csv_event(struct sink *s, const struct ev_hdr *h)
 		const struct ev_tw *e = (const void *)h;
 		uint64_t ns = e->kind == TW_END ? e->lived_ns : e->timeout_ms * 1000000ULL;
 
-		head(s, "timewait", h, &e->owner, e->flags & EVF_OWNER_KNOWN, &e->t);
+		head(s, "timewait", h, &c);
 		fprintf(f, ",,,%s,%s,%s,", fmt_tw_kind(e->kind), state_kernel_name(e->substate),
 			e->cause ? fmt_tw_cause(e->cause) : "");
 		if (ns)
@@ -78,8 +85,7 @@ static int csv_event(struct sink *s, const struct ev_hdr *h)
 	case EV_CALL: {
 		const struct ev_call *e = (const void *)h;
 
-		head(s, e->op == OP_CONNECT ? "connect" : "bind", h, &e->owner,
-		     e->flags & EVF_OWNER_KNOWN, &e->t);
+		head(s, e->op == OP_CONNECT ? "connect" : "bind", h, &c);
 		fputs(",,,,,,", f);
 		if (e->flags & EVF_IN_OLD_KNOWN)
 			fprintf(f, "%.3f", e->latency_ns / 1e6);
@@ -89,7 +95,7 @@ static int csv_event(struct sink *s, const struct ev_hdr *h)
 	case EV_PORT: {
 		const struct ev_port *e = (const void *)h;
 
-		head(s, "port", h, &e->owner, e->flags & EVF_OWNER_KNOWN, &e->t);
+		head(s, "port", h, &c);
 		fputs(",,,,,,", f);
 		if (e->flags & EVF_IN_OLD_KNOWN)
 			fprintf(f, "%.3f", e->latency_ns / 1e6);
@@ -105,7 +111,7 @@ static int csv_event(struct sink *s, const struct ev_hdr *h)
 		const struct ev_listen_ovf *e = (const void *)h;
 
 		/* event = stage, count = accept queue, reason = its limit */
-		head(s, "listen_overflow", h, &e->owner, e->flags & EVF_OWNER_KNOWN, &e->t);
+		head(s, "listen_overflow", h, &c);
 		fprintf(f, ",,,%s,,,,,,%u,%u,,,,,,%s\n", fmt_ovf_stage(e->stage),
 			e->accept_queue, e->backlog, via_name(e->via));
 		break;

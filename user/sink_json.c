@@ -3,6 +3,7 @@
  * format and the hot path of a busy host: every record is written through a
  * raw cursor (outbuf.h), no printf. */
 #include <time.h>
+#include "decode.h"
 #include "fmt.h"
 #include "ladder.h"
 #include "cgroup.h"
@@ -15,8 +16,8 @@
 static char *p_time(struct sink *s, char *p, uint64_t mono_ns)
 {
 	int64_t wall = (int64_t)mono_ns + s->clock_offset;
-	int64_t sec = wall / 1000000000LL;
-	uint32_t us = (uint32_t)(wall % 1000000000LL / 1000);
+	int64_t sec = wall / (int64_t)NSEC_PER_SEC;
+	uint32_t us = (uint32_t)(wall % (int64_t)NSEC_PER_SEC / 1000);
 
 	if (sec != s->time_sec) {
 		time_t t = sec;
@@ -103,8 +104,11 @@ static char *p_owner_cgroup(struct sink *s, char *p, uint64_t id)
 }
 
 static char *common(struct sink *s, char *p, const char *type, const struct ev_hdr *h,
-		    const struct ev_owner *o, int known, const struct ev_tuple *t)
+		    const struct ev_common *c)
 {
+	const struct ev_owner *o = c->owner;
+	const struct ev_tuple *t = c->t;
+	bool known = c->owner_known;
 	char a[ADDR_STRLEN];
 
 	p = P_LIT(p, "{\"type\":\"");
@@ -126,25 +130,28 @@ static char *common(struct sink *s, char *p, const char *type, const struct ev_h
 
 static int json_event(struct sink *s, const struct ev_hdr *h)
 {
-	char *p = ob_begin(s->ob);
+	char *p;
+	struct ev_common c;
 
+	if (!ev_common(h, &c))
+		return 0;
+	p = ob_begin(s->ob);
 	switch (h->type) {
 	case EV_STATE: {
 		const struct ev_state *e = (const void *)h;
 
-		p = common(s, p, "state", h, &e->owner, e->flags & EVF_OWNER_KNOWN, &e->t);
+		p = common(s, p, "state", h, &c);
 		p = p_kstr(p, "old", state_kernel_name(e->old_state));
 		p = p_kstr(p, "new", state_kernel_name(e->new_state));
 		p = p_kms(P_LIT(p, ",\"in_old_ms\":"), e->in_old_ns, e->flags & EVF_IN_OLD_KNOWN);
 		p = p_khex(p, "sk", e->sk);
 		p = p_ku(p, "cookie", e->cookie);
-		p = p_netns(p, e->netns);
 		break;
 	}
 	case EV_TW: {
 		const struct ev_tw *e = (const void *)h;
 
-		p = common(s, p, "timewait", h, &e->owner, e->flags & EVF_OWNER_KNOWN, &e->t);
+		p = common(s, p, "timewait", h, &c);
 		p = p_kstr(p, "event", fmt_tw_kind(e->kind));
 		p = p_kstr(p, "substate", state_kernel_name(e->substate));
 		if (e->kind == TW_END) {
@@ -159,24 +166,21 @@ static int json_event(struct sink *s, const struct ev_hdr *h)
 		}
 		p = p_khex(p, "tw", e->tw);
 		p = p_ku(p, "cookie", e->cookie);
-		p = p_netns(p, e->netns);
 		break;
 	}
 	case EV_CALL: {
 		const struct ev_call *e = (const void *)h;
 
-		p = common(s, p, e->op == OP_CONNECT ? "connect" : "bind", h, &e->owner,
-			   e->flags & EVF_OWNER_KNOWN, &e->t);
+		p = common(s, p, e->op == OP_CONNECT ? "connect" : "bind", h, &c);
 		p = p_ret(p, e->ret);
 		p = p_kms(P_LIT(p, ",\"latency_ms\":"), e->latency_ns, e->flags & EVF_IN_OLD_KNOWN);
 		p = p_khex(p, "sk", e->sk);
-		p = p_netns(p, e->netns);
 		break;
 	}
 	case EV_PORT: {
 		const struct ev_port *e = (const void *)h;
 
-		p = common(s, p, "port", h, &e->owner, e->flags & EVF_OWNER_KNOWN, &e->t);
+		p = common(s, p, "port", h, &c);
 		p = p_kstr(p, "op", fmt_port_op(e->op));
 		p = p_ret(p, e->ret);
 		p = p_kms(P_LIT(p, ",\"latency_ms\":"), e->latency_ns, e->flags & EVF_IN_OLD_KNOWN);
@@ -191,24 +195,21 @@ static int json_event(struct sink *s, const struct ev_hdr *h)
 		*p++ = ']';
 		p = p_kstr(p, "via", via_name(e->via));
 		p = p_khex(p, "sk", e->sk);
-		p = p_netns(p, e->netns);
 		break;
 	}
 	case EV_LISTEN_OVF: {
 		const struct ev_listen_ovf *e = (const void *)h;
 
-		p = common(s, p, "listen_overflow", h, &e->owner, e->flags & EVF_OWNER_KNOWN, &e->t);
+		p = common(s, p, "listen_overflow", h, &c);
 		p = p_kstr(p, "stage", fmt_ovf_stage(e->stage));
 		p = p_ku(p, "accept_queue", e->accept_queue);
 		p = p_ku(p, "backlog", e->backlog);
 		p = p_kstr(p, "via", via_name(e->via));
 		p = p_khex(p, "sk", e->sk);
-		p = p_netns(p, e->netns);
 		break;
 	}
-	default:
-		return 0;
 	}
+	p = p_netns(p, c.netns);
 	p = P_LIT(p, "}\n");
 	ob_end(s->ob, p);
 	if (s->flush_each)
@@ -250,9 +251,10 @@ static int json_resync(struct sink *s, uint64_t ts_ns, uint32_t netns, uint64_t 
 static int json_census(struct sink *s, uint64_t ts_ns, const struct census_sock *cs)
 {
 	struct ev_hdr h = { .ts_ns = ts_ns };
+	struct ev_common c = { .owner = &cs->owner, .t = &cs->t, .owner_known = cs->owner.pid != 0 };
 	char *p = ob_begin(s->ob);
 
-	p = common(s, p, "socket", &h, &cs->owner, cs->owner.pid != 0, &cs->t);
+	p = common(s, p, "socket", &h, &c);
 	p = p_kstr(p, "state", state_kernel_name(cs->state));
 	p = cs->timewait ? P_LIT(p, ",\"timewait\":true") : P_LIT(p, ",\"timewait\":false");
 	p = p_kstr(p, "timer", fmt_census_timer(cs->timer));

@@ -8,6 +8,7 @@
 #include <inttypes.h>
 #include <string.h>
 #include <sys/socket.h>
+#include "decode.h"
 #include "fmt.h"
 #include "sink.h"
 #include "states.h"
@@ -28,12 +29,15 @@ static void fmt_ms(struct sink *s, char *buf, size_t len, uint64_t ns, int known
 	else if (ns < 100000ULL * 1000000ULL)
 		snprintf(buf, len, "%" PRIu64, (uint64_t)(ns / 1000000ULL));
 	else
-		snprintf(buf, len, "%" PRIu64 "s", (uint64_t)(ns / 1000000000ULL));
+		snprintf(buf, len, "%" PRIu64 "s", (uint64_t)(ns / NSEC_PER_SEC));
 }
 
-static int line_mark(struct sink *s, uint64_t ts, const struct ev_owner *o, int known,
-		     const struct ev_tuple *t, const char *event, const char *ms, const char *mark)
+static int line_mark(struct sink *s, uint64_t ts, const struct ev_common *c, const char *event,
+		     const char *ms, const char *mark)
 {
+	const struct ev_owner *o = c->owner;
+	const struct ev_tuple *t = c->t;
+	bool known = c->owner_known;
 	char tbuf[32], comm[TCPSCOPE_COMM_LEN + 1], l[ENDPOINT_STRLEN], r[ENDPOINT_STRLEN], pid[16];
 
 	fmt_clock(ts, s->clock_offset, s->wide, tbuf, sizeof(tbuf));
@@ -55,16 +59,16 @@ static int line_mark(struct sink *s, uint64_t ts, const struct ev_owner *o, int 
 	return ferror(s->f) ? -1 : 0;
 }
 
-static int line(struct sink *s, uint64_t ts, const struct ev_owner *o, int known,
-		const struct ev_tuple *t, const char *event, const char *ms)
+static int line(struct sink *s, uint64_t ts, const struct ev_common *c, const char *event,
+		const char *ms)
 {
-	return line_mark(s, ts, o, known, t, event, ms, "");
+	return line_mark(s, ts, c, event, ms, "");
 }
 
 static const char *const port_ops[] = { "?", "conn", "bind", "listen", "auto" };
 
 /* "port conn s=3 tw" / "port bind EADDRINUSE", and the early warning */
-static int port_line(struct sink *s, const struct ev_port *e)
+static int port_line(struct sink *s, const struct ev_port *e, const struct ev_common *c)
 {
 	char ev[64], ms[32], mark[160] = "", dst[ENDPOINT_STRLEN];
 	struct pressure_verdict v = { MARK_NONE, 0 };
@@ -86,13 +90,13 @@ static int port_line(struct sink *s, const struct ev_port *e)
 		snprintf(dst, sizeof(dst), "bind/listen");
 	if (v.recent >= PRESSURE_HITS)
 		snprintf(mark, sizeof(mark), "  !! port pressure toward %s: %u %s in %llus", dst,
-			 v.recent, "long scans/failures", PRESSURE_WINDOW_NS / 1000000000ULL);
+			 v.recent, "long scans/failures", PRESSURE_WINDOW_NS / NSEC_PER_SEC);
 	else if (v.mark == MARK_FAILED)
 		snprintf(mark, sizeof(mark), "  !! no free port (range %u-%u)", e->range_lo,
 			 e->range_hi);
 	else if (v.mark == MARK_LONG_SCAN)
 		snprintf(mark, sizeof(mark), "  ! long scan: %u ports examined", e->scan);
-	return line_mark(s, e->hdr.ts_ns, &e->owner, e->flags & EVF_OWNER_KNOWN, &e->t, ev, ms,
+	return line_mark(s, e->hdr.ts_ns, c, ev, ms,
 			 mark);
 }
 
@@ -112,7 +116,10 @@ static int text_begin(struct sink *s)
 static int text_event(struct sink *s, const struct ev_hdr *h)
 {
 	char ev[64], ms[32];
+	struct ev_common c;
 
+	if (!ev_common(h, &c))
+		return 0;
 	switch (h->type) {
 	case EV_STATE: {
 		const struct ev_state *e = (const void *)h;
@@ -120,7 +127,7 @@ static int text_event(struct sink *s, const struct ev_hdr *h)
 		snprintf(ev, sizeof(ev), "%s>%s", state_name(s, e->old_state),
 			 state_name(s, e->new_state));
 		fmt_ms(s, ms, sizeof(ms), e->in_old_ns, e->flags & EVF_IN_OLD_KNOWN);
-		return line(s, h->ts_ns, &e->owner, e->flags & EVF_OWNER_KNOWN, &e->t, ev, ms);
+		return line(s, h->ts_ns, &c, ev, ms);
 	}
 	case EV_TW: {
 		const struct ev_tw *e = (const void *)h;
@@ -136,7 +143,7 @@ static int text_event(struct sink *s, const struct ev_hdr *h)
 				 state_name(s, e->substate));
 			fmt_ms(s, ms, sizeof(ms), e->timeout_ms * 1000000ULL, e->timeout_ms != 0);
 		}
-		return line(s, h->ts_ns, &e->owner, e->flags & EVF_OWNER_KNOWN, &e->t, ev, ms);
+		return line(s, h->ts_ns, &c, ev, ms);
 	}
 	case EV_CALL: {
 		const struct ev_call *e = (const void *)h;
@@ -147,16 +154,16 @@ static int text_event(struct sink *s, const struct ev_hdr *h)
 		else
 			snprintf(ev, sizeof(ev), "%s %s", op, fmt_errno(e->ret));
 		fmt_ms(s, ms, sizeof(ms), e->latency_ns, e->flags & EVF_IN_OLD_KNOWN);
-		return line(s, h->ts_ns, &e->owner, e->flags & EVF_OWNER_KNOWN, &e->t, ev, ms);
+		return line(s, h->ts_ns, &c, ev, ms);
 	}
 	case EV_PORT:
-		return port_line(s, (const void *)h);
+		return port_line(s, (const void *)h, &c);
 	case EV_LISTEN_OVF: {
 		const struct ev_listen_ovf *e = (const void *)h;
 
 		snprintf(ev, sizeof(ev), "OVERFLOW %s q=%u/%u", fmt_ovf_stage(e->stage),
 			 e->accept_queue, e->backlog);
-		return line_mark(s, h->ts_ns, &e->owner, e->flags & EVF_OWNER_KNOWN, &e->t, ev, "-",
+		return line_mark(s, h->ts_ns, &c, ev, "-",
 				 "  !! accept queue full");
 	}
 	}

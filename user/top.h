@@ -11,12 +11,13 @@
 #include <stdbool.h>
 #include <stdint.h>
 #include "filter.h"
+#include "fmt.h"
 #include "model.h"
 #include "sink.h"
 #include "top_ui.h"
 #include "top_view.h"
 
-#define TOP_NSINFO_NS (10ULL * 1000000000ULL)
+#define TOP_NSINFO_NS (10ULL * NSEC_PER_SEC)
 
 struct ladder;
 

@@ -18,7 +18,6 @@
 #include <curses.h>
 #include <term.h>
 
-#define NS 1000000000ULL
 #define WIDE_COLS 160 /* from here, two columns of panes */
 #define LEFT_W 86      /* the tables' column then, */
 #define LEFT_MAX_W 110 /* growing with half the width past WIDE_COLS up to every table's columns */
@@ -898,7 +897,7 @@ static int filter_key(struct top_ui *ui, struct top_view *v, int ch, uint64_t no
 		ui->input[ui->ninput] = 0;
 		if (top_view_set_filter(v, ui->input, err, sizeof(err))) {
 			snprintf(ui->msg, sizeof(ui->msg), "filter: %s", err);
-			ui->msg_until_ns = now + 5 * NS;
+			ui->msg_until_ns = now + 5 * NSEC_PER_SEC;
 			return UI_REDRAW;
 		}
 		memset(ui->row, 0, sizeof(ui->row));

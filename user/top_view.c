@@ -8,9 +8,9 @@
 #include "fmt.h"
 #include "model.h"
 #include "states.h"
+#include "decode.h"
 #include "top_view.h"
 
-#define NS 1000000000ULL
 #define MAX_GROUPS 65536 /* kept across updates; beyond, forgotten and started again */
 
 void top_view_init(struct top_view *v, const struct ladder *ladder, unsigned scan_warn)
@@ -48,26 +48,6 @@ const char *note_kind_name(enum note_kind k)
 
 /* What every record has, wherever its type keeps it: the ends, the owner
  * (and whether it is known), the namespace. NULL for an unknown type. */
-static const struct ev_tuple *tuple_of(const union top_ev *e, const struct ev_owner **o,
-				       bool *known, uint32_t *netns)
-{
-#define ENDS(x) (*o = &(x).owner, *known = (x).flags & EVF_OWNER_KNOWN, *netns = (x).netns, &(x).t)
-	switch (e->h.type) {
-	case EV_STATE:
-		return ENDS(e->state);
-	case EV_TW:
-		return ENDS(e->tw);
-	case EV_CALL:
-		return ENDS(e->call);
-	case EV_PORT:
-		return ENDS(e->port);
-	case EV_LISTEN_OVF:
-		return ENDS(e->ovf);
-	}
-#undef ENDS
-	return NULL;
-}
-
 /* ---- the rings, fed as records arrive ---- */
 
 static struct top_note *push_note(struct top_view *v, enum note_kind kind, uint64_t ts)
@@ -87,10 +67,7 @@ static struct top_note *push_note(struct top_view *v, enum note_kind kind, uint6
 static bool same_note(const struct top_note *n, enum note_kind kind, const struct ev_hdr *h)
 {
 	const union top_ev *a = &n->ev, *b = (const void *)h;
-	const struct ev_owner *oa, *ob;
-	const struct ev_tuple *ta, *tb;
-	uint32_t na, nb;
-	bool ka, kb;
+	struct ev_common ca, cb;
 
 	if (!n->has_ev || n->kind != kind || a->h.type != h->type ||
 	    h->ts_ns - n->ts_ns > TOP_REPEAT_NS)
@@ -99,10 +76,10 @@ static bool same_note(const struct top_note *n, enum note_kind kind, const struc
 		return a->ovf.sk == b->ovf.sk;
 	if (h->type != EV_PORT && h->type != EV_CALL)
 		return false;
-	ta = tuple_of(a, &oa, &ka, &na);
-	tb = tuple_of(b, &ob, &kb, &nb);
-	return oa->pid == ob->pid && na == nb && ta->dport == tb->dport &&
-	       !memcmp(ta->daddr, tb->daddr, 16) &&
+	if (!ev_common(&a->h, &ca) || !ev_common(h, &cb))
+		return false;
+	return ca.owner->pid == cb.owner->pid && ca.netns == cb.netns &&
+	       ca.t->dport == cb.t->dport && !memcmp(ca.t->daddr, cb.t->daddr, 16) &&
 	       (h->type == EV_PORT ? a->port.ret == b->port.ret : a->call.ret == b->call.ret);
 }
 
@@ -268,7 +245,7 @@ static void sample_states(struct top_view *v, const uint64_t now[TS_STATE_MAX], 
 	unsigned newest = (v->nhist + TOP_HISTORY - 1) % TOP_HISTORY;
 
 	/* about one sample a second, whatever the refresh interval */
-	if (v->nhist && ts - v->hist_ts[newest] < NS - NS / 10) {
+	if (v->nhist && ts - v->hist_ts[newest] < NSEC_PER_SEC - NSEC_PER_SEC / 10) {
 		/* the newest sample stands for its second: counts now, its time kept */
 		memcpy(v->hist[newest], now, sizeof(v->hist[newest]));
 	} else {
@@ -569,7 +546,7 @@ void top_view_update(struct top_view *v, const struct model *m, uint64_t now_ns,
 	v->untracked = m->untracked + m->aggregates_lost;
 	/* rates over whole intervals only: a key pressed mid-interval re-sorts */
 	if (interval) {
-		dt = v->prev_ns && now_ns > v->prev_ns ? (double)(now_ns - v->prev_ns) / NS : 0;
+		dt = v->prev_ns && now_ns > v->prev_ns ? (double)(now_ns - v->prev_ns) / NSEC_PER_SEC : 0;
 		v->ev_rate = dt > 0 ? (m->seen_total - v->prev_events) / dt : 0;
 		v->prev_events = m->seen_total;
 		v->prev_ns = now_ns;
@@ -767,14 +744,17 @@ static bool in_selection(const struct top_sel *sel, const struct model *m, const
 	case PANE_EVENTS: {
 		const struct top_note *n = &sel->note;
 		const struct ev_tuple *t = &n->t;
-		const struct ev_owner *o;
 		uint32_t netns = n->netns;
-		bool known;
+		struct ev_common c;
 
 		if (n->kind == NOTE_LEAK && !n->has_ev) /* the leak's group */
 			return in_cw_group(m, s, &n->cw);
-		if (n->has_ev && !(t = tuple_of(&n->ev, &o, &known, &netns)))
-			return false;
+		if (n->has_ev) {
+			if (!ev_common(&n->ev.h, &c))
+				return false;
+			t = c.t;
+			netns = c.netns;
+		}
 		/* the socket of the record: its local and remote ends, where known */
 		return s->netns == netns && s->t.family == t->family &&
 		       (!t->sport || s->t.sport == t->sport) &&
@@ -850,11 +830,11 @@ int top_view_set_filter(struct top_view *v, const char *words, char *err, size_t
 
 const char *top_format_age(uint64_t ns, bool lb, char *buf, size_t len)
 {
-	uint64_t s = ns / NS;
+	uint64_t s = ns / NSEC_PER_SEC;
 	const char *ge = lb ? ">=" : "";
 
 	if (s < 60)
-		snprintf(buf, len, "%s%.1fs", ge, (double)ns / NS);
+		snprintf(buf, len, "%s%.1fs", ge, (double)ns / NSEC_PER_SEC);
 	else if (s < 3600)
 		snprintf(buf, len, "%s%llum%02llus", ge, (unsigned long long)s / 60,
 			 (unsigned long long)s % 60);
@@ -870,15 +850,18 @@ const char *top_format_age(uint64_t ns, bool lb, char *buf, size_t len)
 void top_format_event(const union top_ev *e, int64_t clock_offset, char *buf, size_t len)
 {
 	char tbuf[32], what[64], comm[TCPSCOPE_COMM_LEN + 1], l[ENDPOINT_STRLEN], r[ENDPOINT_STRLEN];
-	const struct ev_owner *o = NULL;
-	bool known = false;
-	uint32_t netns;
-	const struct ev_tuple *t = tuple_of(e, &o, &known, &netns);
+	const struct ev_owner *o;
+	const struct ev_tuple *t;
+	struct ev_common c;
+	bool known;
 
-	if (!t) {
+	if (!ev_common(&e->h, &c)) {
 		snprintf(buf, len, "record of type %u", e->h.type);
 		return;
 	}
+	o = c.owner;
+	t = c.t;
+	known = c.owner_known;
 	switch (e->h.type) {
 	case EV_STATE:
 		snprintf(what, sizeof(what), "%s>%s", state_brief_name(e->state.old_state),

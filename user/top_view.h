@@ -15,6 +15,7 @@
 #include <stdint.h>
 #include <linux/types.h>
 #include "tcpscope.h"
+#include "fmt.h"
 #include "filter.h"
 #include "findings.h"
 #include "keyed.h"
@@ -28,8 +29,8 @@ struct ladder;
 #define TOP_TAIL 512	/* notable events kept */
 #define TOP_STREAM 2048 /* records kept for the full stream */
 #define TOP_DETAIL 2000 /* sockets listed for one row */
-#define TOP_MINUTE_NS (60ULL * 1000000000ULL)
-#define TOP_REPEAT_NS (10ULL * 1000000000ULL)
+#define TOP_MINUTE_NS (60ULL * NSEC_PER_SEC)
+#define TOP_REPEAT_NS (10ULL * NSEC_PER_SEC)
 
 enum top_pane { PANE_CW, PANE_DEST, PANE_LIS, PANE_EVENTS, PANE_MAX };
 

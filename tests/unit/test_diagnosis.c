@@ -12,7 +12,7 @@
 #include "replay.h"
 #include "sink.h"
 
-#define SEC 1000000000ULL
+#define SEC NSEC_PER_SEC
 #define NSID 4026532000u
 
 static void test_json(void)

@@ -26,7 +26,7 @@ static struct ev_port port_ev(uint64_t ts, uint8_t op, uint16_t dport, int ret, 
 	return e;
 }
 
-#define SEC 1000000000ULL
+#define SEC NSEC_PER_SEC
 
 static void test_pressure(void)
 {
