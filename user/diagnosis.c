@@ -1,6 +1,7 @@
 // SPDX-License-Identifier: GPL-2.0 OR BSD-2-Clause
 #include <string.h>
 #include "diagnosis.h"
+#include "json_writer.h"
 #include "ladder.h"
 #include "outbuf.h"
 #include "states.h"
@@ -17,15 +18,6 @@ static bool ns_has_findings(const struct findings *fs, uint32_t netns)
 		if (fs->f[i].netns == netns)
 			return true;
 	return false;
-}
-
-/* A JSON string (p_json_str's escaping, as every JSON tcpscope writes);
- * the strings here are at most 1 KiB */
-static void jstr(FILE *out, const char *s)
-{
-	char buf[2 + 6 * 1024];
-
-	fwrite(buf, 1, (size_t)(p_json_str(buf, s, 1024) - buf), out);
 }
 
 void diagnosis_print_text(const struct model *m, const struct findings *fs, FILE *out)
@@ -144,95 +136,104 @@ void diagnosis_print_text(const struct model *m, const struct findings *fs, FILE
 void diagnosis_print_json(const struct model *m, const struct findings *fs, FILE *out)
 {
 	uint64_t now[TS_STATE_MAX];
+	double secs = model_seconds(m);
+	struct jw w;
 
 	model_states_now(m, now);
-	fprintf(out, "{\"type\":\"diagnosis\",\"host\":");
-	jstr(out, m->host);
-	fprintf(out, ",\"kernel\":");
-	jstr(out, m->kernel);
-	fprintf(out, ",\"duration_s\":%.3f,\"warnings\":%zu,\"worst\":\"%s\"", model_seconds(m),
-		fs->warnings, fs->n ? severity_name(fs->worst) : "none");
-	fprintf(out, ",\"summary\":{\"census\":%s,\"states\":{", m->have_census ? "true" : "false");
-	for (int st = 1, n = 0; st < TS_STATE_MAX; st++) {
+	jw_init(&w, out);
+	jw_object(&w, NULL);
+	jw_string(&w, "type", "diagnosis");
+	jw_string(&w, "host", m->host);
+	jw_string(&w, "kernel", m->kernel);
+	jw_double(&w, "duration_s", "%.3f", secs);
+	jw_uint(&w, "warnings", fs->warnings);
+	jw_string(&w, "worst", fs->n ? severity_name(fs->worst) : "none");
+	jw_object(&w, "summary");
+	jw_bool(&w, "census", m->have_census);
+	jw_object(&w, "states");
+	for (int st = 1; st < TS_STATE_MAX; st++) {
 		if (!m->census_states[st] && !now[st])
 			continue;
-		fprintf(out, "%s\"%s\":{\"start\":", n++ ? "," : "", state_kernel_name(st));
+		jw_object(&w, state_kernel_name(st));
 		if (m->have_census)
-			fprintf(out, "%llu", (unsigned long long)m->census_states[st]);
+			jw_uint(&w, "start", m->census_states[st]);
 		else
-			fprintf(out, "null");
-		fprintf(out, ",\"now\":%llu}", (unsigned long long)now[st]);
+			jw_null(&w, "start");
+		jw_uint(&w, "now", now[st]);
+		jw_end_object(&w);
 	}
-	fprintf(out, "},\"events\":%llu,\"events_per_s\":%.1f,\"lost\":%llu,\"untracked\":%llu,"
-		"\"not_aggregated\":%llu,\"forgotten\":%llu",
-		(unsigned long long)m->seen_total, model_seconds(m) > 0 ? m->seen_total / model_seconds(m) : 0.0,
-		(unsigned long long)m->lost_total, (unsigned long long)m->untracked,
-		(unsigned long long)m->aggregates_lost, (unsigned long long)m->forgotten);
-	fprintf(out, ",\"lost_by\":{");
-	for (int i = 0; i < MODEL_LOST_REASONS && m->lost[i].reason[0]; i++) {
-		fprintf(out, "%s", i ? "," : "");
-		jstr(out, m->lost[i].reason);
-		fprintf(out, ":%llu", (unsigned long long)m->lost[i].count);
-	}
-	fprintf(out, "}");
+	jw_end_object(&w);
+	jw_uint(&w, "events", m->seen_total);
+	jw_double(&w, "events_per_s", "%.1f", secs > 0 ? m->seen_total / secs : 0.0);
+	jw_uint(&w, "lost", m->lost_total);
+	jw_uint(&w, "untracked", m->untracked);
+	jw_uint(&w, "not_aggregated", m->aggregates_lost);
+	jw_uint(&w, "forgotten", m->forgotten);
+	jw_object(&w, "lost_by");
+	for (int i = 0; i < MODEL_LOST_REASONS && m->lost[i].reason[0]; i++)
+		jw_uint(&w, m->lost[i].reason, m->lost[i].count);
+	jw_end_object(&w);
 	/* the self-check: the model minus a census at the end, per state
 	 * (only the states that differ); null when not made */
 	if (m->drift_measured) {
 		uint64_t total = 0;
-		int k = 0;
 
-		fprintf(out, ",\"drift\":{");
+		jw_object(&w, "drift");
 		for (int i = 0; i < TS_STATE_MAX; i++) {
 			if (!m->drift[i])
 				continue;
-			fprintf(out, "%s\"%s\":%lld", k++ ? "," : "", state_kernel_name(i),
-				(long long)m->drift[i]);
+			jw_int(&w, state_kernel_name(i), m->drift[i]);
 			total += m->drift[i] < 0 ? -m->drift[i] : m->drift[i];
 		}
-		fprintf(out, "},\"drift_total\":%llu", (unsigned long long)total);
+		jw_end_object(&w);
+		jw_uint(&w, "drift_total", total);
 	} else {
-		fprintf(out, ",\"drift\":null,\"drift_total\":null");
+		jw_null(&w, "drift");
+		jw_null(&w, "drift_total");
 	}
-	fprintf(out, ",\"blind_spots\":");
-	jstr(out, m->blind);
-	fprintf(out, "},\"findings\":[");
+	jw_string(&w, "blind_spots", m->blind);
+	jw_end_object(&w);
+	jw_array(&w, "findings");
 	for (size_t i = 0; i < fs->n; i++) {
 		const struct finding *f = &fs->f[i];
 
-		fprintf(out, "%s{\"severity\":\"%s\",\"kind\":\"%s\",\"netns\":%u,\"title\":",
-			i ? "," : "", severity_name(f->severity), f->kind, f->netns);
-		jstr(out, f->title);
-		for (int k = 0; k < f->nkv; k++) {
-			fprintf(out, ",\"%s\":", f->kv[k].key);
+		jw_object(&w, NULL);
+		jw_string(&w, "severity", severity_name(f->severity));
+		jw_string(&w, "kind", f->kind);
+		jw_uint(&w, "netns", f->netns);
+		jw_string(&w, "title", f->title);
+		for (int k = 0; k < f->nkv; k++)
 			if (f->kv[k].str)
-				jstr(out, f->kv[k].val);
+				jw_string(&w, f->kv[k].key, f->kv[k].val);
 			else
-				fputs(f->kv[k].val, out);
-		}
-		fprintf(out, ",\"evidence\":");
-		jstr(out, f->evidence);
-		fprintf(out, ",\"remedy\":");
-		jstr(out, f->remedy);
-		fputc('}', out);
+				jw_raw(&w, f->kv[k].key, f->kv[k].val);
+		jw_string(&w, "evidence", f->evidence);
+		jw_string(&w, "remedy", f->remedy);
+		jw_end_object(&w);
 	}
-	fprintf(out, "],\"netns\":[");
+	jw_end_array(&w);
+	jw_array(&w, "netns");
 	for (size_t i = 0; i < m->ns.n; i++) {
 		const struct mns *n = keyed_at(&m->ns, i);
 		const struct nsinfo *ns = model_ns_latest(m, n->netns);
 
-		fprintf(out, "%s{\"netns\":%u,\"sysctl\":{", i ? "," : "", n->netns);
-		for (int j = 0, k = 0; ns && j < NSINFO_SYSCTLS; j++)
-			if (ns->have_sysctl & (1u << j)) {
-				fprintf(out, "%s\"%s\":", k++ ? "," : "", nsinfo_sysctl_names[j]);
-				jstr(out, ns->sysctl[j]);
-			}
-		fprintf(out, "},\"counter_deltas\":{");
-		for (int j = 0, k = 0; j < NSINFO_COUNTERS; j++)
+		jw_object(&w, NULL);
+		jw_uint(&w, "netns", n->netns);
+		jw_object(&w, "sysctl");
+		for (int j = 0; ns && j < NSINFO_SYSCTLS; j++)
+			if (ns->have_sysctl & (1u << j))
+				jw_string(&w, nsinfo_sysctl_names[j], ns->sysctl[j]);
+		jw_end_object(&w);
+		jw_object(&w, "counter_deltas");
+		for (int j = 0; j < NSINFO_COUNTERS; j++)
 			if (n->have_start && n->have_end && (n->start.have_counter & (1u << j)) &&
 			    (n->end.have_counter & (1u << j)))
-				fprintf(out, "%s\"%s\":%lld", k++ ? "," : "", nsinfo_counter_names[j],
-					(long long)(n->end.counter[j] - n->start.counter[j]));
-		fprintf(out, "}}");
+				jw_int(&w, nsinfo_counter_names[j],
+				       (int64_t)(n->end.counter[j] - n->start.counter[j]));
+		jw_end_object(&w);
+		jw_end_object(&w);
 	}
-	fprintf(out, "]}\n");
+	jw_end_array(&w);
+	jw_end_object(&w);
+	fputc('\n', out);
 }

@@ -4,6 +4,7 @@
 #include <sys/utsname.h>
 #include <linux/types.h>
 #include "tcpscope.h"
+#include "json_writer.h"
 #include "ladder.h"
 #include "outbuf.h"
 
@@ -104,52 +105,38 @@ void ladder_print_text(const struct ladder *l, FILE *out)
 	}
 }
 
-static void json_str(FILE *out, const char *s)
-{
-	char buf[2 + 6 * 256 + 1];
-	char *p = p_json_str(buf, s, 256);
-
-	*p = 0;
-	fputs(buf, out);
-}
 
 void ladder_print_json(const struct ladder *l, FILE *out)
 {
 	struct utsname u;
+	struct jw w;
 
-	fputs("{\"kernel\":", out);
-	json_str(out, uname(&u) ? "" : u.release);
-	fputs(",\"facts\":[", out);
+	jw_init(&w, out);
+	jw_object(&w, NULL);
+	jw_string(&w, "kernel", uname(&u) ? "" : u.release);
+	jw_array(&w, "facts");
 	for (int i = 0; i < FACT_MAX; i++) {
 		const struct fact_status *s = &l->f[i];
 
-		fprintf(out, "%s{\"fact\":", i ? "," : "");
-		json_str(out, fact_name(i));
-		fprintf(out, ",\"via\":\"%s\",\"mechanism\":", via_name(s->via));
-		if (s->via)
-			json_str(out, s->mech);
-		else
-			fputs("null", out);
-		fputs(",\"failed\":[", out);
+		jw_object(&w, NULL);
+		jw_string(&w, "fact", fact_name(i));
+		jw_string(&w, "via", via_name(s->via));
+		jw_string(&w, "mechanism", s->via ? s->mech : NULL);
+		jw_array(&w, "failed");
 		for (int j = 0; j < s->nfailed; j++) {
-			fprintf(out, "%s{\"via\":\"%s\",\"why\":", j ? "," : "",
-				via_name(s->failed[j].via));
-			json_str(out, s->failed[j].why);
-			fputc('}', out);
+			jw_object(&w, NULL);
+			jw_string(&w, "via", via_name(s->failed[j].via));
+			jw_string(&w, "why", s->failed[j].why);
+			jw_end_object(&w);
 		}
-		fputs("],\"unknown\":", out);
-		if (s->unknown[0])
-			json_str(out, s->unknown);
-		else
-			fputs("null", out);
-		fputs(",\"cost\":", out);
-		if (s->via && s->cost[0])
-			json_str(out, s->cost);
-		else
-			fputs("null", out);
-		fputc('}', out);
+		jw_end_array(&w);
+		jw_string(&w, "unknown", s->unknown[0] ? s->unknown : NULL);
+		jw_string(&w, "cost", s->via && s->cost[0] ? s->cost : NULL);
+		jw_end_object(&w);
 	}
-	fputs("]}\n", out);
+	jw_end_array(&w);
+	jw_end_object(&w);
+	fputc('\n', out);
 }
 
 void ladder_blind_spots(const struct ladder *l, bool names_only, char *buf, size_t len)
