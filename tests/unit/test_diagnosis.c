@@ -25,7 +25,7 @@ static void test_json(void)
 	bool b;
 	int n = json_parse(s, strlen(s), t, 64, err, sizeof(err));
 
-	CHECK(n == 15, "token count %d", n);
+	CHECK_EQ(n, 15, "token count %d", n);
 	CHECK(json_u64(s, t, json_get(s, t, 0, "a"), &u) && u == 1, "a = 1");
 	int arr = json_get(s, t, 0, "b");
 
@@ -70,7 +70,7 @@ static void feed(struct sink *s, const char *line)
 	char err[256];
 	int r = replay_line(line, strlen(line), s, err, sizeof(err));
 
-	CHECK(r == 0, "record accepted: %s (%s)", line, err);
+	CHECK_EQ(r, 0, "record accepted: %s (%s)", line, err);
 }
 
 static void state_line(char *buf, size_t len, uint64_t ts, unsigned pid, const char *comm,
@@ -178,11 +178,11 @@ static void test_model_and_findings(void)
 	CHECK(now[TS_CLOSE_WAIT] == 6 && now[TS_LISTEN] == 1 && now[TS_ESTABLISHED] == 0,
 	      "states now: CLOSE_WAIT %llu LISTEN %llu", (unsigned long long)now[TS_CLOSE_WAIT],
 	      (unsigned long long)now[TS_LISTEN]);
-	CHECK(m.census_states[TS_CLOSE_WAIT] == 6, "census counted");
+	CHECK_EQ(m.census_states[TS_CLOSE_WAIT], 6, "census counted");
 	CHECK(m.lost_total == 3 && m.ab.n == 1 &&
 		      ((struct mabort *)keyed_at(&m.ab, 0))->from_estab == 10,
 	      "lost, and the resets of one owner and peer");
-	CHECK(model_now(&m) == 12 * SEC, "run end");
+	CHECK_EQ(model_now(&m), 12 * SEC, "run end");
 
 	CHECK(findings_compute(&m, &fs) == 0, "findings computed");
 	const struct finding *cw = find_kind(&fs, "close_wait_leak");
@@ -244,7 +244,7 @@ static void test_table(void)
 			e.cookie = k;
 			model_event(&m, &e.hdr);
 		}
-		CHECK(m.n == 0, "round %d: all gone (%zu left)", round, m.n);
+		CHECK_EQ(m.n, 0, "round %d: all gone (%zu left)", round, m.n);
 	}
 	model_free(&m);
 }
@@ -389,11 +389,11 @@ static void test_resync(void)
 	      "netns 7: FIN_WAIT1 %llu (want 1), FIN_WAIT2 %llu (1), TIME_WAIT %llu (1)",
 	      (unsigned long long)now[TS_FIN_WAIT1], (unsigned long long)now[TS_FIN_WAIT2],
 	      (unsigned long long)now[TS_TIME_WAIT]);
-	CHECK(changed == 2998 + 1 + 1, "changed %zu, want 3000 (2998 gone, 1 moved, 1 added)", changed);
+	CHECK_EQ(changed, 2998 + 1 + 1, "changed %zu, want 3000 (2998 gone, 1 moved, 1 added)", changed);
 	model_ns_states(&m, 8, now);
 	CHECK(now[TS_FIN_WAIT1] == 1, "netns 8 untouched: FIN_WAIT1 %llu, want 1",
 	      (unsigned long long)now[TS_FIN_WAIT1]);
-	CHECK(m.n == 4, "%zu sockets kept, want 4", m.n);
+	CHECK_EQ(m.n, 4, "%zu sockets kept, want 4", m.n);
 	model_free(&m);
 }
 
@@ -495,7 +495,7 @@ static void test_cookie_appears(void)
 	e.old_state = TS_FIN_WAIT1;
 	e.new_state = TS_CLOSE;
 	model_event(&m, &e.hdr);
-	CHECK(m.n == 0, "gone at its ->CLOSE (%zu entries left)", m.n);
+	CHECK_EQ(m.n, 0, "gone at its ->CLOSE (%zu entries left)", m.n);
 	model_free(&m);
 }
 
@@ -525,7 +525,7 @@ static void test_child_during_census(void)
 	CHECK(now[TS_SYN_RECV] == 0 && now[TS_ESTABLISHED] == 1,
 	      "SYN_RECV %llu (want 0), ESTABLISHED %llu (want 1)",
 	      (unsigned long long)now[TS_SYN_RECV], (unsigned long long)now[TS_ESTABLISHED]);
-	CHECK(m.n == 1, "%zu sockets, want 1", m.n);
+	CHECK_EQ(m.n, 1, "%zu sockets, want 1", m.n);
 	model_free(&m);
 }
 

@@ -4,6 +4,7 @@
 #include <stdint.h>
 #include <stdlib.h>
 #include <sys/socket.h>
+#include <time.h>
 #include "check.h"
 #include "decode.h"
 #include "fmt.h"
@@ -125,27 +126,27 @@ static void csv_and_text(void)
 	fclose(s.f);
 	int header_fields = count_fields(buf);
 
-	CHECK(header_fields == 27, "header has %d fields", header_fields);
+	CHECK_EQ(header_fields, 27, "header has %d fields", header_fields);
 	out = render(&sink_csv_ops, false, &e.hdr);
-	CHECK(count_fields(out) == header_fields, "state row has %d fields: %s", count_fields(out), out);
+	CHECK_EQ(count_fields(out), header_fields, "state row has %d fields: %s", count_fields(out), out);
 	tw.hdr.type = EV_TW;
 	tw.kind = TW_END;
 	tw.cause = TW_CAUSE_EXPIRED;
 	tw.substate = 6;
 	tw.lived_ns = 60000000000ULL;
 	out = render(&sink_csv_ops, false, &tw.hdr);
-	CHECK(count_fields(out) == header_fields, "tw row: %s", out);
+	CHECK_EQ(count_fields(out), header_fields, "tw row: %s", out);
 	CHECK(strstr(out, ",end,TIME_WAIT,expired,60000.000,"), "%s", out);
 	c.hdr.type = EV_CALL;
 	c.op = OP_BIND;
 	c.ret = -98;
 	out = render(&sink_csv_ops, false, &c.hdr);
-	CHECK(count_fields(out) == header_fields, "call row: %s", out);
+	CHECK_EQ(count_fields(out), header_fields, "call row: %s", out);
 	memset(buf, 0, sizeof(buf));
 	s.f = fmemopen(buf, sizeof(buf) - 1, "w");
 	s.ops->lost(&s, 1, "ringbuf_full", 7);
 	fclose(s.f);
-	CHECK(count_fields(buf) == header_fields, "lost row: %s", buf);
+	CHECK_EQ(count_fields(buf), header_fields, "lost row: %s", buf);
 	{
 		struct ev_port p = {};
 		struct ev_listen_ovf o = {};
@@ -158,7 +159,7 @@ static void csv_and_text(void)
 		p.range_hi = 40015;
 		p.flags = EVF_SCAN_KNOWN | EVF_TW_REUSED | EVF_IN_OLD_KNOWN;
 		out = render(&sink_csv_ops, false, &p.hdr);
-		CHECK(count_fields(out) == header_fields, "port row: %s", out);
+		CHECK_EQ(count_fields(out), header_fields, "port row: %s", out);
 		CHECK(strstr(out, ",connect,12,40000,40015,1,fentry\n"), "%s", out);
 		out = render(&sink_json_ops, false, &p.hdr);
 		CHECK(strstr(out, "\"op\":\"connect\"") && strstr(out, "\"scan\":12,\"tw_reused\":true,\"range\":[40000,40015],\"via\":\"fentry\""), "%s", out);
@@ -175,7 +176,7 @@ static void csv_and_text(void)
 		o.backlog = 5;
 		o.via = VIA_KPROBE;
 		out = render(&sink_csv_ops, false, &o.hdr);
-		CHECK(count_fields(out) == header_fields, "listen_overflow row: %s", out);
+		CHECK_EQ(count_fields(out), header_fields, "listen_overflow row: %s", out);
 		out = render(&sink_json_ops, false, &o.hdr);
 		CHECK(strstr(out, "\"type\":\"listen_overflow\"") && strstr(out, "\"stage\":\"syn\",\"accept_queue\":6,\"backlog\":5,\"via\":\"kprobe\""), "%s", out);
 		out = render(&sink_text_ops, false, &o.hdr);
@@ -199,10 +200,174 @@ static void csv_and_text(void)
 	CHECK(strstr(out, "ESTABLISHED>CLOSE_WAIT"), "wide names: %s", out);
 }
 
+/* One record of each type and shape, as the kernel side fills them */
+static size_t golden_records(union {
+	struct ev_hdr h;
+	struct ev_state st;
+	struct ev_tw tw;
+	struct ev_call call;
+	struct ev_port port;
+	struct ev_listen_ovf ovf;
+} *r, size_t max)
+{
+	struct ev_state st = sample_state();
+	size_t n = 0;
+
+#define HDR(x, ty, ts)                                                              \
+	do {                                                                        \
+		(x).hdr.type = (ty);                                                \
+		(x).hdr.size = sizeof(x);                                           \
+		(x).hdr.ts_ns = (ts);                                               \
+	} while (0)
+#define COMMON(x)                                                                   \
+	do {                                                                        \
+		(x).owner = st.owner;                                               \
+		(x).t = st.t;                                                       \
+		(x).netns = 4026531840u;                                            \
+	} while (0)
+	if (max < 12)
+		return 0;
+	st.netns = 4026531840u;
+	r[n++].st = st;		      /* ESTABLISHED -> CLOSE_WAIT, owner known */
+	st.flags = 0;		      /* owner and age unknown */
+	st.old_state = TS_CLOSE_WAIT;
+	st.new_state = TS_LAST_ACK;
+	r[n++].st = st;
+	st.t.family = AF_INET6;	      /* IPv6 */
+	inet_pton(AF_INET6, "2001:db8::1", st.t.saddr);
+	inet_pton(AF_INET6, "::1", st.t.daddr);
+	st.flags = EVF_OWNER_KNOWN | EVF_IN_OLD_KNOWN;
+	r[n++].st = st;
+	st = sample_state();
+	for (int k = TW_ENTER; k <= TW_OVERFLOW; k++) {
+		struct ev_tw tw = {};
+
+		HDR(tw, EV_TW, 6000000000ULL + k);
+		COMMON(tw);
+		tw.flags = EVF_OWNER_KNOWN | (k == TW_OVERFLOW ? EVF_INFERRED : 0);
+		tw.kind = k;
+		tw.substate = k == TW_ENTER ? TS_FIN_WAIT2 : TS_TIME_WAIT;
+		tw.timeout_ms = k == TW_END ? 0 : 60000;
+		tw.lived_ns = k == TW_END ? 61234567 : 0;
+		tw.cause = k == TW_END ? TW_CAUSE_REUSED : 0;
+		tw.tw = 0xffff888100001000ULL;
+		tw.cookie = 77;
+		r[n++].tw = tw;
+	}
+	for (int op = OP_CONNECT; op <= OP_BIND; op++) {
+		struct ev_call c = {};
+
+		HDR(c, EV_CALL, 7000000000ULL + op);
+		COMMON(c);
+		c.flags = EVF_OWNER_KNOWN | EVF_IN_OLD_KNOWN;
+		c.op = op;
+		c.ret = op == OP_CONNECT ? -111 : 0; /* ECONNREFUSED */
+		c.latency_ns = 250000;
+		c.sk = 0xffff888100002000ULL;
+		r[n++].call = c;
+	}
+	for (int ok = 1; ok >= 0; ok--) {
+		struct ev_port p = {};
+
+		HDR(p, EV_PORT, 8000000000ULL + ok);
+		COMMON(p);
+		p.flags = EVF_OWNER_KNOWN | EVF_IN_OLD_KNOWN | (ok ? EVF_SCAN_KNOWN | EVF_TW_REUSED : 0);
+		p.op = PORT_CONNECT;
+		p.ret = ok ? 0 : -99; /* EADDRNOTAVAIL */
+		p.t.sport = ok ? 40001 : 0;
+		p.scan = 9;
+		p.range_lo = 40000;
+		p.range_hi = 40015;
+		p.via = VIA_FENTRY;
+		p.latency_ns = 120000;
+		r[n++].port = p;
+	}
+	{
+		struct ev_listen_ovf o = {};
+
+		HDR(o, EV_LISTEN_OVF, 9000000000ULL);
+		COMMON(o);
+		o.flags = EVF_OWNER_KNOWN;
+		o.accept_queue = 6;
+		o.backlog = 5;
+		o.stage = OVF_ACK;
+		o.via = VIA_TRACEPOINT;
+		r[n++].ovf = o;
+	}
+#undef HDR
+#undef COMMON
+	return n;
+}
+
+/* Every formatter on those records, against its golden file in
+ * tests/unit/golden/ (TCPSCOPE_UPDATE_GOLDEN=1 rewrites them: review the
+ * diff). A change of output format shows there, line by line. */
+static void golden(void)
+{
+	static const struct {
+		const char *file;
+		const struct sink_ops *ops;
+		bool wide;
+	} fmts[] = {
+		{ "tests/unit/golden/trace.txt", &sink_text_ops, false },
+		{ "tests/unit/golden/trace-wide.txt", &sink_text_ops, true },
+		{ "tests/unit/golden/trace.jsonl", &sink_json_ops, false },
+		{ "tests/unit/golden/trace.csv", &sink_csv_ops, false },
+	};
+	static union {
+		struct ev_hdr h;
+		struct ev_state st;
+		struct ev_tw tw;
+		struct ev_call call;
+		struct ev_port port;
+		struct ev_listen_ovf ovf;
+	} r[16];
+	size_t n = golden_records((void *)r, 16);
+	bool update = getenv("TCPSCOPE_UPDATE_GOLDEN") != NULL;
+
+	CHECK_EQ(n, 12, "golden records");
+	setenv("TZ", "UTC", 1); /* the text's clock is local time */
+	tzset();
+	for (size_t i = 0; i < sizeof(fmts) / sizeof(fmts[0]); i++) {
+		char got[16384] = "", want[16384] = "";
+		size_t len = 0, wlen;
+		FILE *f;
+
+		for (size_t k = 0; k < n; k++)
+			len += (size_t)snprintf(got + len, sizeof(got) - len, "%s",
+						render(fmts[i].ops, fmts[i].wide, &r[k].h));
+		if (update) {
+			f = fopen(fmts[i].file, "w");
+			CHECK(f && fwrite(got, 1, len, f) == len && !fclose(f), "writing %s",
+			      fmts[i].file);
+			continue;
+		}
+		f = fopen(fmts[i].file, "r");
+		CHECK(f != NULL, "%s missing (TCPSCOPE_UPDATE_GOLDEN=1 writes it)", fmts[i].file);
+		if (!f)
+			continue;
+		wlen = fread(want, 1, sizeof(want) - 1, f);
+		fclose(f);
+		want[wlen] = 0;
+		for (const char *g = got, *w = want; *g || *w;) {
+			size_t gl = strcspn(g, "\n"), wl = strcspn(w, "\n");
+
+			if (gl != wl || memcmp(g, w, gl)) {
+				CHECK(0, "%s differs:\n  got:  %.*s\n  want: %.*s", fmts[i].file,
+				      (int)gl, g, (int)wl, w);
+				break;
+			}
+			g += gl + (g[gl] == '\n');
+			w += wl + (w[wl] == '\n');
+		}
+	}
+}
+
 int main(void)
 {
 	decoder();
 	json();
 	csv_and_text();
+	golden();
 	return check_summary("test_format");
 }

@@ -35,7 +35,7 @@ static void test_pressure(void)
 	struct ev_port e;
 
 	pressure_init(&p, 0);
-	CHECK(p.scan_warn == PRESSURE_SCAN_WARN, "default threshold %u", p.scan_warn);
+	CHECK_EQ(p.scan_warn, PRESSURE_SCAN_WARN, "default threshold %u", p.scan_warn);
 
 	/* short scans and unknown scans are not marked */
 	e = port_ev(1 * SEC, PORT_CONNECT, 80, 0, 1, 3);
@@ -43,7 +43,7 @@ static void test_pressure(void)
 	CHECK(v.mark == MARK_NONE && v.recent == 0, "mark %d recent %u", v.mark, v.recent);
 	e = port_ev(1 * SEC, PORT_CONNECT, 80, 0, 0, 0);
 	v = pressure_note(&p, &e);
-	CHECK(v.mark == MARK_NONE, "unknown scan marked %d", v.mark);
+	CHECK_EQ(v.mark, MARK_NONE, "unknown scan marked %d", v.mark);
 
 	/* long scans, then a failure: the third within 10 s is pressure */
 	e = port_ev(2 * SEC, PORT_CONNECT, 80, 0, 1, 8);
@@ -65,7 +65,7 @@ static void test_pressure(void)
 	/* 20 s later the window holds only the new one */
 	e = port_ev(24 * SEC, PORT_CONNECT, 80, 0, 1, 9);
 	v = pressure_note(&p, &e);
-	CHECK(v.recent == 1, "after the window: recent %u", v.recent);
+	CHECK_EQ(v.recent, 1, "after the window: recent %u", v.recent);
 
 	/* a custom threshold */
 	pressure_init(&p, 30);
@@ -80,7 +80,7 @@ static void test_pressure(void)
 		e = port_ev(SEC + i, PORT_CONNECT, (uint16_t)(1000 + i), -99, 0, 0);
 		v = pressure_note(&p, &e);
 	}
-	CHECK(v.recent == 1, "fresh slot after recycling: recent %u", v.recent);
+	CHECK_EQ(v.recent, 1, "fresh slot after recycling: recent %u", v.recent);
 }
 
 static void test_ladder(void)
@@ -96,7 +96,7 @@ static void test_ladder(void)
 	CHECK_STR(l.f[FACT_PORT].failed[1].why, "kernel built without CONFIG_KPROBES");
 	for (int i = 0; i < 5; i++)
 		ladder_failed(&l, FACT_PORT, VIA_KPROBE, "more");
-	CHECK(l.f[FACT_PORT].nfailed == LADDER_MAX_FAILED, "nfailed %d", l.f[FACT_PORT].nfailed);
+	CHECK_EQ(l.f[FACT_PORT].nfailed, LADDER_MAX_FAILED, "nfailed %d", l.f[FACT_PORT].nfailed);
 
 	ladder_blind_spots(&l, false, buf, sizeof(buf));
 	CHECK_STR(buf, "");
@@ -135,7 +135,7 @@ static void test_counters(void)
 	/* a truncated file: a header with no value line sets nothing */
 	memset(&ns, 0, sizeof(ns));
 	nsinfo_parse_counters(&ns, "TcpExt: ListenOverflows\n");
-	CHECK(ns.have_counter == 0, "header only: %x", ns.have_counter);
+	CHECK_EQ(ns.have_counter, 0, "header only: %x", ns.have_counter);
 }
 
 int main(void)

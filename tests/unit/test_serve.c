@@ -53,7 +53,7 @@ static void test_container(void)
 		char id[65], pod[37];
 		bool is = cgroup_container(cases[i].path, id, pod);
 
-		CHECK(is == cases[i].is, "%s: container %d, want %d", cases[i].path, is, cases[i].is);
+		CHECK_EQ(is, cases[i].is, "%s: container %d, want %d", cases[i].path, is, cases[i].is);
 		if (is)
 			CHECK_STR(id, h);
 		CHECK_STR(pod, cases[i].pod);
@@ -127,7 +127,7 @@ static void test_exposition(void)
 	      "the watched failures exist at 0");
 	CHECK(strstr(out, "# TYPE tcpscope_transitions_total counter\n") != NULL, "0.0.4 counter type");
 	CHECK(strstr(out, "# EOF") == NULL, "0.0.4 has no # EOF");
-	CHECK(st.dropped == 0, "%llu dropped", (unsigned long long)st.dropped);
+	CHECK_EQ(st.dropped, 0, "%llu dropped", (unsigned long long)st.dropped);
 	free(out);
 	/* OpenMetrics: counter families without _total, # EOF last */
 	out = expose(&m, &c, 2, 10000, true, &st);
@@ -158,14 +158,14 @@ static void test_rebase_and_forget(void)
 	p.t.family = 2;
 	p.t.dport = 80;
 	model_event(&m, &p.hdr);
-	CHECK(m.dest.n == 1, "%zu destinations, want 1", m.dest.n);
+	CHECK_EQ(m.dest.n, 1, "%zu destinations, want 1", m.dest.n);
 	size_t ns_before = m.ns.n;
 
 	model_rebase(&m, 3000);
-	CHECK(m.dest.n == 0, "destinations kept after the window: %zu", m.dest.n);
-	CHECK(m.start_ns == 3000, "window start %llu", (unsigned long long)m.start_ns);
+	CHECK_EQ(m.dest.n, 0, "destinations kept after the window: %zu", m.dest.n);
+	CHECK_EQ(m.start_ns, 3000, "window start %llu", (unsigned long long)m.start_ns);
 	/* namespace 9 had an event in the window that ended: kept for now */
-	CHECK(m.ns.n == ns_before, "%zu namespaces, want %zu", m.ns.n, ns_before);
+	CHECK_EQ(m.ns.n, ns_before, "%zu namespaces, want %zu", m.ns.n, ns_before);
 	model_rebase(&m, 4000);
 	CHECK(model_ns(&m, 9) == NULL, "an empty, quiet namespace outlived two windows");
 	CHECK(model_ns(&m, 7) != NULL, "a namespace with sockets was forgotten");
@@ -175,9 +175,9 @@ static void test_rebase_and_forget(void)
 	/* forgetting: closing states only */
 	CHECK(model_forget(&m, 7, 1u << TS_FIN_WAIT1) == 0, "forgot a socket not in the mask");
 	CHECK(model_forget(&m, 8, 1u << TS_CLOSE_WAIT) == 10, "namespace 8's 10 not forgotten");
-	CHECK(m.forgotten == 10, "forgotten %llu", (unsigned long long)m.forgotten);
+	CHECK_EQ(m.forgotten, 10, "forgotten %llu", (unsigned long long)m.forgotten);
 	model_ns_states(&m, 7, now);
-	CHECK(now[TS_CLOSE_WAIT] == 50, "namespace 7 touched: %llu", (unsigned long long)now[TS_CLOSE_WAIT]);
+	CHECK_EQ(now[TS_CLOSE_WAIT], 50, "namespace 7 touched: %llu", (unsigned long long)now[TS_CLOSE_WAIT]);
 	model_free(&m);
 }
 

@@ -125,7 +125,7 @@ static void test_panes(void)
 	CHECK(v->ncw == 1 && v->cw[0]->k.pid == 50 && v->cw[0]->k.port == 8080 && !v->cw[0]->k.side &&
 		      v->cw[0]->count == 6 && v->cw[0]->oldest_ns == 11 * SEC && !v->cw[0]->oldest_lb,
 	      "one CLOSE_WAIT row: srv :8080, 6, oldest 11 s (ncw %zu)", v->ncw);
-	CHECK(v->ndest == 1, "one destination row (the failures joined it): %zu", v->ndest);
+	CHECK_EQ(v->ndest, 1, "one destination row (the failures joined it): %zu", v->ndest);
 	if (v->ndest == 1) {
 		const struct top_dest *d = v->dest[0];
 
@@ -145,7 +145,7 @@ static void test_panes(void)
 	const struct top_note *n[16];
 	size_t nn = top_view_tail(v, 0, n, 16);
 
-	CHECK(nn == 4, "4 notable lines: %zu", nn);
+	CHECK_EQ(nn, 4, "4 notable lines: %zu", nn);
 	CHECK(nn == 4 && n[3]->kind == NOTE_CONNECT_FAIL && n[3]->repeat == 3 &&
 		      n[2]->kind == NOTE_RESET,
 	      "the same failure three times is one line that counts");
@@ -175,7 +175,7 @@ static void test_panes(void)
 	      "the row's sockets: %zu", v->ndetail);
 	sel = (struct top_sel){ .pane = PANE_DEST, .dest = *v->dest[0] };
 	top_view_select(v, &m, &sel);
-	CHECK(v->ndetail == 12, "the destination's 12 sockets: %zu", v->ndetail);
+	CHECK_EQ(v->ndetail, 12, "the destination's 12 sockets: %zu", v->ndetail);
 	top_view_select(v, &m, NULL);
 	CHECK(!v->detail_on, "back");
 
@@ -206,7 +206,7 @@ static void test_panes(void)
 	      "paused: still 1 row, %zu records", top_view_records_count(v));
 	v->paused = false;
 	top_view_update(v, &m, T0 + 16 * SEC, true);
-	CHECK(v->ncw == 2, "resumed: the new row shows");
+	CHECK_EQ(v->ncw, 2, "resumed: the new row shows");
 
 	/* the minute's change and trend */
 	CHECK(v->change[TS_CLOSE_WAIT] == 1 && v->trend[TS_CLOSE_WAIT][TOP_TREND - 1] == 7 &&
@@ -219,7 +219,7 @@ static void test_panes(void)
 	CHECK(v->cw[0]->k.pid == 50 && v->cw[1]->k.pid == 70, "by pid ascending");
 	v->reverse[PANE_CW] = true;
 	top_view_update(v, &m, T0 + 16 * SEC, false);
-	CHECK(v->cw[0]->k.pid == 70, "reversed");
+	CHECK_EQ(v->cw[0]->k.pid, 70, "reversed");
 
 	top_view_free(v);
 	free(v);
