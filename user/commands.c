@@ -216,6 +216,9 @@ static int cmd_hooks(struct options *o)
 }
 
 
+#define EXIT_DOC "Exit status: 0 ok, 1 runtime error, 2 usage or setup error."
+#define DIAGNOSIS_EXIT_DOC "Exit status: 0 healthy, 1 warnings found, 2 no diagnosis "
+
 static const struct command commands[] = {
 	{ .name = "trace", .run = cmd_trace, .args = "trace",
 	  .doc = "Stream every TCP state transition, TIME_WAIT entry and end, ephemeral port "
@@ -226,7 +229,7 @@ static const struct command commands[] = {
 		 "  tcpscope trace -p 1234 -D 5432      # one process, one remote port\n"
 		 "  tcpscope trace -P                   # port allocations only\n"
 		 "  tcpscope trace -d 5m -F json -o t.jsonl.gz   # a trace for report\n"
-		 "Exit status: 0 ok, 1 runtime error, 2 usage or setup error." },
+		 EXIT_DOC },
 	{ .name = "diagnose", .run = cmd_diagnose, .args = "diagnose",
 	  .doc = "Watch for a while (-d, default 10s; Ctrl-C ends early), then say what is wrong: "
 		 "CLOSE_WAIT leaks, ephemeral ports near exhaustion, FIN_WAIT2, listen backlog "
@@ -234,8 +237,7 @@ static const struct command commands[] = {
 		 "EXAMPLES:\n"
 		 "  tcpscope diagnose -d 30s\n"
 		 "  tcpscope diagnose -d 1m -F json --save run.jsonl.gz\n"
-		 "Exit status: 0 healthy, 1 warnings found, 2 no diagnosis (usage or setup error, "
-		 "the run or the output failed)." },
+		 DIAGNOSIS_EXIT_DOC "(usage or setup error, the run or the output failed)." },
 	{ .name = "top", .run = cmd_top, .args = "top",
 	  .doc = "A live dashboard in the terminal: sockets per state and their trend, CLOSE_WAIT "
 		 "by process, ports by destination, listeners' accept queues, notable events "
@@ -243,28 +245,27 @@ static const struct command commands[] = {
 		 "EXAMPLES:\n"
 		 "  tcpscope top\n"
 		 "  tcpscope top -i 2s --state close-wait,time-wait\n"
-		 "Exit status: 0 ok, 1 runtime error, 2 usage or setup error." },
+		 EXIT_DOC },
 	{ .name = "report", .run = cmd_report, .takes_file = true, .args = "report FILE",
 	  .doc = "The diagnosis of a trace file recorded with 'tcpscope trace -F json -o FILE' "
 		 "(or diagnose --save); FILE.gz is read compressed. Needs neither root nor BPF.\v"
 		 "EXAMPLES:\n"
 		 "  tcpscope report t.jsonl.gz\n"
-		 "Exit status: 0 healthy, 1 warnings found, 2 no diagnosis (usage error, unreadable "
-		 "trace, the output failed)." },
+		 DIAGNOSIS_EXIT_DOC "(usage error, unreadable trace, the output failed)." },
 	{ .name = "hooks", .run = cmd_hooks, .args = "hooks",
 	  .doc = "Load and attach what trace would, then say which kernel mechanism observes each "
 		 "fact on this kernel, what failed, what it costs and what is therefore unknown.\v"
 		 "EXAMPLES:\n"
 		 "  tcpscope hooks\n"
 		 "  tcpscope hooks -F json --no-fentry\n"
-		 "Exit status: 0 ok, 1 runtime error, 2 usage or setup error." },
+		 EXIT_DOC },
 	{ .name = "serve", .run = cmd_serve, .args = "serve",
 	  .doc = "The diagnosis as Prometheus metrics over HTTP (default " SERVE_DEFAULT_LISTEN
 		 "/metrics), or --textfile DIR for node_exporter; runs until SIGTERM or SIGINT.\v"
 		 "EXAMPLES:\n"
 		 "  tcpscope serve --web.listen-address=0.0.0.0:19977\n"
 		 "  tcpscope serve --textfile /var/lib/prometheus/node-exporter -i 30s\n"
-		 "Exit status: 0 ok, 1 runtime error, 2 usage or setup error." },
+		 EXIT_DOC },
 };
 
 const struct command *command_find(const char *name)

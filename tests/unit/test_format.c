@@ -200,15 +200,18 @@ static void csv_and_text(void)
 	CHECK(strstr(out, "ESTABLISHED>CLOSE_WAIT"), "wide names: %s", out);
 }
 
-/* One record of each type and shape, as the kernel side fills them */
-static size_t golden_records(union {
+/* A record of any type */
+union any_record {
 	struct ev_hdr h;
 	struct ev_state st;
 	struct ev_tw tw;
 	struct ev_call call;
 	struct ev_port port;
 	struct ev_listen_ovf ovf;
-} *r, size_t max)
+};
+
+/* One record of each type and shape, as the kernel side fills them */
+static size_t golden_records(union any_record *r, size_t max)
 {
 	struct ev_state st = sample_state();
 	size_t n = 0;
@@ -314,15 +317,8 @@ static void golden(void)
 		{ "tests/unit/golden/trace.jsonl", &sink_json_ops, false },
 		{ "tests/unit/golden/trace.csv", &sink_csv_ops, false },
 	};
-	static union {
-		struct ev_hdr h;
-		struct ev_state st;
-		struct ev_tw tw;
-		struct ev_call call;
-		struct ev_port port;
-		struct ev_listen_ovf ovf;
-	} r[16];
-	size_t n = golden_records((void *)r, 16);
+	static union any_record r[16];
+	size_t n = golden_records(r, 16);
 	bool update = getenv("TCPSCOPE_UPDATE_GOLDEN") != NULL;
 
 	CHECK_EQ(n, 12, "golden records");
