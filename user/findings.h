@@ -15,7 +15,7 @@
 
 enum severity { SEV_INFO, SEV_WARNING, SEV_CRITICAL };
 
-/* Thresholds (README "Diagnosis") */
+/* Thresholds (docs/usage.md "Diagnosis": the findings table) */
 #define CW_MIN_COUNT 5		  /* CLOSE_WAIT sockets of one process and port */
 #define CW_MIN_AGE_NS (5 * NSEC_PER_SEC) /* ... older than this: not just slow */
 #define CW_CRITICAL_COUNT 100

@@ -23,8 +23,8 @@
 #include "probe.h"
 #include "hidden.h"
 
-/* What the hooks cost, for tcpscope hooks (measured by make bench: README
- * "Overhead"). */
+/* What the hooks cost, for tcpscope hooks (measured by make bench:
+ * docs/overhead.md). */
 #define STATE_COST                                                                  \
 	"per state change (about 10 per connection): two programs and a record in " \
 	"the ring buffer; nothing on established connections moving data"
