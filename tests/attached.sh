@@ -5,7 +5,9 @@
 # attached ERRFILE PID [SECONDS]: until the tcpscope whose stderr is ERRFILE
 # says it is attached ("tcpscope: tracing ...; Ctrl-C to stop", the same for
 # diagnosing, watching, serving), at most SECONDS (10); fails at once when
-# PID has ended. The one readiness test of every test.
+# PID has ended. The one readiness test of every test. ERRFILE must be
+# emptied before PID starts (a reused file says "attached" from the
+# previous run until the new process truncates it).
 attached() {
 	local i
 	for ((i = 0; i < ${3:-10} * 20; i++)); do

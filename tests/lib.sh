@@ -109,6 +109,9 @@ start_tracer() {
 	local out=$1
 	shift
 	TRACER_ERR="$out.err"
+	# emptied here, before the start: a reused file would say "attached"
+	# from the previous run until the new process truncates it
+	: >"$TRACER_ERR"
 	# shellcheck disable=SC2086 # TRACE_EXTRA: options for every run (VM tiers)
 	"$TCPSCOPE" trace -F json -o "$out" ${TRACE_EXTRA:-} "$@" 2>"$TRACER_ERR" &
 	TRACER_PID=$!

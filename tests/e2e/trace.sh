@@ -243,6 +243,7 @@ test_csv_and_text_formats() {
 	new_netns fmt || return 1
 	# one tracer at a time (two at once once hung a 6.1 guest's kprobe pass)
 	for fmt in csv text; do
+		: >"$TMP/f.err" # the previous run's "attached" must not count
 		"$TCPSCOPE" trace -F $fmt -o "$TMP/f.$fmt" 2>"$TMP/f.err" &
 		TRACER_PID=$!
 		attached "$TMP/f.err" "$TRACER_PID" || return 1
