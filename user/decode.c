@@ -44,23 +44,32 @@ static const struct {
 	[EV_LISTEN_OVF] = COMMON_AT(struct ev_listen_ovf),
 };
 
+static bool known_type(const struct ev_hdr *h)
+{
+	return h->type != 0 && h->type < EV_TYPE_MAX;
+}
+
 bool ev_common(const struct ev_hdr *h, struct ev_common *c)
 {
 	const char *b = (const char *)h;
+	uint16_t flags;
 
-	if (h->type == 0 || h->type >= EV_TYPE_MAX)
+	if (!known_type(h))
 		return false;
 	c->owner = (const void *)(b + common_at[h->type].owner);
 	c->t = (const void *)(b + common_at[h->type].t);
-	memcpy(&c->netns, b + common_at[h->type].netns, sizeof(c->netns));
-	memcpy(&c->flags, b + common_at[h->type].flags, sizeof(c->flags));
-	c->owner_known = c->flags & EVF_OWNER_KNOWN;
+	c->netns = ev_netns(h);
+	memcpy(&flags, b + common_at[h->type].flags, sizeof(flags));
+	c->owner_known = flags & EVF_OWNER_KNOWN;
 	return true;
 }
 
 uint32_t ev_netns(const struct ev_hdr *h)
 {
-	struct ev_common c;
+	uint32_t netns;
 
-	return ev_common(h, &c) ? c.netns : 0;
+	if (!known_type(h))
+		return 0;
+	memcpy(&netns, (const char *)h + common_at[h->type].netns, sizeof(netns));
+	return netns;
 }

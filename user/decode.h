@@ -16,12 +16,12 @@ struct ev_common {
 	const struct ev_owner *owner;
 	const struct ev_tuple *t;
 	uint32_t netns;
-	uint16_t flags;	  /* EVF_* */
-	bool owner_known; /* flags & EVF_OWNER_KNOWN */
+	bool owner_known; /* the record's EVF_OWNER_KNOWN */
 };
 /* The common part of a decoded record; false for an unknown type */
 bool ev_common(const struct ev_hdr *h, struct ev_common *c);
-/* Its network namespace (0 for an unknown type) */
+/* Its network namespace alone (0 for an unknown type): the model's and
+ * --netns's per-event question, one read */
 uint32_t ev_netns(const struct ev_hdr *h);
 
 #endif

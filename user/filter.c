@@ -344,8 +344,8 @@ bool filter_match(const struct filter *f, const struct ev_hdr *h)
 	struct ev_common c;
 	bool states;
 
-	if ((f->types && !(f->types & (1u << h->type))) || !filter_pass_netns(f, h) ||
-	    !ev_common(h, &c))
+	if ((f->types && !(f->types & (1u << h->type))) || !ev_common(h, &c) ||
+	    (f->netns && c.netns != f->netns))
 		return false;
 	if (h->type == EV_STATE) {
 		const struct ev_state *e = (const void *)h;
